@@ -1,0 +1,313 @@
+"""Paths in, typed sources out. The only module that touches the file system.
+
+:func:`discover` walks files and folders (never following a symlink loop, skipping
+``.git``, ``.terraform``, ``node_modules`` and the configured excludes) and decides the
+format of each file. :class:`FileLoader` is how parsers read further files (local
+modules, linked templates, parameter files): it enforces the scan root and the size
+limit, so a parser never opens a file by itself.
+"""
+
+from __future__ import annotations
+
+import codecs
+import fnmatch
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from azbackup_policy.errors import InputError
+
+PLAN = "terraform-plan"
+HCL = "terraform-hcl"
+ARM = "arm"
+ARM_PARAMETERS = "arm-parameters"
+BICEP = "bicep"
+BICEPPARAM = "bicepparam"
+TFVARS = "tfvars"
+
+DEFAULT_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
+DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
+_SNIFF_BYTES = 64 * 1024
+
+_PLAN_HINT = re.compile(rb'"format_version"\s*:')
+_PLAN_BODY = re.compile(rb'"(planned_values|resource_changes|terraform_version)"\s*:')
+_SCHEMA = re.compile(rb'"\$schema"\s*:\s*"([^"]*)"')
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One thing to parse: a file, or a folder for a Terraform module."""
+
+    path: str  # as the user will see it (relative to the working directory when inside it)
+    kind: str
+    explicit: bool = False  # named on the command line rather than found by walking
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Discovery:
+    sources: list[Source] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+
+def display_path(path: str | os.PathLike[str], cwd: str | None = None) -> str:
+    """``path`` relative to the working directory when it lies inside it, with ``/``."""
+    absolute = os.path.abspath(path)
+    base = os.path.abspath(cwd or os.getcwd())
+    try:
+        rel = os.path.relpath(absolute, base)
+    except ValueError:  # another drive on Windows
+        return Path(absolute).as_posix()
+    if rel == os.curdir:
+        return "."
+    if rel.startswith(os.pardir):
+        return Path(absolute).as_posix()
+    return Path(rel).as_posix()
+
+
+class FileLoader:
+    """Reads files for parsers, inside the scan roots and under the size limit."""
+
+    def __init__(
+        self,
+        roots: Iterable[str] = (),
+        *,
+        allow_outside_root: bool = False,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        cwd: str | None = None,
+    ) -> None:
+        self._roots = tuple(os.path.realpath(r) for r in roots)
+        self._allow_outside = allow_outside_root
+        self.max_file_bytes = max_file_bytes
+        self._cwd = cwd
+
+    def display(self, path: str) -> str:
+        return display_path(path, self._cwd)
+
+    def inside_roots(self, path: str) -> bool:
+        if self._allow_outside or not self._roots:
+            return True
+        real = os.path.realpath(path)
+        return any(real == root or real.startswith(root + os.sep) for root in self._roots)
+
+    def check_allowed(self, path: str, *, referrer: str, line: int) -> None:
+        """Raise an InputError naming the referrer when ``path`` leaves the scan root."""
+        if not self.inside_roots(path):
+            raise InputError(
+                referrer,
+                line,
+                1,
+                f"{self.display(path)} is outside the scan root and is not followed "
+                "(use --allow-outside-root to follow it)",
+            )
+
+    def read_bytes(self, path: str) -> bytes:
+        shown = self.display(path)
+        try:
+            if os.path.isdir(path):
+                raise InputError(shown, 1, 1, "is a directory, not a file")
+            size = os.path.getsize(path)
+            if size > self.max_file_bytes:
+                raise InputError(
+                    shown, 1, 1,
+                    f"file is {size} bytes, over the limit of {self.max_file_bytes} bytes "
+                    "(raise it with --max-file-size)",
+                )
+            with open(path, "rb") as handle:
+                return handle.read()
+        except OSError as exc:
+            raise InputError(shown, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
+
+    def read_text(self, path: str) -> str:
+        """The file as text: UTF-8 (BOM stripped) or UTF-16 with a BOM; CRLF kept."""
+        return decode_text(self.read_bytes(path), self.display(path))
+
+    def exists(self, path: str) -> bool:
+        return os.path.exists(path)
+
+    def is_dir(self, path: str) -> bool:
+        return os.path.isdir(path)
+
+    def list_dir(self, path: str) -> list[str]:
+        """Sorted entries of a folder (full paths); empty when it cannot be listed."""
+        try:
+            return sorted(os.path.join(path, name) for name in os.listdir(path))
+        except OSError:
+            return []
+
+
+def decode_text(data: bytes, shown: str) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(shown, 1, 1, f"invalid UTF-16 text: {exc.reason}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            shown, line, column, f"not UTF-8 text (byte 0x{data[exc.start]:02x})"
+        ) from None
+
+
+def sniff_json(head: bytes) -> str | None:
+    """The kind of a ``.json`` file from its first bytes, or None when of no known kind."""
+    schema = _SCHEMA.search(head)
+    if schema is not None:
+        value = schema.group(1).lower()
+        if b"deploymentparameters" in value:
+            return ARM_PARAMETERS
+        if b"deploymenttemplate" in value:
+            return ARM
+    if _PLAN_HINT.search(head) and _PLAN_BODY.search(head):
+        return PLAN
+    return None
+
+
+def kind_of_file(name: str) -> str | None:
+    """The kind decided by the file name alone (None for ``.json``: sniff it)."""
+    lowered = name.lower()
+    if lowered.endswith((".tf", ".tf.json")):
+        return HCL
+    if lowered.endswith(".tfvars") or lowered.endswith(".tfvars.json"):
+        return TFVARS
+    if lowered.endswith(".bicepparam"):
+        return BICEPPARAM
+    if lowered.endswith(".bicep"):
+        return BICEP
+    return None
+
+
+class _Walker:
+    def __init__(self, loader: FileLoader, excludes: Sequence[str], cwd: str | None) -> None:
+        self.loader = loader
+        self.excludes = tuple(excludes)
+        self.cwd = cwd
+        self.result = Discovery()
+        self._seen_dirs: set[str] = set()
+        self._seen_sources: set[tuple[str, str]] = set()
+        self._module_dirs: set[str] = set()
+
+    def excluded(self, shown: str) -> bool:
+        name = shown.rsplit("/", 1)[-1]
+        return any(
+            fnmatch.fnmatch(shown, pattern) or fnmatch.fnmatch(name, pattern)
+            or fnmatch.fnmatch(shown, pattern.rstrip("/") + "/*")
+            for pattern in self.excludes
+        )
+
+    def add(self, path: str, kind: str, explicit: bool) -> None:
+        shown = display_path(path, self.cwd)
+        if (shown, kind) in self._seen_sources:
+            return
+        self._seen_sources.add((shown, kind))
+        self.result.sources.append(Source(shown, kind, explicit))
+
+    def add_module_dir(self, folder: str, explicit: bool) -> None:
+        real = os.path.realpath(folder)
+        if real in self._module_dirs:
+            return
+        self._module_dirs.add(real)
+        self.add(folder, HCL, explicit)
+
+    def visit_file(self, path: str, explicit: bool) -> None:
+        shown = display_path(path, self.cwd)
+        if not explicit and self.excluded(shown):
+            return
+        kind = kind_of_file(os.path.basename(path))
+        if kind == HCL:
+            self.add_module_dir(os.path.dirname(path) or ".", explicit)
+            return
+        if kind == TFVARS:
+            if explicit:
+                self.add_module_dir(os.path.dirname(path) or ".", explicit)
+            return
+        if kind is not None:
+            self.add(path, kind, explicit)
+            return
+        if path.lower().endswith(".json"):
+            self.visit_json(path, shown, explicit)
+        elif explicit:
+            self.result.errors.append(
+                InputError(shown, 1, 1, "not a file of a known kind (plan JSON, ARM, "
+                           ".tf, .bicep, .bicepparam)")
+            )
+
+    def visit_json(self, path: str, shown: str, explicit: bool) -> None:
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(_SNIFF_BYTES)
+        except OSError as exc:
+            self.result.errors.append(
+                InputError(shown, 1, 1, f"cannot read file: {exc.strerror or exc}")
+            )
+            return
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            head = head.decode("utf-16", errors="ignore").encode("utf-8")
+        kind = sniff_json(head)
+        if kind is not None:
+            self.add(path, kind, explicit)
+        elif explicit:
+            self.result.errors.append(
+                InputError(shown, 1, 1, "JSON of no known kind: not a Terraform plan "
+                           "(format_version + planned_values) and not an ARM template "
+                           "($schema deploymentTemplate)")
+            )
+        else:
+            self.result.skipped.append(Skipped(shown, "JSON of no known kind"))
+
+    def visit_dir(self, folder: str, explicit: bool) -> None:
+        real = os.path.realpath(folder)
+        if real in self._seen_dirs:
+            return
+        self._seen_dirs.add(real)
+        for entry in self.loader.list_dir(folder):
+            name = os.path.basename(entry)
+            shown = display_path(entry, self.cwd)
+            if os.path.isdir(entry):
+                if name in DEFAULT_SKIP_DIRS or self.excluded(shown):
+                    continue
+                self.visit_dir(entry, False)
+            elif os.path.isfile(entry):
+                self.visit_file(entry, False)
+
+
+def discover(
+    paths: Sequence[str],
+    *,
+    loader: FileLoader,
+    excludes: Sequence[str] = (),
+    cwd: str | None = None,
+) -> Discovery:
+    """Find every source below ``paths``, in a stable order."""
+    walker = _Walker(loader, excludes, cwd)
+    for path in paths:
+        if os.path.isdir(path):
+            walker.visit_dir(path, True)
+        elif os.path.isfile(path):
+            walker.visit_file(path, True)
+        else:
+            walker.result.errors.append(
+                InputError(display_path(path, cwd), 1, 1, "no such file or directory")
+            )
+    walker.result.sources.sort(key=lambda s: (s.path, s.kind))
+    return walker.result
+
+
+def iter_files(folder: str, suffixes: tuple[str, ...], loader: FileLoader) -> Iterator[str]:
+    """Files directly in ``folder`` whose names end with one of ``suffixes`` (sorted)."""
+    for entry in loader.list_dir(folder):
+        if entry.lower().endswith(suffixes) and os.path.isfile(entry):
+            yield entry

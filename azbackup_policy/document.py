@@ -1,0 +1,89 @@
+"""What a parser returns: resources in their provider's vocabulary, with source spans.
+
+A parser knows one file format and nothing about backup rules. It produces a
+:class:`Document` of :class:`Resource` records whose ``properties`` are plain
+dicts/lists in the provider's own shape:
+
+* vocabulary ``"azurerm"`` (Terraform plan JSON and HCL): the shape of a plan's
+  ``values`` -- nested blocks are lists of objects (``os_disk[0].caching``);
+* vocabulary ``"arm"`` (ARM JSON and Bicep): the ARM resource body
+  (``properties.storageProfile.osDisk``), with top-level ``name``, ``location``,
+  ``sku``, ``zones``, ``identity``, ``plan`` and ``extendedLocation`` kept beside it.
+
+Values that cannot be known statically are :class:`~azbackup_policy.model.Unknown`.
+``references`` carries links that the format states explicitly (a Terraform
+reference, a Bicep symbolic reference, an ARM ``resourceId`` that matched a resource
+of the same template): attribute path -> addresses of the resources it points at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from azbackup_policy.model import SourceSpan, Unknown
+
+PropertyPath = str
+"""A dotted path into ``properties`` with list indexes as numbers: ``os_disk.0.caching``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One resource instance, as declared."""
+
+    type: str
+    address: str
+    span: SourceSpan
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    references: Mapping[PropertyPath, tuple[str, ...]] = field(default_factory=dict)
+    property_spans: Mapping[PropertyPath, SourceSpan] = field(default_factory=dict)
+    # The Azure resource id when the format can tell it (plan values, ARM resourceId()).
+    id: str | Unknown | None = None
+    # "managed" or "data" (Terraform data sources / ARM ``existing`` resources).
+    mode: str = "managed"
+    # Plan: "create", "update", "no-op", "replace", "read". Templates: "deploy".
+    action: str = "deploy"
+    # Plan only: the values before the change, for rules about transitions.
+    before: Mapping[str, Any] | None = None
+    # ARM/Bicep: the apiVersion; Terraform: None.
+    api_version: str | None = None
+    # ARM/Bicep ``condition`` that could not be evaluated.
+    condition: Unknown | None = None
+    # Property paths whose values are secret (never copied into any output).
+    sensitive_paths: frozenset[PropertyPath] = frozenset()
+    # Inline suppression comments found at the block (parsed later by the engine).
+    comments: tuple[str, ...] = ()
+
+    def span_of(self, path: PropertyPath) -> SourceSpan:
+        """The span of ``path`` or of its closest known parent, else the resource's own."""
+        probe = path
+        while probe:
+            found = self.property_spans.get(probe)
+            if found is not None:
+                return found
+            probe = probe.rpartition(".")[0]
+        return self.span
+
+
+@dataclass(frozen=True, slots=True)
+class NotFollowed:
+    """A module or linked template the tool did not read (registry, git, remote URI)."""
+
+    file: str
+    line: int
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """All resources of one deployment unit (a plan, a root module, a template)."""
+
+    path: str
+    format: str  # "terraform-plan", "terraform-hcl", "arm", "bicep"
+    vocabulary: str  # "azurerm" or "arm"
+    resources: tuple[Resource, ...] = ()
+    not_followed: tuple[NotFollowed, ...] = ()
+    # Every file this document was read from (a module folder spans several files).
+    files: tuple[str, ...] = ()

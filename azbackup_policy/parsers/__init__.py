@@ -1,0 +1,63 @@
+"""One module per input format. Each turns a :class:`~azbackup_policy.discover.Source`
+into :class:`~azbackup_policy.document.Document` records and knows nothing about rules.
+
+A parser is a function ``parse(source, context) -> Sequence[Document]`` that raises
+:class:`~azbackup_policy.errors.InputError` (with file, line and column) for input it
+cannot understand. Parsers are imported lazily, only when a file of their kind is met.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from azbackup_policy.discover import (
+    ARM,
+    ARM_PARAMETERS,
+    BICEP,
+    BICEPPARAM,
+    HCL,
+    PLAN,
+    FileLoader,
+    Source,
+)
+from azbackup_policy.document import Document
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOptions:
+    """Everything a parser may be told from the command line or config."""
+
+    parameter_files: tuple[str, ...] = ()  # ARM/Bicep parameter files (--parameters)
+    var_files: tuple[str, ...] = ()  # Terraform .tfvars (--var-file)
+    source_dir: str | None = None  # .tf sources of a plan (--source-dir)
+    max_resources: int = 100_000
+    max_loop_count: int = 10_000
+    max_nesting_depth: int = 200
+    max_module_depth: int = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    loader: FileLoader
+    options: ParseOptions = ParseOptions()
+
+
+Parser = Callable[[Source, ParseContext], Sequence[Document]]
+
+# kind -> "module:function"; imported on first use so start-up stays fast.
+BUILTIN_PARSERS: dict[str, str] = {
+    PLAN: "azbackup_policy.parsers.terraform_plan:parse",
+    HCL: "azbackup_policy.parsers.terraform_hcl:parse",
+    ARM: "azbackup_policy.parsers.arm:parse",
+    ARM_PARAMETERS: "azbackup_policy.parsers.arm:parse_parameters_file",
+    BICEP: "azbackup_policy.parsers.bicep:parse",
+    BICEPPARAM: "azbackup_policy.parsers.bicep:parse_bicepparam",
+}
+
+
+def load_parser(spec: str) -> Parser:
+    module_name, _, attr = spec.partition(":")
+    parser: Parser = getattr(importlib.import_module(module_name), attr)
+    return parser
