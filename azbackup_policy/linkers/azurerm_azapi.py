@@ -113,6 +113,13 @@ def _name(resource: Resource) -> str:
     return name if isinstance(name, str) else ""
 
 
+def _subscription(resource: Resource) -> Any:
+    parsed = parse_arm_id(resource.id)
+    if parsed is not None:
+        return parsed.subscription
+    return resource.id if isinstance(resource.id, Unknown) else None
+
+
 def _resource_group(parent_id: Any) -> Any:
     parsed = parse_arm_id(parent_id)
     return parsed.resource_group if parsed else parent_id if isinstance(parent_id, Unknown) \
@@ -129,6 +136,7 @@ def vault(resource: Resource) -> Vault:
         address=resource.address, resource_type=resource.type, span=resource.span,
         id=resource.id, name=top.get("name", "name"),
         resource_group=_resource_group(resource.properties.get("parent_id")),
+        subscription_id=_subscription(resource),
         location=top.get("location", "location"), sku=body.get("sku", "sku.name"),
         redundancy=body.get("redundancy",
                             "properties.redundancySettings.standardTierStorageRedundancy"),

@@ -206,7 +206,8 @@ def expression_at(expressions: Any, path: str) -> Any:
             current = current[int(part)]
         elif isinstance(current, Mapping):
             if "references" in current or "constant_value" in current:
-                return current  # one expression for the whole attribute
+                # one expression for a whole list attribute covers its elements only
+                return current if part.isdigit() else None
             current = current.get(part)
         else:
             return None
