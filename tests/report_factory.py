@@ -8,7 +8,14 @@ a module that was not followed, a rule failure and a warning.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+import xmlschema
+from conftest import find_shared_schemas
 
 from azbackup_policy.document import NotFollowed
 from azbackup_policy.engine import fingerprint
@@ -248,3 +255,31 @@ def errors_only_report() -> Report:
         rule_failures=(RuleFailure("BKP-EXT-001", "plugin:azbackup-policy-contoso",
                                    "raised KeyError: 'sku'"),),
     )
+
+
+# --- validation against shared/schemas (fails, never skips, when they are missing) ---
+
+
+@lru_cache(maxsize=1)
+def _sarif_validator() -> jsonschema.Draft4Validator:
+    schema = json.loads((find_shared_schemas() / "sarif-schema-2.1.0.json").read_text("utf-8"))
+    jsonschema.Draft4Validator.check_schema(schema)
+    return jsonschema.Draft4Validator(schema)
+
+
+@lru_cache(maxsize=1)
+def _junit_schema() -> xmlschema.XMLSchema10:
+    return xmlschema.XMLSchema10(str(find_shared_schemas() / "junit-windyroad.xsd"))
+
+
+def validate_sarif(text: str) -> dict[str, Any]:
+    """The parsed SARIF log; raises when it is not valid SARIF 2.1.0."""
+    log: dict[str, Any] = json.loads(text)
+    errors = sorted(_sarif_validator().iter_errors(log), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+    return log
+
+
+def validate_junit(text: str) -> None:
+    """Raises when ``text`` is not valid against the Ant JUnit XSD."""
+    _junit_schema().validate(text)
