@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from azbackup_policy.cli import main
 from azbackup_policy.precommit import Unit, _merge, affected_units, is_auto_tfvars
@@ -218,3 +224,82 @@ def test_cli_changed_files_with_nothing_to_scan_passes(repo: Path) -> None:
     assert (code, err.getvalue()) == (0, "")
     data = json.loads(out.getvalue())
     assert (data["findings"], data["files_scanned"], data["errors"]) == ([], [], [])
+
+
+# --- end to end: the real `pre-commit try-repo` installs this repository's hook and runs it.
+# The hook source is a snapshot of the working tree committed to a temporary git repository,
+# so the hook that runs is the one being tested, and every run shares one installed
+# environment (same revision); pre-commit builds it with pip once per test session.
+
+BIN = Path(sys.executable).parent
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
+           "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+
+def git(*args: str, cwd: Path) -> str:
+    env = {**os.environ, **GIT_ENV, "HOME": str(cwd)}
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        env.pop(name, None)
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          check=True, timeout=60)
+    return done.stdout.strip()
+
+
+def working_tree_files() -> list[str]:
+    listed = git("ls-files", "--cached", "--others", "--exclude-standard", cwd=REPO)
+    return [name for name in listed.splitlines() if (REPO / name).is_file()]
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """This repository's working tree, committed once: (path, revision)."""
+    source = tmp_path_factory.mktemp("hook-source")
+    for name in working_tree_files():
+        target = source / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target)
+    git("init", "-q", cwd=source)
+    git("add", "-A", cwd=source)
+    git("commit", "-q", "-m", "snapshot", cwd=source)
+    return source, git("rev-parse", "HEAD", cwd=source)
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def make_target(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    git("init", "-q", cwd=root)
+    git("add", "-A", cwd=root)
+    return root
+
+
+def try_repo(target: Path, hook: tuple[Path, str], home: Path,
+             *files: str) -> subprocess.CompletedProcess[str]:
+    source, rev = hook
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1",
+           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GITHUB_ACTIONS", "TF_BUILD"):
+        env.pop(name, None)
+    command = [str(BIN / "pre-commit"), "try-repo", str(source), "azbackup-policy",
+               "--ref", rev, "--verbose", "--color", "never", "--files", *files]
+    return subprocess.run(command, cwd=target, env=env, capture_output=True, text=True,
+                          timeout=170)
+
+
+@pytest.mark.slow
+def test_hook_passes_files_of_no_known_kind(tmp_path: Path, hook_repo: tuple[Path, str],
+                                     pre_commit_home: Path) -> None:
+    target = make_target(tmp_path, {"package.json": '{"name": "web"}\n'})
+    result = try_repo(target, hook_repo, pre_commit_home, "package.json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Passed" in result.stdout
