@@ -75,14 +75,7 @@ def test_output_is_deterministic(name: str) -> None:
     assert render(build_report(), _options()) == render(build_report(), _options())
 
 
-_UNSORTED = pytest.mark.xfail(
-    strict=True, reason="reporters/json.py keeps the report's order instead of sorting")
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=_UNSORTED) if name == "json" else name
-    for name in sorted(BUILTIN_REPORTERS)
-])
+@pytest.mark.parametrize("name", sorted(BUILTIN_REPORTERS))
 def test_output_does_not_depend_on_the_report_order(name: str) -> None:
     render = load_reporter(name)
     assert render(_reversed(build_report()), _options()) == render(build_report(), _options())
