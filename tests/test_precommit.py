@@ -303,3 +303,153 @@ def test_hook_passes_files_of_no_known_kind(tmp_path: Path, hook_repo: tuple[Pat
     result = try_repo(target, hook_repo, pre_commit_home, "package.json")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Passed" in result.stdout
+
+
+PROVIDER_TF = '''terraform {
+  required_providers {
+    azurerm = {
+      source  = "hashicorp/azurerm"
+      version = "~> 4.0"
+    }
+  }
+}
+
+provider "azurerm" {
+  features {}
+}
+'''
+
+VARIABLES_TF = '''variable "vm_name" {
+  type    = string
+  default = "{name}"
+}
+
+variable "subnet_id" {
+  type = string
+}
+
+variable "ssh_public_key" {
+  type = string
+}
+'''
+
+VM_TF = PROVIDER_TF + '''
+resource "azurerm_resource_group" "app" {
+  name     = "rg-app"
+  location = "westeurope"
+}
+
+resource "azurerm_network_interface" "app" {
+  name                = "nic-${var.vm_name}"
+  location            = azurerm_resource_group.app.location
+  resource_group_name = azurerm_resource_group.app.name
+
+  ip_configuration {
+    name                          = "internal"
+    subnet_id                     = var.subnet_id
+    private_ip_address_allocation = "Dynamic"
+  }
+}
+
+resource "azurerm_linux_virtual_machine" "app" {
+  name                            = var.vm_name
+  resource_group_name             = azurerm_resource_group.app.name
+  location                        = azurerm_resource_group.app.location
+  size                            = "Standard_D2s_v5"
+  admin_username                  = "azureuser"
+  disable_password_authentication = true
+  network_interface_ids           = [azurerm_network_interface.app.id]
+
+  admin_ssh_key {
+    username   = "azureuser"
+    public_key = var.ssh_public_key
+  }
+
+  os_disk {
+    caching              = "ReadWrite"
+    storage_account_type = "Premium_LRS"
+    disk_size_gb         = 64
+  }
+
+  source_image_reference {
+    publisher = "Canonical"
+    offer     = "0001-com-ubuntu-server-jammy"
+    sku       = "22_04-lts-gen2"
+    version   = "latest"
+  }
+}
+'''
+
+BACKUP_TF = '''resource "azurerm_recovery_services_vault" "app" {
+  name                         = "rsv-app"
+  location                     = azurerm_resource_group.app.location
+  resource_group_name          = azurerm_resource_group.app.name
+  sku                          = "Standard"
+  storage_mode_type            = "GeoRedundant"
+  cross_region_restore_enabled = true
+}
+
+resource "azurerm_backup_policy_vm" "daily" {
+  name                           = "pol-daily"
+  resource_group_name            = azurerm_resource_group.app.name
+  recovery_vault_name            = azurerm_recovery_services_vault.app.name
+  timezone                       = "UTC"
+  instant_restore_retention_days = 2
+
+  backup {
+    frequency = "Daily"
+    time      = "23:00"
+  }
+
+  retention_daily {
+    count = 30
+  }
+}
+
+resource "azurerm_backup_protected_vm" "app" {
+  resource_group_name = azurerm_resource_group.app.name
+  recovery_vault_name = azurerm_recovery_services_vault.app.name
+  source_vm_id        = azurerm_linux_virtual_machine.app.id
+  backup_policy_id    = azurerm_backup_policy_vm.daily.id
+}
+'''
+
+
+def needs_terraform_support() -> None:
+    """The Terraform cases need the HCL parser and the azurerm linker (separate work items)."""
+    for module in ("azbackup_policy.parsers.terraform_hcl", "azbackup_policy.linkers.azurerm"):
+        pytest.importorskip(module, reason=f"{module} has not landed yet")
+
+
+@pytest.fixture(scope="module")
+def tf_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repository with a protected VM (protection in a sibling file) and an unprotected one."""
+    needs_terraform_support()
+    return make_target(tmp_path_factory.mktemp("target"), {
+        "app/main.tf": VM_TF,
+        "app/variables.tf": VARIABLES_TF.replace("{name}", "vm-app"),
+        "app/backup.tf": BACKUP_TF,
+        "jump/main.tf": VM_TF,
+        "jump/variables.tf": VARIABLES_TF.replace("{name}", "vm-jump"),
+    })
+
+
+@pytest.mark.slow
+def test_hook_fails_on_a_violation_seen_through_a_sibling_file(
+    tf_target: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    result = try_repo(tf_target, hook_repo, pre_commit_home, "jump/main.tf")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Failed" in result.stdout
+    assert "BKP-COV-001" in result.stdout
+    assert "vm-jump" in result.stdout  # the name is a variable default in jump/variables.tf
+
+
+@pytest.mark.slow
+def test_hook_passes_a_clean_change_whose_protection_is_in_a_sibling_file(
+    tf_target: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    result = try_repo(tf_target, hook_repo, pre_commit_home, "app/main.tf")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Passed" in result.stdout
+    assert "BKP-COV-001" not in result.stdout
