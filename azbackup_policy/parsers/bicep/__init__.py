@@ -1,0 +1,1 @@
+"""Bicep parser (placeholder while the emitter is written)."""
