@@ -8,7 +8,6 @@ cheap). Expressions, types and declarations are separate families.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 # ---------------------------------------------------------------- expressions
 
@@ -26,7 +25,7 @@ class Literal:
 class Template:
     """An interpolated string: literal ``str`` parts alternate with expressions."""
 
-    parts: list[Union[str, Expr]]
+    parts: list[str | Expr]
     pos: int
     end: int
 
@@ -49,7 +48,7 @@ class Array:
 class Prop:
     """``key: value`` in an object; ``key`` is a ``str`` or a :class:`Template`."""
 
-    key: Union[str, Template]
+    key: str | Template
     value: Expr
     pos: int
     end: int
@@ -65,7 +64,7 @@ class Spread:
 
 @dataclass(slots=True)
 class Object:
-    props: list[Union[Prop, Spread]]
+    props: list[Prop | Spread]
     pos: int
     end: int
     # Child resources declared inside a resource body.
@@ -182,10 +181,10 @@ class IfValue:
     end: int
 
 
-Expr = Union[
-    Literal, Template, Name, Array, Object, Call, Member, Index, ChildAccess, NonNull,
-    Unary, Binary, Ternary, Lambda, For, IfValue,
-]
+Expr = (
+    Literal | Template | Name | Array | Object | Call | Member | Index | ChildAccess
+    | NonNull | Unary | Binary | Ternary | Lambda | For | IfValue | Spread
+)
 
 # ---------------------------------------------------------------- types
 
@@ -263,10 +262,10 @@ class ResourceType:
     end: int
 
 
-TypeExpr = Union[
-    TypeRef, TypeLiteral, TypeArray, TypeTuple, TypeObject, TypeUnion, TypeNullable,
-    ResourceType,
-]
+TypeExpr = (
+    TypeRef | TypeLiteral | TypeArray | TypeTuple | TypeObject | TypeUnion | TypeNullable
+    | ResourceType
+)
 
 # ---------------------------------------------------------------- declarations
 
@@ -343,7 +342,7 @@ class ModuleDecl:
     path_pos: int = 0
 
 
-Statement = Union[Decl, FuncDecl, ImportDecl, ResourceDecl, ModuleDecl]
+Statement = Decl | FuncDecl | ImportDecl | ResourceDecl | ModuleDecl
 
 
 @dataclass(slots=True)

@@ -207,10 +207,7 @@ class ExprParser(Cursor):
         self.i += 1
         self.push(False)
         self.skip_nl()
-        if self.at_word("for"):
-            node = self.for_body(start[2])
-        else:
-            node = self.array_items(start[2])
+        node = self.for_body(start[2]) if self.at_word("for") else self.array_items(start[2])
         self.pop()
         self.depth -= 1
         return node

@@ -60,7 +60,7 @@ class Parser(TypeParser):
         return self.expr()
 
     # ------------------------------------------------------------ declarations
-    def st_targetScope(self, pos: int) -> ast.Decl:  # noqa: N802 - the Bicep keyword
+    def st_targetScope(self, pos: int) -> ast.Decl:
         value = self.assignment()
         return ast.Decl("targetScope", "targetScope", pos, value.end, value=value, name_pos=pos)
 
