@@ -37,6 +37,7 @@ class Cursor:
         self.max_depth = max_depth
         self.depth = 0
         self.paren = [False]
+        self.in_paren = False
 
     # ------------------------------------------------------------ errors
     def error_at(self, offset: int, message: str) -> InputError:
@@ -55,7 +56,7 @@ class Cursor:
     def tok(self) -> Token:
         """The current token; line breaks are skipped inside parentheses."""
         token = self.toks[self.i]
-        if token[0] == "nl" and self.paren[-1]:
+        if token[0] == "nl" and self.in_paren:
             self.skip_nl()
             token = self.toks[self.i]
         return token
@@ -112,9 +113,11 @@ class Cursor:
 
     def push(self, in_paren: bool) -> None:
         self.paren.append(in_paren)
+        self.in_paren = in_paren
 
     def pop(self) -> None:
         self.paren.pop()
+        self.in_paren = self.paren[-1]
 
     def end_of_item(self, closer: str, what: str) -> None:
         """After an array item / object property: a line break, a comma or ``closer``."""

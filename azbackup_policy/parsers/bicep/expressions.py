@@ -16,6 +16,7 @@ PRECEDENCE = {
 }
 # Operators that may start a continuation line (multi-line ternaries and conditions).
 _LEADING = frozenset({"?", "??", "&&", "||"})
+_ENDERS = frozenset({"nl", "}", "]", ",", ")", "eof", ":"})
 _KEYWORD_LITERALS = {"true": True, "false": False, "null": None}
 
 
@@ -23,6 +24,9 @@ class ExprParser(Cursor):
     """Expressions; the statement parser builds on it."""
 
     def expr(self) -> ast.Expr:
+        simple = self.simple_value()
+        if simple is not None:
+            return simple
         start = self.tok()[2]
         self.enter(start)
         cond = self.binary(1)
@@ -40,6 +44,30 @@ class ExprParser(Cursor):
             cond = ast.Ternary(cond, then, other, cond.pos, other.end)
         self.depth -= 1
         return cond
+
+    def simple_value(self) -> ast.Expr | None:
+        """Fast path: a lone literal or name right before the end of the value."""
+        toks, i = self.toks, self.i
+        kind, value, pos, end = toks[i]
+        if kind != "str" and kind != "int" and kind != "id":
+            return None
+        after = toks[i + 1][0]
+        if after not in _ENDERS:
+            return None
+        if after == "nl" and (self.in_paren or self.after_line_continues(i + 1)):
+            return None
+        self.i = i + 1
+        if kind != "id":
+            return ast.Literal(value, pos, end)
+        if value in _KEYWORD_LITERALS:
+            return ast.Literal(_KEYWORD_LITERALS[value], pos, end)  # type: ignore[index]
+        return ast.Name(value, pos, end)  # type: ignore[arg-type]
+
+    def after_line_continues(self, j: int) -> bool:
+        toks = self.toks
+        while toks[j][0] == "nl":
+            j += 1
+        return toks[j][0] in _LEADING
 
     def binary(self, min_prec: int) -> ast.Expr:
         left = self.unary()

@@ -48,6 +48,7 @@ class TemplateEmitter(DeclarationEmitter):
         self.entries: dict[str, tuple[ast.ResourceDecl | ast.ModuleDecl, str | None]] = {}
         self.infos: dict[str, ResInfo] = {}
         self.building: set[str] = set()
+        self.order: dict[str, int] = {}
         self.sym.resource = self.resource_info  # type: ignore[method-assign]
 
     def error(self, pos: int, message: str) -> InputError:
@@ -240,7 +241,9 @@ class TemplateEmitter(DeclarationEmitter):
                 if ref is not None:
                     found.add(ref.info.key)
         found.discard(key)
-        ordered = [name for name in self.entries if name in found]
+        if not self.order:
+            self.order = {name: n for n, name in enumerate(self.entries)}
+        ordered = sorted((name for name in found if name in self.order), key=self.order.get)
         if ordered:
             out["dependsOn"] = ordered
 
