@@ -26,6 +26,15 @@ NAMESPACES = frozenset({"sys", "az"})
 _SELF_PROPS = ("id", "name", "type", "apiVersion")
 
 
+_LITERAL_TEXT = re.compile(r"'((?:[^']|'')*)'\Z")
+
+
+def literal_of(text: str) -> str | None:
+    """The string an ARM string literal (``'it''s'``) stands for, else None."""
+    match = _LITERAL_TEXT.match(text)
+    return match.group(1).replace("''", "'") if match else None
+
+
 def quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -61,12 +70,16 @@ class ResInfo:
     scope_of: str | None = None  # the relative scope text bicep writes for ``scope: vm``
     module: bool = False
     full_name: str | None = None  # the name as written when it was split into segments
+    deps: set[str] = field(default_factory=set)  # symbols its name, parent or scope use
 
     def name_text(self) -> str:
         if self.full_name is not None:
             return self.full_name
         if len(self.segments) == 1:
             return self.segments[0]
+        literals = [literal_of(segment) for segment in self.segments]
+        if all(part is not None for part in literals):
+            return quote("/".join(literals))  # type: ignore[arg-type]
         slots = "/".join(f"{{{i}}}" for i in range(len(self.segments)))
         return call("format", quote(slots), *self.segments)
 

@@ -21,6 +21,7 @@ from azbackup_policy.parsers.bicep.compile_expr import (
     ExprCompiler,
     ResInfo,
     Symbols,
+    literal_of,
     quote,
 )
 from azbackup_policy.parsers.bicep.compile_types import apply_decorators, schema
@@ -80,8 +81,13 @@ class ValueEmitter(ExprCompiler):
     def mark(self, path: JsonPath, pos: int, end: int) -> None:
         self.shared.positions[self.prefix + path] = self.span(pos, end)
 
-    def expression(self, node: ast.Expr, env: Env) -> str:
-        return "[" + self.text(node, env) + "]"
+    def expression(self, node: ast.Expr, env: Env) -> Json:
+        text = self.text(node, env)
+        if text[:1] == "'" and text[-1:] == "'":
+            literal = literal_of(text)
+            if literal is not None:
+                return literal_json(literal)
+        return "[" + text + "]"
 
     def value(self, node: ast.Expr, env: Env, path: JsonPath) -> Json:
         kind = type(node)
@@ -199,5 +205,7 @@ class DeclarationEmitter(ValueEmitter):
         return apply_decorators(schema(decl.type, self.static), decl.decorators, self.static)
 
 
-__all__ = ["SCHEMAS", "DeclarationEmitter", "Json", "JsonPath", "Positions", "ResInfo",
-           "Shared", "Unit"]
+__all__ = [
+    "SCHEMAS", "DeclarationEmitter", "Json", "JsonPath", "Positions", "ResInfo", "Shared",
+    "Unit", "literal_of",
+]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,12 +15,12 @@ from azbackup_policy.parsers.bicep.emit import (
     JsonPath,
     Shared,
     Unit,
+    literal_of,
 )
 
 DEPLOYMENTS = "Microsoft.Resources/deployments"
 DEPLOYMENTS_API = "2022-09-01"
 COMMENT_KEY = "azbackup-policy"
-_LITERAL_TEXT = re.compile(r"'((?:[^']|'')*)'\Z")
 _RESERVED = ("name", "parent", "scope", "dependsOn")
 
 # (emitter, module declaration, symbolic key) -> the module's compiled template or None
@@ -33,11 +32,6 @@ def find_prop(body: ast.Object, key: str) -> ast.Prop | None:
         if type(prop) is ast.Prop and prop.key == key:
             return prop
     return None
-
-
-def literal_of(text: str) -> str | None:
-    match = _LITERAL_TEXT.match(text)
-    return match.group(1).replace("''", "'") if match else None
 
 
 class TemplateEmitter(DeclarationEmitter):
@@ -98,10 +92,15 @@ class TemplateEmitter(DeclarationEmitter):
         if info is not None or key in self.building or key not in self.entries:
             return info
         self.building.add(key)
+        outer, self.sym.refs = self.sym.refs, set()
         try:
             info = self.build_info(key)
         finally:
             self.building.discard(key)
+            deps, self.sym.refs = self.sym.refs, outer
+        info.deps = deps
+        if outer is not None:
+            outer.update(deps)
         self.infos[key] = info
         return info
 
@@ -137,7 +136,10 @@ class TemplateEmitter(DeclarationEmitter):
     def parent_of(self, body: ast.Object, env: dict[str, str]) -> ResInfo | None:
         prop = find_prop(body, "parent")
         ref = self.resource_ref(prop.value, env) if prop else None
-        return ref.info if ref else None
+        if ref is None:
+            return None
+        self.note_ref(ref.info)
+        return ref.info
 
     @staticmethod
     def split_name(type_name: str, own: str) -> list[str]:
@@ -232,6 +234,9 @@ class TemplateEmitter(DeclarationEmitter):
                    body: ast.Object) -> None:
         found = set(self.sym.refs or ())
         self.sym.refs = None
+        info = self.infos.get(key)
+        if info is not None:
+            found.update(info.deps)
         if parent_key:
             found.add(parent_key)
         explicit = find_prop(body, "dependsOn")
