@@ -295,14 +295,12 @@ def test_property_loop_becomes_copy() -> None:
     assert copy["input"]["diskSizeGB"] == "[parameters('dataDiskSizes')[copyIndex('dataDisks')]]"
 
 
-def test_azbackup_policy_comments_go_to_metadata() -> None:
+def test_azbackup_policy_comments_go_to_the_comments_property() -> None:
     resources = template("comments")["resources"]
-    assert resources["jump"]["metadata"] == {
-        "azbackup-policy": "azbackup-policy: ignore BKP-CMP-001 reason: jump box is rebuilt "
-                           "from an image"}
-    assert resources["web"]["metadata"]["azbackup-policy"].startswith(
-        "azbackup-policy: ignore BKP-STO-003")
-    assert "metadata" not in resources["plain"]
+    assert resources["jump"]["comments"] == (
+        "azbackup-policy: ignore BKP-CMP-001 reason: jump box is rebuilt from an image")
+    assert resources["web"]["comments"].startswith("azbackup-policy: ignore BKP-STO-003")
+    assert "comments" not in resources["plain"]
 
 
 def test_literal_strings_starting_with_bracket_are_escaped() -> None:

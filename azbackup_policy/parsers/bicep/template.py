@@ -20,7 +20,7 @@ from azbackup_policy.parsers.bicep.emit import (
 
 DEPLOYMENTS = "Microsoft.Resources/deployments"
 DEPLOYMENTS_API = "2022-09-01"
-COMMENT_KEY = "azbackup-policy"
+COMMENT_KEY = "comments"  # ARM's own free-text resource property
 _RESERVED = ("name", "parent", "scope", "dependsOn")
 
 # (emitter, module declaration, symbolic key) -> the module's compiled template or None
@@ -255,9 +255,7 @@ class TemplateEmitter(DeclarationEmitter):
     def comments(self, out: dict[str, Json], decl: ast.ResourceDecl | ast.ModuleDecl) -> None:
         texts = self.comments_for(decl)
         if texts:
-            metadata = out.setdefault("metadata", {})
-            if isinstance(metadata, dict):
-                metadata[COMMENT_KEY] = "\n".join(texts)
+            out[COMMENT_KEY] = "\n".join(texts)
 
     def comments_for(self, decl: ast.ResourceDecl | ast.ModuleDecl) -> list[str]:
         """``// azbackup-policy:`` comments inside the declaration or on the lines above."""
