@@ -99,6 +99,8 @@ class Builder:
         loader = self.context.loader
         target = os.path.normpath(os.path.join(os.path.dirname(unit.real_path), source))
         loader.check_allowed(target, referrer=unit.file, line=line)
+        if not loader.exists(target) or loader.is_dir(target):
+            raise InputError(unit.file, line, column, f"module file {source} does not exist")
         real = os.path.realpath(target)
         if real in chain:
             raise InputError(unit.file, line, column, f"module cycle: {source} is already "
