@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from azbackup_policy.discover import FileLoader
+from azbackup_policy.errors import InputError
 from azbackup_policy.parsers import ParseContext
 from azbackup_policy.parsers.bicep import Compiled, compile_file, compile_text
 
@@ -109,10 +110,34 @@ def test_user_types_and_functions() -> None:
     assert out["resources"]["vm"]["name"] == "[__bicep.vmName('web', 3)]"
 
 
-def test_imports_and_extensions_parse() -> None:
-    out = template("import-extension")
+def test_imports_from_a_local_file_are_inlined() -> None:
+    compiled = build("import-extension")
+    out = compiled.template
+    assert out["variables"]["vmSize"] == "Standard_D2s_v5"
+    assert out["variables"]["imageRef"]["publisher"] == "Canonical"
+    assert out["variables"]["image"] == "[variables('imageRef')]"
     vm = out["resources"]["vm"]
     assert vm["properties"]["hardwareProfile"]["vmSize"] == "[variables('vmSize')]"
+    assert vm["properties"]["storageProfile"]["imageReference"] == "[variables('image')]"
+    assert compiled.positions[("variables", "imageRef")].file.endswith("shared.bicep")
+    assert [Path(f).name for f in compiled.files] == ["main.bicep", "shared.bicep"]
+
+
+def test_wildcard_and_registry_imports() -> None:
+    out = compile_text(
+        "import * as shared from './shared.bicep'\n"
+        "import { sizes } from 'br/public:avm/utl/types/avm-common-types:0.5.1'\n"
+        "var a = shared.vmSize\nvar b = sizes\n",
+        "s.bicep", str(FIXTURES / "import-extension" / "s.bicep"),
+        ParseContext(FileLoader([str(FIXTURES)]))).template
+    assert out["variables"]["a"] == "[variables('vmSize')]"
+    assert out["variables"]["b"] == "[__bicep_imported('sizes')]"
+
+
+def test_undeclared_name_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="'missing' is not declared") as caught:
+        snippet("var a = 1\nvar b = toUpper(missing)\n")
+    assert (caught.value.line, caught.value.column) == (2, 17)
 
 
 def test_existing_resources() -> None:

@@ -19,7 +19,14 @@ from azbackup_policy.document import NotFollowed
 from azbackup_policy.errors import InputError
 from azbackup_policy.parsers import ParseContext
 from azbackup_policy.parsers.bicep import ast
-from azbackup_policy.parsers.bicep.emit import Json, JsonPath, Positions, Shared, Unit
+from azbackup_policy.parsers.bicep.emit import (
+    DeclarationEmitter,
+    Json,
+    JsonPath,
+    Positions,
+    Shared,
+    Unit,
+)
 from azbackup_policy.parsers.bicep.lexer import Lexer
 from azbackup_policy.parsers.bicep.parser import Parser
 from azbackup_policy.parsers.bicep.template import TemplateEmitter
@@ -84,7 +91,8 @@ class Builder:
 
         try:
             with gc_paused():
-                return TemplateEmitter(unit, self.shared, prefix, follow).template()
+                return TemplateEmitter(unit, self.shared, prefix, follow,
+                                       self.load_import).template()
         except RecursionError:
             raise InputError(unit.file, 1, 1, "input nested too deeply to compile") from None
 
@@ -114,6 +122,23 @@ class Builder:
             return self.json_module(text, shown)
         child = read_unit(text, shown, real, self.context.options.max_nesting_depth)
         return self.compile_unit(child, prefix, chain)
+
+    def load_import(self, emitter: DeclarationEmitter, decl: ast.ImportDecl) -> Unit | None:
+        """The parsed local file an ``import`` names (read through the loader)."""
+        unit = emitter.unit
+        line, column = unit.lines.position(decl.pos)
+        target = os.path.normpath(os.path.join(os.path.dirname(unit.real_path), decl.source))
+        loader = self.context.loader
+        loader.check_allowed(target, referrer=unit.file, line=line)
+        if not target.lower().endswith(".bicep"):
+            return None
+        if not loader.exists(target) or loader.is_dir(target):
+            raise InputError(unit.file, line, column, f"imported file {decl.source} does not exist")
+        shown = loader.display(target)
+        if shown not in self.shared.files:
+            self.shared.files.append(shown)
+        return read_unit(loader.read_text(target), shown, os.path.realpath(target),
+                         self.context.options.max_nesting_depth)
 
     def json_module(self, text: str, shown: str) -> dict[str, Json]:
         if shown not in self.shared.files:

@@ -105,6 +105,9 @@ class Symbols:
         self.namespaces: set[str] = set(NAMESPACES)
         self.resource_symbols: dict[str, str] = {}  # plain or parent::child -> key
         self.refs: set[str] | None = None
+        self.opaque: set[str] = set()  # names imported from a registry (never read)
+        self.wildcards: dict[str, bool] = {}  # ``import * as ns``: ns -> followed locally
+        self.strict = True  # an undeclared name is an error (False inside imported files)
 
     def resource(self, symbol: str) -> ResInfo | None:  # the emitter overrides this
         return None
@@ -199,7 +202,12 @@ class ExprCompiler:
         ref = self.resource_ref(node, env)
         if ref is not None:
             return self.ref_text(ref)
-        return call("variables", quote(name))
+        if name in self.sym.opaque:
+            return call("__bicep_imported", quote(name))
+        return self.undeclared(node)
+
+    def undeclared(self, node: ast.Name) -> str:
+        return call("variables", quote(node.name))
 
     def t_Member(self, node: ast.Member, env: Env) -> str:
         if not node.safe:
@@ -214,6 +222,11 @@ class ExprCompiler:
         return f"{obj}[{quote(node.name)}]"
 
     def member_special(self, node: ast.Member, env: Env) -> str | None:
+        obj = node.obj
+        if type(obj) is ast.Name and obj.name in self.sym.wildcards and obj.name not in env:
+            if self.sym.wildcards[obj.name]:
+                return call("variables", quote(node.name))
+            return call("__bicep_imported", quote(f"{obj.name}.{node.name}"))
         ref = self.resource_ref(node.obj, env)
         if ref is not None:
             return self.member_of_ref(ref, node.name)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azbackup_policy.document import NotFollowed
+from azbackup_policy.errors import InputError
 from azbackup_policy.model import SourceSpan
 from azbackup_policy.parsers.bicep import ast
 from azbackup_policy.parsers.bicep.compile_expr import (
@@ -80,6 +81,12 @@ class ValueEmitter(ExprCompiler):
 
     def mark(self, path: JsonPath, pos: int, end: int) -> None:
         self.shared.positions[self.prefix + path] = self.span(pos, end)
+
+    def undeclared(self, node: ast.Name) -> str:
+        if not self.sym.strict:
+            return super().undeclared(node)
+        line, column = self.unit.lines.position(node.pos)
+        raise InputError(self.unit.file, line, column, f"'{node.name}' is not declared")
 
     def expression(self, node: ast.Expr, env: Env) -> Json:
         text = self.text(node, env)

@@ -17,6 +17,7 @@ from azbackup_policy.parsers.bicep.emit import (
     Unit,
     literal_of,
 )
+from azbackup_policy.parsers.bicep.imports import ImportLoader, declare_imports, inline_imports
 
 DEPLOYMENTS = "Microsoft.Resources/deployments"
 DEPLOYMENTS_API = "2022-09-01"
@@ -36,9 +37,10 @@ def find_prop(body: ast.Object, key: str) -> ast.Prop | None:
 
 class TemplateEmitter(DeclarationEmitter):
     def __init__(self, unit: Unit, shared: Shared, prefix: JsonPath,
-                 follow: ModuleFollower) -> None:
+                 follow: ModuleFollower, load_import: ImportLoader | None = None) -> None:
         super().__init__(unit, shared, prefix)
         self.follow = follow
+        self.load_import = load_import
         self.entries: dict[str, tuple[ast.ResourceDecl | ast.ModuleDecl, str | None]] = {}
         self.infos: dict[str, ResInfo] = {}
         self.building: set[str] = set()
@@ -313,9 +315,11 @@ class TemplateEmitter(DeclarationEmitter):
     # ------------------------------------------------------------ the template
     def template(self) -> dict[str, Json]:
         self.collect()
+        imported = declare_imports(self, self.load_import)
         sections: dict[str, Any] = {name: {} for name in (
             "metadata", "definitions", "parameters", "variables", "resources", "outputs")}
         functions: dict[str, Json] = {}
+        inline_imports(self, imported, sections, functions)
         scope = "resourceGroup"
         for statement in self.unit.program.statements:
             scope = self.statement(statement, sections, functions) or scope
