@@ -10,6 +10,8 @@ property and list item gets one. A property path maps to the span of the whole
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +32,41 @@ from azbackup_policy.parsers.bicep.lexer import LineIndex
 
 Json = Any
 JsonPath = tuple[str | int, ...]
-Positions = dict[JsonPath, SourceSpan]
+RawSpan = tuple[str, list[int], int, int]  # file, line starts, start and end offsets
+
+
+class Positions(Mapping[JsonPath, SourceSpan]):
+    """JSON path -> span, with each :class:`SourceSpan` built only when it is asked for
+    (most never are, and building them all costs a quarter of the compile time)."""
+
+    __slots__ = ("_built", "_raw")
+
+    def __init__(self) -> None:
+        self._raw: dict[JsonPath, RawSpan] = {}
+        self._built: dict[JsonPath, SourceSpan] = {}
+
+    def put(self, path: JsonPath, raw: RawSpan) -> None:
+        self._raw[path] = raw
+        self._built.pop(path, None)
+
+    def __getitem__(self, path: JsonPath) -> SourceSpan:
+        span = self._built.get(path)
+        if span is None:
+            file, starts, pos, end = self._raw[path]
+            line = bisect_right(starts, pos)
+            end_line = bisect_right(starts, end - 1, line - 1) if end > pos else line
+            span = SourceSpan(file, line, end_line, pos - starts[line - 1] + 1)
+            self._built[path] = span
+        return span
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._raw
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
 SCHEMAS = {
     "resourceGroup": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
@@ -54,7 +90,7 @@ class Unit:
 class Shared:
     """State shared by a file and the modules it pulls in."""
 
-    positions: Positions = field(default_factory=dict)
+    positions: Positions = field(default_factory=Positions)
     not_followed: list[NotFollowed] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
@@ -75,12 +111,14 @@ class ValueEmitter(ExprCompiler):
         self.prefix = prefix
 
     def span(self, pos: int, end: int) -> SourceSpan:
-        line, column = self.unit.lines.position(pos)
-        end_line = self.unit.lines.line(max(pos, end - 1))
-        return SourceSpan(self.unit.file, line, end_line, column)
+        starts = self.unit.lines.starts
+        line = bisect_right(starts, pos)
+        end_line = bisect_right(starts, end - 1, line - 1) if end > pos else line
+        return SourceSpan(self.unit.file, line, end_line, pos - starts[line - 1] + 1)
 
     def mark(self, path: JsonPath, pos: int, end: int) -> None:
-        self.shared.positions[self.prefix + path] = self.span(pos, end)
+        self.shared.positions.put(self.prefix + path,
+                                  (self.unit.file, self.unit.lines.starts, pos, end))
 
     def undeclared(self, node: ast.Name) -> str:
         if not self.sym.strict:
@@ -155,7 +193,7 @@ class ValueEmitter(ExprCompiler):
     def static(self, node: ast.Expr) -> Json:
         """A decorator argument or metadata value (no local names)."""
         kept = self.shared.positions
-        self.shared.positions = {}
+        self.shared.positions = Positions()
         try:
             return self.value(node, {}, ())
         finally:
