@@ -1,0 +1,449 @@
+"""ARM template functions: logic, strings, arrays and objects.
+
+Each function takes the call :class:`~.evaluator.Context` and its evaluated arguments.
+The table says how arguments arrive: ``strict`` (any unknown argument makes the result
+unknown), ``aware`` (the function handles unknown arguments itself) or ``lazy`` (the
+function evaluates its own arguments, like ``if``). Deployment-time functions
+(``reference``, ``list*``, ``newGuid``, ``utcNow``, ``uniqueString``...) are absent
+from the table on purpose: the evaluator makes them unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from azbackup_policy.model import Unknown, is_known
+from azbackup_policy.parsers.arm.evaluator import Context, ExprError, Function
+from azbackup_policy.parsers.arm.functions_scope import SCOPE_FUNCTIONS
+from azbackup_policy.parsers.arm.values import get_ci, make_string
+
+
+def _need(args: list[Any], low: int, high: int | None = None) -> None:
+    if len(args) < low or (high is not None and len(args) > high):
+        raise ExprError(f"wrong number of arguments ({len(args)})")
+
+
+def _string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _parameters(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    return ctx.evaluator.parameter(str(args[0]))
+
+
+def _variables(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    return ctx.evaluator.variable(str(args[0]))
+
+
+def _if(ctx: Context, _: list[Any]) -> Any:
+    if len(ctx.node.args) != 3:
+        raise ExprError("if() takes 3 arguments")
+    condition = ctx.arg(0)
+    if isinstance(condition, Unknown):
+        return ctx.unknown()
+    return ctx.arg(1) if condition else ctx.arg(2)
+
+
+def _equals(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 2, 2)
+    if not is_known(args[0]) or not is_known(args[1]):
+        return ctx.unknown()
+    left, right = args
+    if isinstance(left, bool) != isinstance(right, bool):
+        return False
+    return bool(left == right)
+
+
+def _not(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    return not _bool_of(args[0])
+
+
+def _and(ctx: Context, args: list[Any]) -> Any:
+    return _logic(ctx, args, stop=False)
+
+
+def _or(ctx: Context, args: list[Any]) -> Any:
+    return _logic(ctx, args, stop=True)
+
+
+def _logic(ctx: Context, args: list[Any], stop: bool) -> Any:
+    _need(args, 1)
+    if any(not isinstance(a, Unknown) and _bool_of(a) is stop for a in args):
+        return stop
+    if any(isinstance(a, Unknown) for a in args):
+        return ctx.unknown()
+    return not stop
+
+
+def _bool_of(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    if isinstance(value, int):
+        return value != 0
+    raise ExprError(f"expected a bool, got {value!r}")
+
+
+def _coalesce(ctx: Context, args: list[Any]) -> Any:
+    for value in args:
+        if isinstance(value, Unknown):
+            return ctx.unknown()
+        if value is not None:
+            return value
+    return None
+
+
+def _concat(ctx: Context, args: list[Any]) -> Any:
+    if args and all(isinstance(a, list) for a in args):
+        return [item for a in args for item in a]
+    if any(isinstance(a, list) for a in args):
+        if any(isinstance(a, Unknown) for a in args):
+            return ctx.unknown()
+        raise ExprError("concat() mixes arrays and strings")
+    if any(isinstance(a, (dict, list)) for a in args):
+        return ctx.unknown()
+    return make_string([a if isinstance(a, Unknown) else _string(a) for a in args], ctx.text)
+
+
+_FORMAT_ITEM = re.compile(r"\{\{|\}\}|\{(\d+)(?:,-?\d+)?(?::([^}]*))?\}")
+
+
+def _format(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1)
+    template = args[0]
+    if not isinstance(template, str):
+        return ctx.unknown()
+    parts: list[Any] = []
+    pos = 0
+    for match in _FORMAT_ITEM.finditer(template):
+        parts.append(template[pos:match.start()])
+        pos = match.end()
+        if match.group(1) is None:
+            parts.append(match.group()[0])
+            continue
+        index = int(match.group(1)) + 1
+        if index >= len(args):
+            raise ExprError(f"format() has no argument {index - 1}")
+        parts.append(_format_one(args[index], match.group(2)))
+    parts.append(template[pos:])
+    return make_string(parts, ctx.text)
+
+
+def _format_one(value: Any, spec: str | None) -> Any:
+    if isinstance(value, Unknown) or not spec:
+        return value if isinstance(value, Unknown) else _string(value)
+    if spec.upper().startswith("D") and isinstance(value, int) and spec[1:].isdigit():
+        return str(value).zfill(int(spec[1:]))
+    return _string(value)
+
+
+def _create_object(ctx: Context, args: list[Any]) -> Any:
+    if len(args) % 2:
+        raise ExprError("createObject() needs key/value pairs")
+    if any(isinstance(k, Unknown) for k in args[0::2]):
+        return ctx.unknown()
+    return {str(k): v for k, v in zip(args[0::2], args[1::2], strict=True)}
+
+
+def _create_array(ctx: Context, args: list[Any]) -> Any:
+    return list(args)
+
+
+def _union(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1)
+    if any(isinstance(a, Unknown) for a in args):
+        return ctx.unknown()
+    if all(isinstance(a, dict) for a in args):
+        merged: dict[str, Any] = {}
+        for item in args:
+            for key, value in item.items():
+                old = merged.get(key)
+                deep = isinstance(old, dict) and isinstance(value, dict)
+                merged[key] = _union(ctx, [old, value]) if deep else value
+        return merged
+    if all(isinstance(a, list) for a in args):
+        result: list[Any] = []
+        for item in (x for a in args for x in a):
+            if item not in result:
+                result.append(item)
+        return result
+    raise ExprError("union() needs all objects or all arrays")
+
+
+def _shallow_merge(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    merged: dict[str, Any] = {}
+    for item in args[0] if isinstance(args[0], list) else []:
+        if isinstance(item, Unknown):
+            return ctx.unknown()
+        if isinstance(item, dict):
+            merged.update(item)
+    return merged if isinstance(args[0], list) else ctx.unknown()
+
+
+def _try_get(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 2)
+    current = args[0]
+    for key in args[1:]:
+        if isinstance(current, Unknown) or isinstance(key, Unknown):
+            return ctx.unknown()
+        if isinstance(current, dict) and isinstance(key, str):
+            current = get_ci(current, key)
+        elif isinstance(current, list) and isinstance(key, int) and 0 <= key < len(current):
+            current = current[key]
+        else:
+            return None
+    return current
+
+
+def _to_lower(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    return _string(args[0]).lower()
+
+
+def _to_upper(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    return _string(args[0]).upper()
+
+
+def _to_string(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    return _string(args[0]) if is_known(args[0]) else ctx.unknown()
+
+
+def _to_int(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    try:
+        return int(args[0])
+    except (TypeError, ValueError):
+        raise ExprError(f"int() cannot convert {args[0]!r}") from None
+
+
+def _to_bool(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    return _bool_of(args[0])
+
+
+def _length(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    if isinstance(args[0], (str, list, dict)):
+        return len(args[0])
+    raise ExprError(f"length() of {args[0]!r}")
+
+
+def _empty(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    return args[0] is None or (isinstance(args[0], (str, list, dict)) and len(args[0]) == 0)
+
+
+def _contains(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 2, 2)
+    container, item = args
+    if isinstance(container, dict):
+        return isinstance(item, str) and get_ci(container, item, _NONE) is not _NONE
+    if isinstance(container, list):
+        if not all(is_known(x) for x in container):
+            return ctx.unknown()
+        return item in container
+    if isinstance(container, str):
+        return _string(item) in container
+    raise ExprError(f"contains() on {container!r}")
+
+
+_NONE = object()
+
+
+def _split(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 2, 2)
+    text, delimiters = args
+    if not isinstance(text, str):
+        raise ExprError("split() needs a string")
+    pieces = delimiters if isinstance(delimiters, list) else [delimiters]
+    pattern = "|".join(re.escape(_string(d)) for d in pieces if _string(d))
+    return re.split(pattern, text) if pattern else [text]
+
+
+def _first(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    value = args[0]
+    if isinstance(value, (list, str)):
+        return value[0] if value else (None if isinstance(value, list) else "")
+    raise ExprError("first() needs an array or a string")
+
+
+def _last(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    value = args[0]
+    if isinstance(value, (list, str)):
+        return value[-1] if value else (None if isinstance(value, list) else "")
+    raise ExprError("last() needs an array or a string")
+
+
+def _replace(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 3, 3)
+    return _string(args[0]).replace(_string(args[1]), _string(args[2]))
+
+
+def _substring(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 2, 3)
+    text, start = _string(args[0]), args[1]
+    length = args[2] if len(args) == 3 else len(text) - start
+    if not isinstance(start, int) or not isinstance(length, int) or start < 0 or \
+            length < 0 or start + length > len(text):
+        raise ExprError("substring() index out of range")
+    return text[start:start + length]
+
+
+def _compare(op: str) -> Function:
+    def compare(ctx: Context, args: list[Any]) -> Any:
+        _need(args, 2, 2)
+        left, right = args
+        try:
+            return {"gt": left > right, "lt": left < right,
+                    "ge": left >= right, "le": left <= right}[op]
+        except TypeError:
+            raise ExprError(f"cannot compare {left!r} and {right!r}") from None
+    return compare
+
+
+def _items(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    if not isinstance(args[0], dict):
+        raise ExprError("items() needs an object")
+    return [{"key": k, "value": args[0][k]} for k in sorted(args[0], key=str.lower)]
+
+
+def _range(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 2, 2)
+    start, count = args
+    if not isinstance(start, int) or not isinstance(count, int) or count < 0:
+        raise ExprError("range() needs whole numbers")
+    if count > ctx.evaluator.scope.max_loop_count:
+        raise ExprError(f"range() count {count} is over the limit")
+    return list(range(start, start + count))
+
+
+def _json(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    try:
+        return json.loads(_string(args[0]))
+    except ValueError:
+        raise ExprError("json() got text that is not JSON") from None
+
+
+def _arith(op: str) -> Function:
+    def arith(ctx: Context, args: list[Any]) -> Any:
+        _need(args, 2, 2)
+        left, right = args
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in args):
+            raise ExprError(f"{op}() needs whole numbers")
+        if op in {"div", "mod"} and right == 0:
+            raise ExprError("division by zero")
+        return {"add": lambda: left + right, "sub": lambda: left - right,
+                "mul": lambda: left * right, "div": lambda: int(left / right),
+                "mod": lambda: left % right}[op]()
+    return arith
+
+
+def _literal(value: Any) -> Function:
+    def literal(ctx: Context, args: list[Any]) -> Any:
+        return value
+    return literal
+
+
+def _starts_with(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 2, 2)
+    return _string(args[0]).lower().startswith(_string(args[1]).lower())
+
+
+def _ends_with(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 2, 2)
+    return _string(args[0]).lower().endswith(_string(args[1]).lower())
+
+
+def _take_skip(take: bool) -> Function:
+    def cut(ctx: Context, args: list[Any]) -> Any:
+        _need(args, 2, 2)
+        value, count = args
+        if not isinstance(value, (list, str)) or not isinstance(count, int):
+            raise ExprError("take()/skip() need an array or string and a number")
+        count = max(0, count)
+        return value[:count] if take else value[count:]
+    return cut
+
+
+def _object_keys(ctx: Context, args: list[Any]) -> Any:
+    _need(args, 1, 1)
+    return list(args[0]) if isinstance(args[0], dict) else ctx.unknown()
+
+
+BASE_FUNCTIONS: Mapping[str, tuple[Function, str]] = {
+    "parameters": (_parameters, "strict"),
+    "variables": (_variables, "strict"),
+    "if": (_if, "lazy"),
+    "equals": (_equals, "aware"),
+    "not": (_not, "strict"),
+    "and": (_and, "aware"),
+    "or": (_or, "aware"),
+    "coalesce": (_coalesce, "aware"),
+    "concat": (_concat, "aware"),
+    "format": (_format, "aware"),
+    "createobject": (_create_object, "aware"),
+    "createarray": (_create_array, "aware"),
+    "union": (_union, "aware"),
+    "shallowmerge": (_shallow_merge, "aware"),
+    "tryget": (_try_get, "aware"),
+    "tolower": (_to_lower, "strict"),
+    "toupper": (_to_upper, "strict"),
+    "string": (_to_string, "strict"),
+    "int": (_to_int, "strict"),
+    "bool": (_to_bool, "strict"),
+    "length": (_length, "strict"),
+    "empty": (_empty, "strict"),
+    "contains": (_contains, "strict"),
+    "split": (_split, "strict"),
+    "first": (_first, "strict"),
+    "last": (_last, "strict"),
+    "replace": (_replace, "strict"),
+    "substring": (_substring, "strict"),
+    "greater": (_compare("gt"), "strict"),
+    "less": (_compare("lt"), "strict"),
+    "greaterorequals": (_compare("ge"), "strict"),
+    "lessorequals": (_compare("le"), "strict"),
+    "items": (_items, "strict"),
+    "range": (_range, "strict"),
+    "json": (_json, "strict"),
+    "add": (_arith("add"), "strict"),
+    "sub": (_arith("sub"), "strict"),
+    "mul": (_arith("mul"), "strict"),
+    "div": (_arith("div"), "strict"),
+    "mod": (_arith("mod"), "strict"),
+    "true": (_literal(True), "strict"),
+    "false": (_literal(False), "strict"),
+    "null": (_literal(None), "strict"),
+    "startswith": (_starts_with, "strict"),
+    "endswith": (_ends_with, "strict"),
+    "take": (_take_skip(True), "strict"),
+    "skip": (_take_skip(False), "strict"),
+    "objectkeys": (_object_keys, "strict"),
+}
+
+
+def all_functions() -> dict[str, tuple[Function, str]]:
+    """The whole function table (a fresh dict, so nothing global is mutable)."""
+    return {**BASE_FUNCTIONS, **SCOPE_FUNCTIONS}
