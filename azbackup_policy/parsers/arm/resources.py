@@ -84,7 +84,9 @@ def resource_id(item: Instance, body: dict[str, Any], evaluator: Evaluator) -> A
     if all(isinstance(v, str) for v in (sub, group, *names)):
         return id_string(sub, group, item.type, names)  # type: ignore[arg-type]
     quoted = ", ".join(_text(n) if isinstance(n, Unknown) else f"'{n}'" for n in names)
-    return UnknownId(f"resourceId('{item.type}', {quoted})", item.type, names)
+    known_group = group if isinstance(group, str) else None
+    return UnknownId(f"resourceId('{item.type}', {quoted})", item.type, names,
+                     resource_group=known_group)
 
 
 def _text(value: Any) -> str:
