@@ -73,7 +73,9 @@ def _given(item: Instance, props: dict[str, Any], evaluator: Evaluator) -> dict[
         if isinstance(spec, dict) and get_ci(spec, "reference") is not None:
             given[name] = SECURE
         elif isinstance(spec, dict) and "value" in spec:
-            given[name] = evaluator.value(spec["value"], (*base, name, "value"), item.frame)
+            value = evaluator.value(spec["value"], (*base, name, "value"), item.frame)
+            if value is not None:  # ARM: a null value means "use the default"
+                given[name] = value
     return given
 
 

@@ -53,6 +53,8 @@ class Scope:
     file: str
     positions: Mapping[JsonPath, SourceSpan]
     parameters: dict[str, Any] = field(default_factory=dict)  # lower name -> value
+    # lower name -> (raw defaultValue, its path); evaluated on first use
+    defaults: dict[str, tuple[Any, JsonPath]] = field(default_factory=dict)
     # lower name -> (raw value, its path, the key to pick for a variable ``copy``)
     variables: dict[str, tuple[Any, JsonPath, str | None]] = field(default_factory=dict)
     subscription_id: Any = field(default_factory=lambda: Unknown("subscription().subscriptionId"))
@@ -161,6 +163,8 @@ class Evaluator:
             return count
         if isinstance(count, float) and count.is_integer():
             count = int(count)
+        if isinstance(count, str) and count.strip().isdigit():
+            count = int(count)
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise self.scope.error(path, f"copy count must be a whole number, not {count!r}")
         if count > self.scope.max_loop_count:
@@ -225,9 +229,21 @@ class Evaluator:
 
     def parameter(self, name: str) -> Any:
         key = name.lower()
-        if key not in self.scope.parameters:
+        if key in self.scope.parameters:
+            return self.scope.parameters[key]
+        if key not in self.scope.defaults:
             raise ExprError(f"the template has no parameter {name!r}")
-        return self.scope.parameters[key]
+        marker = f"parameter {key}"
+        if marker in self.scope.in_progress:
+            raise ExprError(f"the default of parameter {name!r} refers to itself")
+        self.scope.in_progress.add(marker)
+        try:
+            raw, path = self.scope.defaults[key]
+            value = self.value(raw, path)
+        finally:
+            self.scope.in_progress.discard(marker)
+        self.scope.parameters[key] = value
+        return value
 
     def variable(self, name: str) -> Any:
         key = name.lower()

@@ -72,21 +72,27 @@ def _not(ctx: Context, args: list[Any]) -> Any:
     return not _bool_of(args[0])
 
 
-def _and(ctx: Context, args: list[Any]) -> Any:
-    return _logic(ctx, args, stop=False)
+def _and(ctx: Context, _: list[Any]) -> Any:
+    return _logic(ctx, stop=False)
 
 
-def _or(ctx: Context, args: list[Any]) -> Any:
-    return _logic(ctx, args, stop=True)
+def _or(ctx: Context, _: list[Any]) -> Any:
+    return _logic(ctx, stop=True)
 
 
-def _logic(ctx: Context, args: list[Any], stop: bool) -> Any:
-    _need(args, 1)
-    if any(not isinstance(a, Unknown) and _bool_of(a) is stop for a in args):
-        return stop
-    if any(isinstance(a, Unknown) for a in args):
-        return ctx.unknown()
-    return not stop
+def _logic(ctx: Context, stop: bool) -> Any:
+    """``and``/``or``: short-circuit left to right, as ARM does; unknown stays unknown
+    unless a later argument decides the result."""
+    if not ctx.node.args:
+        raise ExprError("wrong number of arguments (0)")
+    unknown = False
+    for index in range(len(ctx.node.args)):
+        value = ctx.arg(index)
+        if isinstance(value, Unknown):
+            unknown = True
+        elif _bool_of(value) is stop:
+            return stop
+    return ctx.unknown() if unknown else not stop
 
 
 def _bool_of(value: Any) -> bool:
@@ -398,8 +404,8 @@ BASE_FUNCTIONS: Mapping[str, tuple[Function, str]] = {
     "if": (_if, "lazy"),
     "equals": (_equals, "aware"),
     "not": (_not, "strict"),
-    "and": (_and, "aware"),
-    "or": (_or, "aware"),
+    "and": (_and, "lazy"),
+    "or": (_or, "lazy"),
     "coalesce": (_coalesce, "aware"),
     "concat": (_concat, "aware"),
     "format": (_format, "aware"),

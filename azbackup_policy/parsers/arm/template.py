@@ -91,8 +91,10 @@ def bind_parameters(evaluator: Evaluator, template: Mapping[str, Any], place: Pl
             value: Any = SECURE
         elif name.lower() in supplied:
             value = supplied[name.lower()]
-        elif "defaultValue" in spec or get_ci(spec, "defaultValue", _NO) is not _NO:
-            value = evaluator.value(get_ci(spec, "defaultValue"), (*path, "defaultValue"))
+        elif get_ci(spec, "defaultValue", _NO) is not _NO:
+            evaluator.scope.defaults[name.lower()] = (get_ci(spec, "defaultValue"),
+                                                      (*path, "defaultValue"))
+            continue
         else:
             value = Unknown(f"parameters('{name}')")
         evaluator.scope.parameters[name.lower()] = value
@@ -171,7 +173,8 @@ def instance(raw: dict[str, Any], path: JsonPath, evaluator: Evaluator, place: P
     if condition is False:
         return
     inherited = parent.condition if parent else None
-    condition = condition if isinstance(condition, Unknown) else maybe or inherited
+    if not isinstance(condition, Unknown):
+        condition = maybe if maybe is not None else inherited
     full_type, name = _type_and_name(raw, path, evaluator, frame, parent)
     item = Instance(raw=raw, path=path, frame=frame, type=full_type, name=name,
                     condition=condition, address=_address(symbol, full_type, name, suffix,
