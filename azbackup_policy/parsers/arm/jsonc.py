@@ -115,11 +115,11 @@ class _Reader:
             raise self.fail("unexpected end of file")
         raise self.fail(f"unexpected character {text[pos]!r}")
 
-    def expect(self, char: str) -> None:
+    def expect(self, char: str, wanted: str | None = None) -> None:
         self.skip()
         if not self.text.startswith(char, self.pos):
-            found = self.text[self.pos: self.pos + 1] or "end of file"
-            raise self.fail(f"expected {char!r} but found {found!r}")
+            found = repr(self.text[self.pos]) if self.pos < len(self.text) else "the end"
+            raise self.fail(f"expected {wanted or repr(char)} but found {found}")
         self.pos += 1
 
     def peek(self, char: str) -> bool:
@@ -140,7 +140,7 @@ class _Reader:
             self.expect(":")
             result[key] = self.value((*path, key), depth + 1)
             if not self.peek(","):
-                self.expect("}")
+                self.expect("}", "',' or '}'")
                 break
         return result
 
@@ -150,7 +150,7 @@ class _Reader:
         while not self.peek("]"):
             result.append(self.value((*path, len(result)), depth + 1))
             if not self.peek(","):
-                self.expect("]")
+                self.expect("]", "',' or ']'")
                 break
         return result
 
