@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import SourceSpan, Unknown
@@ -270,3 +272,28 @@ def test_syntax_error_offset() -> None:
     with pytest.raises(ExpressionSyntaxError) as caught:
         parse_expression("concat('a', )")
     assert caught.value.offset == 12
+
+
+_FUNCTION_NAMES = [*sorted(all_functions()), "reference", "uniqueString", "nope"]
+_LEAVES = ["'a/b'", "1", "0", "-2", "true", "null", "parameters('tags')", "parameters('sizes')",
+           "parameters('unknownName')", "createArray()", "createObject()", "'{0}'", "'[1]'"]
+
+
+@st.composite
+def _expressions(draw: st.DrawFn, depth: int = 0) -> str:
+    if depth > 3 or draw(st.booleans()):
+        return draw(st.sampled_from(_LEAVES))
+    name = draw(st.sampled_from(_FUNCTION_NAMES))
+    args = draw(st.lists(_expressions(depth + 1), max_size=3))
+    text = f"{name}({', '.join(args)})"
+    suffix = draw(st.sampled_from(["", ".a", "[0]", ".?x", "['k']"]))
+    return text + suffix
+
+
+@settings(max_examples=400, deadline=None)
+@given(_expressions())
+def test_any_expression_gives_a_value_or_input_error(text: str) -> None:
+    try:
+        evaluate(f"[{text}]")
+    except InputError as error:
+        assert error.line == 7

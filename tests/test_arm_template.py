@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 from conftest import FIXTURES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from azbackup_policy.discover import FileLoader, Source, display_path
 from azbackup_policy.document import Document, Resource
 from azbackup_policy.errors import InputError
+from azbackup_policy.linkers.arm import link
 from azbackup_policy.model import SourceSpan, Unknown
 from azbackup_policy.parsers import ParseContext, ParseOptions
 from azbackup_policy.parsers.arm import parse, parse_parameters_file, parse_template
@@ -295,3 +298,24 @@ def test_bad_templates_raise_input_error(tmp_path: Path, resources: Any) -> None
     path = write_template(tmp_path, resources)
     with pytest.raises(InputError):
         parse_file(path, root=tmp_path)
+
+
+ESTATE_TEXT = ESTATE.read_text(encoding="utf-8")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(start=st.integers(0, len(ESTATE_TEXT)), length=st.integers(0, 40),
+       insert=st.sampled_from(["", "[", "]", "'", '"', "{", "}", ",", "[concat(", "copyIndex()",
+                               "/*", "//", "\\", "[[", "null", "-1", "999999999"]))
+def test_mutated_templates_give_a_document_or_input_error(
+        tmp_path_factory: pytest.TempPathFactory, start: int, length: int, insert: str) -> None:
+    folder = tmp_path_factory.mktemp("mutant")
+    path = folder / "azuredeploy.json"
+    path.write_text(ESTATE_TEXT[:start] + insert + ESTATE_TEXT[start + length:],
+                    encoding="utf-8")
+    try:
+        document = parse_file(path, root=folder)
+    except InputError as error:
+        assert error.line >= 1 and error.column >= 1
+        return
+    link(document)

@@ -196,7 +196,11 @@ class Evaluator:
         args = [self.node(a, frame, path) for a in node.args]
         if mode == "strict" and any(isinstance(a, Unknown) for a in args):
             return Unknown(render(node))
-        return function(context, args)
+        try:
+            return function(context, args)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError,
+                OverflowError) as exc:  # arguments of a type the function cannot take
+            raise ExprError(f"bad arguments to {node.name}(): {exc}") from None
 
     def member(self, target: Any, name: str, safe: bool, node: Node) -> Any:
         if isinstance(target, Unknown):

@@ -308,9 +308,10 @@ def _replace(ctx: Context, args: list[Any]) -> Any:
 def _substring(ctx: Context, args: list[Any]) -> Any:
     _need(args, 2, 3)
     text, start = _string(args[0]), args[1]
+    if not isinstance(start, int):
+        raise ExprError("substring() needs a whole number start")
     length = args[2] if len(args) == 3 else len(text) - start
-    if not isinstance(start, int) or not isinstance(length, int) or start < 0 or \
-            length < 0 or start + length > len(text):
+    if not isinstance(length, int) or start < 0 or length < 0 or start + length > len(text):
         raise ExprError("substring() index out of range")
     return text[start:start + length]
 
