@@ -117,8 +117,9 @@ def _data_disks(fields: Fields, index: ResourceIndex) -> tuple[Disk, ...]:
 
 def _security(fields: Fields) -> dict[str, Any]:
     s = fields.at("properties.securityProfile")
+    security_type = s.get("security_type", "securityType", "Standard")
     return {
-        "security_type": s.get("security_type", "securityType", "Standard"),
+        "security_type": "Standard" if security_type == "" else security_type,
         "secure_boot": as_bool(s.get("secure_boot", "uefiSettings.secureBootEnabled", False)),
         "vtpm": as_bool(s.get("vtpm", "uefiSettings.vTpmEnabled", False)),
         "encryption_at_host": as_bool(s.get("encryption_at_host", "encryptionAtHost", False)),

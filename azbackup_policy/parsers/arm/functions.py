@@ -17,34 +17,18 @@ from typing import Any
 
 from azbackup_policy.model import Unknown, is_known
 from azbackup_policy.parsers.arm.evaluator import Context, ExprError, Function
+from azbackup_policy.parsers.arm.functions_collections import COLLECTION_FUNCTIONS, as_string, need
 from azbackup_policy.parsers.arm.functions_scope import SCOPE_FUNCTIONS
 from azbackup_policy.parsers.arm.values import get_ci, make_string
 
 
-def _need(args: list[Any], low: int, high: int | None = None) -> None:
-    if len(args) < low or (high is not None and len(args) > high):
-        raise ExprError(f"wrong number of arguments ({len(args)})")
-
-
-def _string(value: Any) -> str:
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
-    if value is None:
-        return ""
-    return str(value)
-
-
 def _parameters(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
+    need(args, 1, 1)
     return ctx.evaluator.parameter(str(args[0]))
 
 
 def _variables(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
+    need(args, 1, 1)
     return ctx.evaluator.variable(str(args[0]))
 
 
@@ -58,7 +42,7 @@ def _if(ctx: Context, _: list[Any]) -> Any:
 
 
 def _equals(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 2, 2)
+    need(args, 2, 2)
     if not is_known(args[0]) or not is_known(args[1]):
         return ctx.unknown()
     left, right = args
@@ -68,7 +52,7 @@ def _equals(ctx: Context, args: list[Any]) -> Any:
 
 
 def _not(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
+    need(args, 1, 1)
     return not _bool_of(args[0])
 
 
@@ -123,14 +107,14 @@ def _concat(ctx: Context, args: list[Any]) -> Any:
         raise ExprError("concat() mixes arrays and strings")
     if any(isinstance(a, (dict, list)) for a in args):
         return ctx.unknown()
-    return make_string([a if isinstance(a, Unknown) else _string(a) for a in args], ctx.text)
+    return make_string([a if isinstance(a, Unknown) else as_string(a) for a in args], ctx.text)
 
 
 _FORMAT_ITEM = re.compile(r"\{\{|\}\}|\{(\d+)(?:,-?\d+)?(?::([^}]*))?\}")
 
 
 def _format(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1)
+    need(args, 1)
     template = args[0]
     if not isinstance(template, str):
         return ctx.unknown()
@@ -152,10 +136,10 @@ def _format(ctx: Context, args: list[Any]) -> Any:
 
 def _format_one(value: Any, spec: str | None) -> Any:
     if isinstance(value, Unknown) or not spec:
-        return value if isinstance(value, Unknown) else _string(value)
+        return value if isinstance(value, Unknown) else as_string(value)
     if spec.upper().startswith("D") and isinstance(value, int) and spec[1:].isdigit():
         return str(value).zfill(int(spec[1:]))
-    return _string(value)
+    return as_string(value)
 
 
 def _create_object(ctx: Context, args: list[Any]) -> Any:
@@ -170,40 +154,8 @@ def _create_array(ctx: Context, args: list[Any]) -> Any:
     return list(args)
 
 
-def _union(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1)
-    if any(isinstance(a, Unknown) for a in args):
-        return ctx.unknown()
-    if all(isinstance(a, dict) for a in args):
-        merged: dict[str, Any] = {}
-        for item in args:
-            for key, value in item.items():
-                old = merged.get(key)
-                deep = isinstance(old, dict) and isinstance(value, dict)
-                merged[key] = _union(ctx, [old, value]) if deep else value
-        return merged
-    if all(isinstance(a, list) for a in args):
-        result: list[Any] = []
-        for item in (x for a in args for x in a):
-            if item not in result:
-                result.append(item)
-        return result
-    raise ExprError("union() needs all objects or all arrays")
-
-
-def _shallow_merge(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
-    merged: dict[str, Any] = {}
-    for item in args[0] if isinstance(args[0], list) else []:
-        if isinstance(item, Unknown):
-            return ctx.unknown()
-        if isinstance(item, dict):
-            merged.update(item)
-    return merged if isinstance(args[0], list) else ctx.unknown()
-
-
 def _try_get(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 2)
+    need(args, 2)
     current = args[0]
     for key in args[1:]:
         if isinstance(current, Unknown) or isinstance(key, Unknown):
@@ -218,22 +170,22 @@ def _try_get(ctx: Context, args: list[Any]) -> Any:
 
 
 def _to_lower(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
-    return _string(args[0]).lower()
+    need(args, 1, 1)
+    return as_string(args[0]).lower()
 
 
 def _to_upper(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
-    return _string(args[0]).upper()
+    need(args, 1, 1)
+    return as_string(args[0]).upper()
 
 
 def _to_string(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
-    return _string(args[0]) if is_known(args[0]) else ctx.unknown()
+    need(args, 1, 1)
+    return as_string(args[0]) if is_known(args[0]) else ctx.unknown()
 
 
 def _to_int(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
+    need(args, 1, 1)
     try:
         return int(args[0])
     except (TypeError, ValueError):
@@ -241,73 +193,18 @@ def _to_int(ctx: Context, args: list[Any]) -> Any:
 
 
 def _to_bool(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
+    need(args, 1, 1)
     return _bool_of(args[0])
 
 
-def _length(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
-    if isinstance(args[0], (str, list, dict)):
-        return len(args[0])
-    raise ExprError(f"length() of {args[0]!r}")
-
-
-def _empty(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
-    return args[0] is None or (isinstance(args[0], (str, list, dict)) and len(args[0]) == 0)
-
-
-def _contains(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 2, 2)
-    container, item = args
-    if isinstance(container, dict):
-        return isinstance(item, str) and get_ci(container, item, _NONE) is not _NONE
-    if isinstance(container, list):
-        if not all(is_known(x) for x in container):
-            return ctx.unknown()
-        return item in container
-    if isinstance(container, str):
-        return _string(item) in container
-    raise ExprError(f"contains() on {container!r}")
-
-
-_NONE = object()
-
-
-def _split(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 2, 2)
-    text, delimiters = args
-    if not isinstance(text, str):
-        raise ExprError("split() needs a string")
-    pieces = delimiters if isinstance(delimiters, list) else [delimiters]
-    pattern = "|".join(re.escape(_string(d)) for d in pieces if _string(d))
-    return re.split(pattern, text) if pattern else [text]
-
-
-def _first(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
-    value = args[0]
-    if isinstance(value, (list, str)):
-        return value[0] if value else (None if isinstance(value, list) else "")
-    raise ExprError("first() needs an array or a string")
-
-
-def _last(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
-    value = args[0]
-    if isinstance(value, (list, str)):
-        return value[-1] if value else (None if isinstance(value, list) else "")
-    raise ExprError("last() needs an array or a string")
-
-
 def _replace(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 3, 3)
-    return _string(args[0]).replace(_string(args[1]), _string(args[2]))
+    need(args, 3, 3)
+    return as_string(args[0]).replace(as_string(args[1]), as_string(args[2]))
 
 
 def _substring(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 2, 3)
-    text, start = _string(args[0]), args[1]
+    need(args, 2, 3)
+    text, start = as_string(args[0]), args[1]
     if not isinstance(start, int):
         raise ExprError("substring() needs a whole number start")
     length = args[2] if len(args) == 3 else len(text) - start
@@ -318,7 +215,7 @@ def _substring(ctx: Context, args: list[Any]) -> Any:
 
 def _compare(op: str) -> Function:
     def compare(ctx: Context, args: list[Any]) -> Any:
-        _need(args, 2, 2)
+        need(args, 2, 2)
         left, right = args
         try:
             return {"gt": left > right, "lt": left < right,
@@ -328,34 +225,17 @@ def _compare(op: str) -> Function:
     return compare
 
 
-def _items(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
-    if not isinstance(args[0], dict):
-        raise ExprError("items() needs an object")
-    return [{"key": k, "value": args[0][k]} for k in sorted(args[0], key=str.lower)]
-
-
-def _range(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 2, 2)
-    start, count = args
-    if not isinstance(start, int) or not isinstance(count, int) or count < 0:
-        raise ExprError("range() needs whole numbers")
-    if count > ctx.evaluator.scope.max_loop_count:
-        raise ExprError(f"range() count {count} is over the limit")
-    return list(range(start, start + count))
-
-
 def _json(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
+    need(args, 1, 1)
     try:
-        return json.loads(_string(args[0]))
+        return json.loads(as_string(args[0]))
     except ValueError:
         raise ExprError("json() got text that is not JSON") from None
 
 
 def _arith(op: str) -> Function:
     def arith(ctx: Context, args: list[Any]) -> Any:
-        _need(args, 2, 2)
+        need(args, 2, 2)
         left, right = args
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in args):
             raise ExprError(f"{op}() needs whole numbers")
@@ -374,29 +254,13 @@ def _literal(value: Any) -> Function:
 
 
 def _starts_with(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 2, 2)
-    return _string(args[0]).lower().startswith(_string(args[1]).lower())
+    need(args, 2, 2)
+    return as_string(args[0]).lower().startswith(as_string(args[1]).lower())
 
 
 def _ends_with(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 2, 2)
-    return _string(args[0]).lower().endswith(_string(args[1]).lower())
-
-
-def _take_skip(take: bool) -> Function:
-    def cut(ctx: Context, args: list[Any]) -> Any:
-        _need(args, 2, 2)
-        value, count = args
-        if not isinstance(value, (list, str)) or not isinstance(count, int):
-            raise ExprError("take()/skip() need an array or string and a number")
-        count = max(0, count)
-        return value[:count] if take else value[count:]
-    return cut
-
-
-def _object_keys(ctx: Context, args: list[Any]) -> Any:
-    _need(args, 1, 1)
-    return list(args[0]) if isinstance(args[0], dict) else ctx.unknown()
+    need(args, 2, 2)
+    return as_string(args[0]).lower().endswith(as_string(args[1]).lower())
 
 
 BASE_FUNCTIONS: Mapping[str, tuple[Function, str]] = {
@@ -412,28 +276,18 @@ BASE_FUNCTIONS: Mapping[str, tuple[Function, str]] = {
     "format": (_format, "aware"),
     "createobject": (_create_object, "aware"),
     "createarray": (_create_array, "aware"),
-    "union": (_union, "aware"),
-    "shallowmerge": (_shallow_merge, "aware"),
     "tryget": (_try_get, "aware"),
     "tolower": (_to_lower, "strict"),
     "toupper": (_to_upper, "strict"),
     "string": (_to_string, "strict"),
     "int": (_to_int, "strict"),
     "bool": (_to_bool, "strict"),
-    "length": (_length, "strict"),
-    "empty": (_empty, "strict"),
-    "contains": (_contains, "strict"),
-    "split": (_split, "strict"),
-    "first": (_first, "strict"),
-    "last": (_last, "strict"),
     "replace": (_replace, "strict"),
     "substring": (_substring, "strict"),
     "greater": (_compare("gt"), "strict"),
     "less": (_compare("lt"), "strict"),
     "greaterorequals": (_compare("ge"), "strict"),
     "lessorequals": (_compare("le"), "strict"),
-    "items": (_items, "strict"),
-    "range": (_range, "strict"),
     "json": (_json, "strict"),
     "add": (_arith("add"), "strict"),
     "sub": (_arith("sub"), "strict"),
@@ -445,12 +299,9 @@ BASE_FUNCTIONS: Mapping[str, tuple[Function, str]] = {
     "null": (_literal(None), "strict"),
     "startswith": (_starts_with, "strict"),
     "endswith": (_ends_with, "strict"),
-    "take": (_take_skip(True), "strict"),
-    "skip": (_take_skip(False), "strict"),
-    "objectkeys": (_object_keys, "strict"),
 }
 
 
 def all_functions() -> dict[str, tuple[Function, str]]:
     """The whole function table (a fresh dict, so nothing global is mutable)."""
-    return {**BASE_FUNCTIONS, **SCOPE_FUNCTIONS}
+    return {**BASE_FUNCTIONS, **COLLECTION_FUNCTIONS, **SCOPE_FUNCTIONS}

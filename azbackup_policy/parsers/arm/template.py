@@ -95,8 +95,8 @@ def bind_parameters(evaluator: Evaluator, template: Mapping[str, Any], place: Pl
             evaluator.scope.defaults[name.lower()] = (get_ci(spec, "defaultValue"),
                                                       (*path, "defaultValue"))
             continue
-        else:
-            value = Unknown(f"parameters('{name}')")
+        else:  # inside a nested deployment the text names it, so modules never collide
+            value = Unknown(f"{place.prefix}parameters('{name}')")
         evaluator.scope.parameters[name.lower()] = value
 
 
