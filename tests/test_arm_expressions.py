@@ -318,3 +318,15 @@ def test_any_expression_gives_a_value_or_input_error(text: str) -> None:
         evaluate(f"[{text}]")
     except InputError as error:
         assert error.line == 7
+
+
+def test_parse_id_forms() -> None:
+    from azbackup_policy.parsers.arm.values import parse_id
+
+    full = ("/subscriptions/s/resourceGroups/g/providers/Microsoft.RecoveryServices/vaults/v/"
+            "backupPolicies/p")
+    assert parse_id(full) == ("Microsoft.RecoveryServices/vaults/backupPolicies", ("v", "p"))
+    assert parse_id("Microsoft.Compute/virtualMachines/vm1") == (
+        "Microsoft.Compute/virtualMachines", ("vm1",))
+    assert parse_id("not an id") is None
+    assert parse_id("/subscriptions/s/resourceGroups/g") is None

@@ -120,9 +120,12 @@ def parse_template(
     """The Document of a template given as a dict.
 
     ``positions`` maps JSON paths within ``template`` to spans (which may point into
-    other files). ``parameters`` are plain parameter values (not ``{"value": ...}``
-    wrappers); they win over defaults. ``files`` are the further files the document was
-    read from (``file`` itself is always first).
+    other files); paths inside an inline nested deployment continue from the root, e.g.
+    ``("resources", "db", "properties", "template", "resources", "vm")``. A path without
+    a span takes the span of its closest parent that has one. ``parameters`` are plain
+    parameter values (not ``{"value": ...}`` wrappers; Unknown allowed); they win over
+    defaults. ``files`` are the further files the document was read from (``file``
+    itself is always first).
     """
     return _document(template, file, context, positions, dict(parameters or {}), files, [])
 

@@ -105,11 +105,16 @@ def parse_id(value: object) -> tuple[str, tuple[Name, ...]] | None:
     """(full type, names) of an id value -- a string id or an :class:`UnknownId`."""
     if isinstance(value, UnknownId):
         return value.type, value.names
-    if not isinstance(value, str) or "/providers/" not in value.lower():
+    if not isinstance(value, str):
         return None
     lowered = value.lower()
     index = lowered.rfind("/providers/")
-    parts = [p for p in value[index + len("/providers/"):].split("/") if p]
+    if index >= 0:
+        parts = [p for p in value[index + len("/providers/"):].split("/") if p]
+    elif not value.startswith("/") and "." in value.split("/", 1)[0]:
+        parts = value.split("/")  # Bicep's relative form: Namespace/type/name
+    else:
+        return None
     if len(parts) < 3:
         return None
     namespace, rest = parts[0], parts[1:]
