@@ -209,3 +209,17 @@ def test_converters_work_on_bare_bodies() -> None:
             "standardTierStorageRedundancy": "ZoneRedundant", "crossRegionRestore": "Disabled"}}}))
     assert (vault.redundancy, vault.cross_region_restore, vault.resource_group) == (
         "ZoneRedundant", False, "rg")
+
+
+def test_scan_pipeline_reads_templates_with_their_parameter_files() -> None:
+    from azbackup_policy.scan import load_units
+
+    loaded = load_units(["fixtures/scenarios/estate-basic/arm"])
+    assert loaded.errors == []
+    (unit,) = loaded.units
+    assert unit.format == "arm"
+    assert len(unit.estate.vms) == 6
+    linked = load_units(["fixtures/arm/linked-template"])
+    (unit,) = linked.units  # nested/db.json is part of the calling template's document
+    assert unit.files == ("fixtures/arm/linked-template/azuredeploy.json",
+                          "fixtures/arm/linked-template/nested/db.json")
