@@ -86,6 +86,14 @@ def test_secrets_never_reach_the_document() -> None:
     assert "properties.osProfile.adminPassword" in web.sensitive_paths
 
 
+def test_extension_protected_settings_are_hidden() -> None:
+    document = parse_file(FIXTURES / "arm" / "locks-extensions" / "azuredeploy.json")
+    ade = by_name(document, "vm-app/AzureDiskEncryption")
+    assert ade.type == "Microsoft.Compute/virtualMachines/extensions"
+    assert "never-shown" not in repr(ade.properties)
+    assert ade.sensitive_paths == frozenset({"properties.protectedSettings"})
+
+
 def test_protected_item_name_keeps_known_parts() -> None:
     document = parse_file(ESTATE)
     item = next(r for r in document.resources if r.type.endswith("/protectedItems")

@@ -13,7 +13,7 @@ from typing import Any
 
 from azbackup_policy.document import NotFollowed, Resource
 from azbackup_policy.errors import InputError
-from azbackup_policy.model import SourceSpan, Unknown
+from azbackup_policy.model import Unknown
 from azbackup_policy.parsers import ParseContext
 from azbackup_policy.parsers.arm.evaluator import (
     SECURE,
@@ -69,13 +69,6 @@ class Parent:
     address: str
 
 
-def new_scope(template: Mapping[str, Any], place: Place, positions: Mapping[JsonPath, Any],
-              context: ParseContext, **deployment: Any) -> Scope:
-    scope = Scope(place.file, positions, max_loop_count=context.options.max_loop_count,
-                  **deployment)
-    return scope
-
-
 def bind_parameters(evaluator: Evaluator, template: Mapping[str, Any], place: Place,
                     given: Mapping[str, Any]) -> None:
     """Fill the scope's parameters: secure -> unknown, given value, default, unknown."""
@@ -121,7 +114,8 @@ def bind_variables(scope: Scope, template: Mapping[str, Any], place: Place) -> N
 def evaluator_for(template: Mapping[str, Any], place: Place, positions: Mapping[JsonPath, Any],
                   context: ParseContext, given: Mapping[str, Any], **deployment: Any,
                   ) -> Evaluator:
-    scope = new_scope(template, place, positions, context, **deployment)
+    scope = Scope(place.file, positions, max_loop_count=context.options.max_loop_count,
+                  **deployment)
     evaluator = Evaluator(scope, all_functions())
     bind_variables(scope, template, place)
     bind_parameters(evaluator, template, place, given)
@@ -178,7 +172,7 @@ def instance(raw: dict[str, Any], path: JsonPath, evaluator: Evaluator, place: P
     full_type, name = _type_and_name(raw, path, evaluator, frame, parent)
     item = Instance(raw=raw, path=path, frame=frame, type=full_type, name=name,
                     condition=condition, address=_address(symbol, full_type, name, suffix,
-                                                          place, parent))
+                                                          place))
     resource = build_resource(item, evaluator, place.base,
                               out.comments.get(place.file, []))
     out.add(resource)
@@ -228,14 +222,6 @@ def _text(value: Any) -> str:
     return value.expression if isinstance(value, Unknown) else str(value)
 
 
-def _address(symbol: str | None, full_type: str, name: Any, suffix: str, place: Place,
-             parent: Parent | None) -> str:
+def _address(symbol: str | None, full_type: str, name: Any, suffix: str, place: Place) -> str:
     local = symbol if symbol is not None else f"{full_type}/{_text(name)}"
     return f"{place.prefix}{local}{suffix}"
-
-
-def span_at(positions: Mapping[JsonPath, SourceSpan], path: JsonPath, file: str) -> SourceSpan:
-    probe = path
-    while probe and probe not in positions:
-        probe = probe[:-1]
-    return positions.get(probe, SourceSpan(file, 1, 1))
