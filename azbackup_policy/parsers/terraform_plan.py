@@ -226,7 +226,7 @@ class _Builder:
         target = parse_address(longest)
         if target is not None and target.rest:
             return resolved[0] + "." + ".".join(name for name, _ in target.rest)
-        leaf = path.rsplit(".", 1)[-1]
+        leaf = next((p for p in reversed(path.split(".")) if not p.isdigit()), "")
         return resolved[0] + (".id" if leaf.endswith(("_id", "_ids")) else "")
 
     def spans(self, address: Address) -> tuple[SourceSpan, dict[str, SourceSpan]]:
