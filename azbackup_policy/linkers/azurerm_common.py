@@ -140,6 +140,7 @@ class Index:
     by_address: dict[str, Resource] = field(default_factory=dict)
     by_id: dict[str, str] = field(default_factory=dict)
     unresolved: list[Unresolved] = field(default_factory=list)
+    _typed: dict[tuple[str, ...], list[Resource]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for resource in self.document.resources:
@@ -149,8 +150,12 @@ class Index:
                 self.by_id.setdefault(ident.lower(), resource.address)
 
     def of_types(self, types: Iterable[str]) -> list[Resource]:
-        wanted = set(types)
-        return [r for r in self.document.resources if r.type in wanted]
+        key = tuple(types)
+        found = self._typed.get(key)
+        if found is None:
+            wanted = set(key)
+            found = self._typed[key] = [r for r in self.document.resources if r.type in wanted]
+        return found
 
     def report(self, resource: Resource, path: str, message: str) -> None:
         self.unresolved.append(Unresolved(resource.address, message, resource.span_of(path)))

@@ -56,20 +56,24 @@ def _scan(text: str, found: PlanLocations, with_values: bool) -> None:
     if prior is not None:
         matches += _prior_matches(text, prior.end())
     matches.sort(key=lambda m: m.start())
-    line, mark = 1, 0
+    line, mark, line_start = 1, 0, -1
+    patterns: dict[str, re.Pattern[str]] = {}
     for index, match in enumerate(matches):
-        brace = text.rfind("{", mark if mark < match.start() else 0, match.start())
+        brace = text.rfind("{", mark, match.start())
         brace = brace if brace >= 0 else match.start()
-        line += text.count("\n", mark, brace)
+        passed = text.count("\n", mark, brace)
+        if passed:
+            line += passed
+            line_start = text.rfind("\n", mark, brace)
         mark = brace
         address = json.loads('"' + match.group(1) + '"')
         if address in found.resources:
             continue
-        column = brace - text.rfind("\n", 0, brace)
+        column = brace - line_start
         end = matches[index + 1].start() if index + 1 < len(matches) else stop
         found.resources[address] = SourceSpan(found.file, line, line, column)
         if with_values and "\n" in text[brace:end]:
-            found.values[address] = _value_keys(text, brace, end, line, found.file)
+            found.values[address] = _value_keys(text, brace, end, line, found.file, patterns)
 
 
 def _prior_matches(text: str, start: int) -> list[re.Match[str]]:
@@ -79,7 +83,8 @@ def _prior_matches(text: str, start: int) -> list[re.Match[str]]:
             if m.group(1).startswith(("data.", "module."))]
 
 
-def _value_keys(text: str, start: int, end: int, line: int, file: str) -> dict[str, SourceSpan]:
+def _value_keys(text: str, start: int, end: int, line: int, file: str,
+                patterns: dict[str, re.Pattern[str]]) -> dict[str, SourceSpan]:
     """Top-level keys of the ``values`` object between ``start`` and ``end`` (pretty JSON)."""
     values = _VALUES.search(text, start, end)
     if values is None:
@@ -93,11 +98,13 @@ def _value_keys(text: str, start: int, end: int, line: int, file: str) -> dict[s
     base = line + text.count("\n", start, values.end())
     spans: dict[str, SourceSpan] = {}
     mark, current = values.end(), base
-    for key in _KEY_LINE.finditer(text, values.end(), end):
-        if key.group(1) != indent:
-            continue
+    pattern = patterns.get(indent)
+    if pattern is None:
+        pattern = patterns[indent] = re.compile(
+            "^" + re.escape(indent) + r'"((?:[^"\\]|\\.)*)"\s*:', re.MULTILINE)
+    for key in pattern.finditer(text, values.end(), end):
         current += text.count("\n", mark, key.start())
         mark = key.start()
-        name = key.group(2)
+        name = key.group(1)
         spans.setdefault(name, SourceSpan(file, current, current, len(indent) + 1))
     return spans

@@ -51,7 +51,8 @@ class Configuration:
 
     def __init__(self, configuration: Any, addresses: list[Address]) -> None:
         self.root = _dict(_dict(configuration).get("root_module"))
-        self.instances: dict[tuple[str, str], list[tuple[Key, str]]] = {}
+        self.instances: dict[tuple[str, str], dict[Key, str]] = {}
+        self._cache: dict[tuple[tuple[str, ...], Scope, bool], list[str]] = {}
         self.modules: dict[tuple[str, str], list[Key]] = {}
         self._resources: dict[int, dict[tuple[str, str], dict[str, Any]]] = {}
         for address in addresses:
@@ -59,7 +60,7 @@ class Configuration:
 
     def _add(self, address: Address) -> None:
         group = (address.module_prefix, address.resource)
-        self.instances.setdefault(group, []).append((address.key, address.instance()))
+        self.instances.setdefault(group, {})[address.key] = address.instance()
         for depth in range(len(address.module)):
             parent = format_module(address.module[:depth])
             name, key = address.module[depth]
@@ -106,6 +107,13 @@ class Configuration:
         """Instance addresses that ``refs`` (one expression's references) point at."""
         if depth > _MAX_DEPTH:
             return []
+        key = (tuple(refs), scope, many)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self._resolve(refs, scope, many, depth)
+        return cached
+
+    def _resolve(self, refs: list[str], scope: Scope, many: bool, depth: int) -> list[str]:
         found: list[str] = []
         flags = _Flags(refs)
         groups: dict[str, Address] = {}
@@ -127,7 +135,7 @@ class Configuration:
         return list(dict.fromkeys(found))
 
     def _instances(self, target: Address, scope: Scope, flags: _Flags, many: bool) -> list[str]:
-        candidates = self.instances.get((format_module(scope.module), target.resource), [])
+        candidates = self.instances.get((format_module(scope.module), target.resource), {})
         return _pick(candidates, target.key, scope.key, flags, many)
 
     def _each_value(self, scope: Scope) -> list[str]:
@@ -158,7 +166,7 @@ class Configuration:
             return []
         name, key = module[0]
         keys = self.modules.get((format_module(scope.module), name), [])
-        chosen = _pick([(k, k) for k in keys], key, scope.key, flags, many)
+        chosen = _pick({k: k for k in keys}, key, scope.key, flags, many)
         found: list[str] = []
         for child_key in chosen:
             path = (*scope.module, (name, child_key))
@@ -180,20 +188,20 @@ class _Flags:
         object.__setattr__(self, "each_value", any(r.startswith("each.value") for r in refs))
 
 
-def _pick(candidates: list[tuple[Key, Any]], explicit: Key, own: Key, flags: _Flags,
+def _pick(candidates: Mapping[Key, Any], explicit: Key, own: Key, flags: _Flags,
           many: bool) -> list[Any]:
     """The candidates whose instance key matches the reference (see the module doc)."""
     if not candidates:
         return []
     if explicit is not None:
-        return [item for key, item in candidates if key == explicit]
-    if all(key is None for key, _ in candidates):
-        return [item for _, item in candidates]
+        return [candidates[explicit]] if explicit in candidates else []
+    if None in candidates:
+        return [candidates[None]]
     paired = (flags.count_index and isinstance(own, int)) or (
         (flags.each_key or flags.each_value) and isinstance(own, str))
     if paired:
-        return [item for key, item in candidates if key == own]
-    return [item for _, item in candidates] if many else []
+        return [candidates[own]] if own in candidates else []
+    return list(candidates.values()) if many else []
 
 
 def expression_at(expressions: Any, path: str) -> Any:
