@@ -108,7 +108,7 @@ def test_vault_and_policy_fields() -> None:
     assert (enhanced.policy_type, enhanced.frequency, enhanced.hourly_interval,
             enhanced.hourly_window_hours, enhanced.hourly_start, enhanced.time,
             enhanced.retention_daily, enhanced.instant_restore_days, enhanced.time_zone) == (
-        "V2", "Hourly", 4, 12, "08:00", None, 30, 7, "UTC")
+        "V2", "Hourly", 4, 12, "08:00", "08:00", 30, 7, "UTC")
     daily = next(p for p in estate.policies if p.name == "pol-daily")
     assert (daily.frequency, daily.time, daily.instant_restore_days) == ("Daily", "23:00", 2)
 

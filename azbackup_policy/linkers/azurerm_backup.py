@@ -57,11 +57,12 @@ def policy(resource: Resource, index: Index) -> BackupPolicy:
     reader = Reader(resource)
     backup = reader.block("backup") or Reader(resource, "backup.0")
     frequency = backup.get("frequency", "frequency")
-    hourly = frequency == "Hourly"
-    time = backup.get("hourly_start" if hourly else "time", "time")
+    time = backup.get("time", "time")
+    hourly = frequency == "Hourly"  # then backup.time is the start of the window
+    if hourly:
+        backup.mark("hourly_start", "time")
     fields: dict[str, Any] = {
-        "frequency": frequency,
-        "time": None if hourly else time, "hourly_start": time if hourly else None,
+        "frequency": frequency, "time": time, "hourly_start": time if hourly else None,
         "hourly_interval": backup.get("hourly_interval", "hour_interval"),
         "hourly_window_hours": backup.get("hourly_window_hours", "hour_duration"),
         "weekdays": backup.get("weekdays", "weekdays", (), sorted_strings),
