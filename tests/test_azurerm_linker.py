@@ -358,3 +358,28 @@ def test_scan_reports_only_the_unprotected_jump_host_as_uncovered() -> None:
     assert report.errors == ()
     uncovered = [f.resource.address for f in report.findings if f.rule_id == "BKP-COV-001"]
     assert uncovered == ["azurerm_linux_virtual_machine.jump"]
+
+
+def test_azapi_v1_string_body_with_disk_exclusion() -> None:
+    vault_id = f"{SUB}/resourceGroups/rg-b/providers/Microsoft.RecoveryServices/vaults/rsv-b"
+    body = json.dumps({"properties": {
+        "protectedItemType": "Microsoft.Compute/virtualMachines",
+        "policyId": f"{vault_id}/backupPolicies/pol-x",
+        "extendedProperties": {"diskExclusionProperties": {"diskLunList": [3, 1],
+                                                           "isInclusionList": False}}}})
+    estate = link(document(
+        res("azurerm_linux_virtual_machine", "azurerm_linux_virtual_machine.a", vm_props("vm-a")),
+        res("azapi_resource", "azapi_resource.item", {
+            "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/"
+                    "protectedItems@2023-04-01",
+            "name": "VM;iaasvmcontainerv2;rg-app;vm-a",
+            "parent_id": f"{vault_id}/backupFabrics/Azure/protectionContainers/"
+                         "iaasvmcontainer;iaasvmcontainerv2;rg-app;vm-a",
+            "body": body}),
+    ))
+    (item,) = estate.protections
+    assert item.vm == "azurerm_linux_virtual_machine.a"
+    assert (item.exclude_luns, item.include_luns, item.api_version) == ((3, 1), None,
+                                                                        "2023-04-01")
+    assert item.policy is None  # pol-x is not in this plan: reported, not guessed
+    assert [u.message for u in estate.unresolved] == ["the backup policy cannot be determined"]

@@ -2,34 +2,22 @@
 
 The AVM modules create vaults and policies as ``azapi_resource`` and protect VMs with a
 ``.../protectionContainers/protectedItems`` body. ``values.type`` is ``<ARM type>@<api>``;
-``body`` is an object (azapi v2) or a JSON string (azapi v1). Only the fields the model
-needs are read, from the same ARM paths as the ARM linker uses.
+``body`` is an object (azapi v2) or a JSON string (azapi v1). The body is shown to the
+ARM linker's converters as an ARM resource (same field map, same defaults); the links
+(VM, policy, vault, lock scope) are found here, by references, ids and names.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from azbackup_policy.document import Resource
-from azbackup_policy.linkers.azurerm_common import (
-    VM_TYPES,
-    Index,
-    Reader,
-    parse_arm_id,
-    sorted_strings,
-)
-from azbackup_policy.model import (
-    AttrSpans,
-    BackupPolicy,
-    Lock,
-    Protection,
-    SourceSpan,
-    Unknown,
-    Vault,
-)
+from azbackup_policy.linkers import arm_backup
+from azbackup_policy.linkers.azurerm_common import VM_TYPES, Index, parse_arm_id
+from azbackup_policy.model import BackupPolicy, Lock, Protection, Unknown, Vault
 
 AZAPI_TYPES = ("azapi_resource",)
 VAULT_KINDS = ("azurerm_recovery_services_vault", "microsoft.recoveryservices/vaults")
@@ -62,15 +50,28 @@ def api_version(resource: Resource) -> str | None:
     return None
 
 
-def _body_reader(resource: Resource) -> Reader:
+def arm_view(resource: Resource) -> Resource:
+    """The azapi resource as the ARM resource it creates (body + name/location)."""
     body = resource.properties.get("body")
     if isinstance(body, str):  # azapi v1: jsonencode(...)
         try:
-            decoded = json.loads(body)
+            body = json.loads(body)
         except ValueError:
-            decoded = {}
-        return Reader(resource, "body", {"body": decoded})
-    return Reader(resource, "body")
+            body = None
+    properties: dict[str, Any] = dict(body) if isinstance(body, dict) else {}
+    spans = {path[5:]: span for path, span in resource.property_spans.items()
+             if path.startswith("body.")}
+    for key in ("name", "location"):
+        if resource.properties.get(key) is not None:
+            properties[key] = resource.properties[key]
+        if key in resource.property_spans:
+            spans[key] = resource.property_spans[key]
+    declared = resource.properties.get("type")
+    arm_type = declared.split("@", 1)[0] if isinstance(declared, str) else resource.type
+    return Resource(arm_type, resource.address, resource.span, properties,
+                    property_spans=spans, id=resource.id, mode=resource.mode,
+                    action=resource.action, api_version=api_version(resource),
+                    sensitive_paths=resource.sensitive_paths)
 
 
 def convert(resources: Iterable[Resource], index: Index) -> Converted:
@@ -80,10 +81,11 @@ def convert(resources: Iterable[Resource], index: Index) -> Converted:
         if kind(resource) == VAULT_KINDS[1]:
             found.vaults.append(vault(resource))
     for resource in azapi:
-        if kind(resource) == POLICY_KINDS[1]:
+        if kind(resource) == POLICY_KINDS[1] and arm_backup.is_vm_policy(arm_view(resource)):
             found.policies.append(policy(resource, index))
     for resource in azapi:
-        if kind(resource) == PROTECTED_KIND:
+        if kind(resource) == PROTECTED_KIND and arm_backup.is_vm_protected_item(
+                arm_view(resource)):
             found.protections.append(protection(resource, index))
         elif kind(resource) == LOCK_KIND:
             found.locks.append(lock(resource, index))
@@ -113,102 +115,29 @@ def _name(resource: Resource) -> str:
     return name if isinstance(name, str) else ""
 
 
-def _subscription(resource: Resource) -> Any:
-    parsed = parse_arm_id(resource.id)
-    if parsed is not None:
-        return parsed.subscription
-    return resource.id if isinstance(resource.id, Unknown) else None
-
-
-def _resource_group(parent_id: Any) -> Any:
-    parsed = parse_arm_id(parent_id)
-    return parsed.resource_group if parsed else parent_id if isinstance(parent_id, Unknown) \
-        else None
+def _located(resource: Resource, converted: Any) -> Any:
+    """An ARM converter's result, named as the azapi resource and placed where it is."""
+    extra: dict[str, Any] = {"resource_type": resource.type}
+    if hasattr(converted, "action"):
+        extra["action"] = resource.action
+    return replace(converted, **extra)
 
 
 def vault(resource: Resource) -> Vault:
-    body = _body_reader(resource)
-    top = Reader(resource)
-    settings = "properties.securitySettings"
-    crr = body.get("cross_region_restore",
-                   "properties.redundancySettings.crossRegionRestore", False)
-    return Vault(
-        address=resource.address, resource_type=resource.type, span=resource.span,
-        id=resource.id, name=top.get("name", "name"),
-        resource_group=_resource_group(resource.properties.get("parent_id")),
-        subscription_id=_subscription(resource),
-        location=top.get("location", "location"), sku=body.get("sku", "sku.name"),
-        redundancy=body.get("redundancy",
-                            "properties.redundancySettings.standardTierStorageRedundancy"),
-        cross_region_restore=crr if isinstance(crr, (bool, Unknown)) else crr == "Enabled",
-        soft_delete=body.get("soft_delete", f"{settings}.softDeleteSettings.softDeleteState"),
-        immutability=body.get("immutability", f"{settings}.immutabilitySettings.state"),
-        cmk=body.raw("properties.encryption") is not None,
-        public_network_access=body.get("public_network_access",
-                                       "properties.publicNetworkAccess"),
-        attr_spans=merged_spans(top, body),
-    )
-
-
-def merged_spans(*readers: Reader) -> AttrSpans:
-    spans: dict[str, SourceSpan] = {}
-    for reader in readers:
-        spans.update(reader.spans)
-    return AttrSpans(spans)
-
-
-def _hhmm(value: Any) -> Any:
-    """``2021-12-17T08:00:00Z`` -> ``08:00``."""
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if isinstance(value, str) and "T" in value:
-        return value.split("T", 1)[1][:5]
-    return value
+    found = arm_backup.vault_from_arm(arm_view(resource))
+    if not isinstance(resource.id, str):  # the group and subscription are in parent_id
+        parent = parse_arm_id(resource.properties.get("parent_id"))
+        found = replace(found, resource_group=parent.resource_group if parent else None,
+                        subscription_id=parent.subscription if parent else None)
+    return _located(resource, found)
 
 
 def policy(resource: Resource, index: Index) -> BackupPolicy:
-    body = _body_reader(resource)
-    top = Reader(resource)
-    schedule = "properties.schedulePolicy"
-    retention = "properties.retentionPolicy"
-    sched_type = body.get("schedule_policy_type", f"{schedule}.schedulePolicyType")
-    policy_type = body.get("policy_type", "properties.policyType")
-    if policy_type is None:
-        policy_type = "V2" if sched_type == "SimpleSchedulePolicyV2" else "V1"
-    frequency = body.get("frequency", f"{schedule}.scheduleRunFrequency")
-    hourly = f"{schedule}.hourlySchedule"
-    time_path = (f"{schedule}.dailySchedule.scheduleRunTimes" if body.raw(
-        f"{schedule}.dailySchedule") is not None else f"{schedule}.scheduleRunTimes")
-    vaults = find(index, resource, "parent_id", resource.properties.get("parent_id"),
-                  VAULT_KINDS)
-    return BackupPolicy(
-        address=resource.address, resource_type=resource.type, span=resource.span,
-        id=resource.id, name=top.get("name", "name"),
-        vault=vaults[0] if len(vaults) == 1 else None,
-        vault_name=_vault_name(resource.properties.get("parent_id")),
-        policy_type=policy_type, schedule_policy_type=sched_type, frequency=frequency,
-        time=None if frequency == "Hourly" else body.get("time", time_path, None, _hhmm),
-        hourly_interval=body.get("hourly_interval", f"{hourly}.interval"),
-        hourly_window_hours=body.get("hourly_window_hours", f"{hourly}.scheduleWindowDuration"),
-        hourly_start=body.get("hourly_start", f"{hourly}.scheduleWindowStartTime", None, _hhmm),
-        weekdays=body.get("weekdays", f"{schedule}.scheduleRunDays", (), sorted_strings),
-        retention_daily=body.get("retention_daily",
-                                 f"{retention}.dailySchedule.retentionDuration.count"),
-        retention_weekly=body.get("retention_weekly",
-                                  f"{retention}.weeklySchedule.retentionDuration.count"),
-        retention_monthly=body.get("retention_monthly",
-                                   f"{retention}.monthlySchedule.retentionDuration.count"),
-        retention_yearly=body.get("retention_yearly",
-                                  f"{retention}.yearlySchedule.retentionDuration.count"),
-        instant_restore_days=body.get("instant_restore_days",
-                                      "properties.instantRpRetentionRangeInDays"),
-        instant_restore_rg_prefix=body.get(
-            "instant_restore_rg_prefix", "properties.instantRPDetails.azureBackupRGNamePrefix"),
-        time_zone=body.get("time_zone", "properties.timeZone"),
-        consistency_type=body.get("consistency_type", "properties.snapshotConsistencyType"),
-        tiering_mode=body.get("tiering_mode", "properties.tieringPolicy.ArchivedRP.tieringMode"),
-        attr_spans=merged_spans(top, body),
-    )
+    parent = resource.properties.get("parent_id")
+    vaults = find(index, resource, "parent_id", parent, VAULT_KINDS)
+    found = arm_backup.policy_from_arm(arm_view(resource), vaults[0] if len(vaults) == 1
+                                       else None)
+    return _located(resource, replace(found, vault_name=_vault_name(parent)))
 
 
 def _vault_name(parent_id: Any) -> Any:
@@ -222,39 +151,23 @@ def _vault_name(parent_id: Any) -> Any:
 
 
 def protection(resource: Resource, index: Index) -> Protection:
-    body = _body_reader(resource)
-    props = "properties"
-    source = body.get("vm", f"{props}.sourceResourceId")
-    policy_id = body.get("policy", f"{props}.policyId")
+    view = arm_view(resource)
+    body = view.properties.get("properties")
+    body = body if isinstance(body, dict) else {}
+    source, policy_id = body.get("sourceResourceId"), body.get("policyId")
     vms = find(index, resource, "body", source, VM_TYPES) or _vm_by_item_name(resource, index)
     policies = find(index, resource, "body", policy_id, POLICY_KINDS)
-    parent = resource.properties.get("parent_id")
-    vaults = find(index, resource, "parent_id", _vault_id(parent), VAULT_KINDS)
+    vaults = find(index, resource, "parent_id", _vault_id(resource.properties.get("parent_id")),
+                  VAULT_KINDS)
     if len(vms) != 1:
         index.report(resource, "body", "the protected VM cannot be determined"
                      if not vms else f"several VMs match: {', '.join(vms)}")
     if len(policies) != 1:
         index.report(resource, "body", "the backup policy cannot be determined")
-    exclusion = f"{props}.extendedProperties.diskExclusionProperties"
-    luns = body.get("luns", f"{exclusion}.diskLunList", None, _luns)
-    inclusion = body.raw(f"{exclusion}.isInclusionList")
-    return Protection(
-        address=resource.address, resource_type=resource.type, span=resource.span,
-        name=_name(resource) or None, vm=vms[0] if len(vms) == 1 else None, vm_id=source,
-        policy=policies[0] if len(policies) == 1 else None, policy_id=policy_id,
-        vault=vaults[0] if len(vaults) == 1 else None,
-        include_luns=luns if inclusion is True else None,
-        exclude_luns=luns if inclusion is False else None,
-        protection_state=body.get("protection_state", f"{props}.protectionState"),
-        api_version=api_version(resource), action=resource.action,
-        attr_spans=merged_spans(body),
-    )
-
-
-def _luns(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(sorted(v for v in value if isinstance(v, int)))
-    return value
+    found = arm_backup.protection_from_arm(
+        view, vms[0] if len(vms) == 1 else None, policies[0] if len(policies) == 1 else None,
+        vaults[0] if len(vaults) == 1 else None)
+    return _located(resource, found)
 
 
 def _vault_id(parent_id: Any) -> Any:
@@ -272,17 +185,11 @@ def _vm_by_item_name(resource: Resource, index: Index) -> list[str]:
 
 
 def lock(resource: Resource, index: Index) -> Lock:
-    body = _body_reader(resource)
-    top = Reader(resource)
-    scope = top.get("scope", "parent_id")
+    scope = resource.properties.get("parent_id")
     targets = [a for a in resource.references.get("parent_id", ()) if a in index.by_address]
     if not targets and isinstance(scope, str):
         address = index.by_id.get(scope.lower())
         targets = [address] if address else []
-    return Lock(
-        address=resource.address, resource_type=resource.type, span=resource.span,
-        name=top.get("name", "name"), scope=scope,
-        scope_address=targets[0] if len(targets) == 1 else None,
-        level=body.get("level", "properties.level"), attr_spans=merged_spans(top, body),
-    )
-
+    found = arm_backup.lock_from_arm(arm_view(resource), scope,
+                                     targets[0] if len(targets) == 1 else None)
+    return _located(resource, found)
