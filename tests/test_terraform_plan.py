@@ -277,3 +277,31 @@ def test_every_truncation_is_a_document_or_an_input_error(tmp_path: Path) -> Non
             load(path)
         except InputError as error:
             assert error.line >= 1 and error.column >= 1
+
+
+def test_data_sources_from_prior_state_and_deferred_reads(tmp_path: Path) -> None:
+    vault_id = ("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-x/"
+                "providers/Microsoft.RecoveryServices/vaults/rsv-x")
+    data_read = {"address": "data.azurerm_recovery_services_vault.existing", "mode": "data",
+                 "type": "azurerm_recovery_services_vault", "name": "existing",
+                 "provider_name": "registry.terraform.io/hashicorp/azurerm",
+                 "schema_version": 0, "values": {"id": vault_id, "name": "rsv-x"},
+                 "sensitive_values": {}}
+    deferred = {"address": "data.azurerm_virtual_machine.later", "mode": "data",
+                "type": "azurerm_virtual_machine", "name": "later",
+                "provider_name": "registry.terraform.io/hashicorp/azurerm",
+                "change": {"actions": ["read"], "before": None, "after": {"name": "vm-x"},
+                           "after_unknown": {"id": True}, "before_sensitive": False,
+                           "after_sensitive": {}},
+                "action_reason": "read_because_dependency_pending"}
+    plan = {"format_version": "1.2", "terraform_version": "1.9.8",
+            "planned_values": {"root_module": {}}, "resource_changes": [deferred],
+            "prior_state": {"format_version": "1.0", "values": {"root_module": {
+                "resources": [data_read]}}}}
+    resources = by_address(load(write(tmp_path, json.dumps(plan, indent=2))))
+    existing = resources["data.azurerm_recovery_services_vault.existing"]
+    assert (existing.mode, existing.action, existing.id) == ("data", "read", vault_id)
+    later = resources["data.azurerm_virtual_machine.later"]
+    assert (later.mode, later.action) == ("data", "read")
+    assert later.properties == {"name": "vm-x", "id": Unknown("(known after apply)")}
+    assert existing.span.line > 1

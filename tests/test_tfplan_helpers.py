@@ -41,7 +41,9 @@ resource "azurerm_linux_virtual_machine" "web" {
 
 data "azurerm_client_config" "current" {}
 
+# azbackup-policy: ignore BKP-COV-001 reason="restored by hand"
 resource "azurerm_backup_protected_vm" "web" {
+  // azbackup-policy: ignore BKP-POL-002 reason="inside"
   source_vm_id = azurerm_linux_virtual_machine.web[count.index].id
 }
 '''
@@ -67,6 +69,10 @@ def test_blocks_ignore_braces_in_strings_comments_and_heredocs() -> None:
     assert "identity.0.type" not in vm.attributes and "a" not in vm.attributes
     protected = blocks[("managed", "azurerm_backup_protected_vm", "web")]
     assert protected.span.line == line_of(TRICKY, '"azurerm_backup_protected_vm"')
+    assert protected.comments == (
+        'azbackup-policy: ignore BKP-COV-001 reason="restored by hand"',
+        'azbackup-policy: ignore BKP-POL-002 reason="inside"')
+    assert vm.comments == ()
 
 
 @settings(max_examples=300, deadline=None)

@@ -204,7 +204,7 @@ class _Builder:
             resolved = self.config.resolve(refs, scope, many)
             if resolved:
                 references[path] = tuple(resolved)
-        span, property_spans = self.spans(entry.address)
+        span, property_spans, comments = self.spans(entry.address)
         before = redact(entry.change.get("before"), entry.change.get("before_sensitive"))
         ident = properties.get("id")
         return Resource(
@@ -212,7 +212,7 @@ class _Builder:
             properties=properties, references=references, property_spans=property_spans,
             id=ident if isinstance(ident, (str, Unknown)) else None,
             mode=entry.address.mode, action=entry.action, before=before,
-            sensitive_paths=sensitive_paths,
+            sensitive_paths=sensitive_paths, comments=comments,
         )
 
     def unknown_text(self, expressions: Any, path: str, scope: Any) -> str:
@@ -229,14 +229,16 @@ class _Builder:
         leaf = next((p for p in reversed(path.split(".")) if not p.isdigit()), "")
         return resolved[0] + (".id" if leaf.endswith(("_id", "_ids")) else "")
 
-    def spans(self, address: Address) -> tuple[SourceSpan, dict[str, SourceSpan]]:
+    def spans(self, address: Address
+              ) -> tuple[SourceSpan, dict[str, SourceSpan], tuple[str, ...]]:
+        """The span, attribute spans and marked comments (from ``.tf`` sources if any)."""
         block = self.sources.block(address)
         if block is not None:
-            return block.span, dict(block.attributes)
+            return block.span, dict(block.attributes), block.comments
         if self.locations is None:
             self.locations = locate(self.text, self.file)
         shown = address.instance()
-        return self.locations.span(shown), dict(self.locations.values.get(shown, {}))
+        return self.locations.span(shown), dict(self.locations.values.get(shown, {})), ()
 
 
 def _value_at(properties: Any, path: str) -> Any:

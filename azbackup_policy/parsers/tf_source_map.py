@@ -19,6 +19,7 @@ from azbackup_policy.model import SourceSpan
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n")
 _PUNCT = frozenset("{}[]()=")
+MARKER = "azbackup-policy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class BlockSpan:
     name: str
     span: SourceSpan
     attributes: dict[str, SourceSpan] = field(default_factory=dict)
+    comments: tuple[str, ...] = ()  # ``# azbackup-policy: ...`` inside or just above
 
 
 class _Lexer:
@@ -47,6 +49,7 @@ class _Lexer:
         self.line = 1
         self.line_start = 0
         self.tokens: list[Token] = []
+        self.marked: dict[int, str] = {}  # line -> text of an ``azbackup-policy`` comment
 
     def run(self) -> list[Token]:
         size = len(self.text)
@@ -79,8 +82,10 @@ class _Lexer:
         elif char == "#" or text.startswith("//", pos):
             end = text.find("\n", pos)
             self.pos = end if end >= 0 else len(text)
+            self.remember(text[pos + (1 if char == "#" else 2) : self.pos])
         elif text.startswith("/*", pos):
             end = text.find("*/", pos + 2)
+            self.remember(text[pos + 2 : end if end >= 0 else len(text)])
             self.advance_to(end + 2 if end >= 0 else len(text))
         elif char == '"':
             end = skip_string(text, pos)
@@ -90,6 +95,11 @@ class _Lexer:
             self.heredoc(_HEREDOC.match(text, pos))  # type: ignore[arg-type]
         else:
             self.word(char, pos)
+
+    def remember(self, body: str) -> None:
+        stripped = body.strip()
+        if stripped.startswith(MARKER):
+            self.marked.setdefault(self.line, stripped)
 
     def word(self, char: str, pos: int) -> None:
         ident = _IDENT.match(self.text, pos)
@@ -273,6 +283,20 @@ class _Structure:
 def scan_blocks(text: str, file: str) -> list[BlockSpan]:
     """Every top-level ``resource``/``data`` block in ``text``; never raises on odd text."""
     try:
-        return _Structure(_Lexer(text).run(), file).run()
+        lexer = _Lexer(text)
+        blocks = _Structure(lexer.run(), file).run()
     except (RecursionError, ValueError, IndexError):
         return []
+    for block in blocks:
+        block.comments = _comments_of(block.span, lexer.marked)
+    return blocks
+
+
+def _comments_of(span: SourceSpan, marked: dict[int, str]) -> tuple[str, ...]:
+    above: list[str] = []
+    probe = span.line - 1
+    while probe in marked:
+        above.insert(0, marked[probe])
+        probe -= 1
+    inside = [marked[line] for line in sorted(marked) if span.line <= line <= span.end_line]
+    return tuple(above + inside)
