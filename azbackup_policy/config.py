@@ -204,6 +204,8 @@ def _shown(path: str, cwd: str | None) -> str:
 def yaml_mapping(text: str, shown: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
+    except ValueError as exc:  # a date such as 2027-02-30
+        raise ConfigError(shown, "", f"invalid YAML: {exc}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
