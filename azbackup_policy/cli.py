@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--write-baseline", metavar="FILE",
                       help="record the current findings in FILE (the exit code then ignores "
                       "findings)")
+    scan.add_argument("--changed-files", action="store_true",
+                      help="PATHs are changed files (pre-commit): scan each module or template "
+                      "they belong to as a whole")
 
     inventory = commands.add_parser("inventory", help="print what the tool understood")
     _input_options(inventory)
@@ -193,7 +196,12 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
         stderr.write(f"azbackup-policy: error: unknown --format {', '.join(unknown)} "
                      f"(choose from {', '.join([*SCAN_FORMATS, *sorted(extra)])})\n")
         return ExitCode.INPUT_ERROR
-    report = scan(args.paths, _scan_options(args))
+    if args.changed_files:
+        from azbackup_policy.precommit import scan_changed
+
+        report = scan_changed(args.paths, _scan_options(args))
+    else:
+        report = scan(args.paths, _scan_options(args))
     for fmt, destination in _auto_formats(outputs, environ):
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ
