@@ -111,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("text", "markdown"), default="text")
     explain = commands.add_parser("explain", help="explain one rule")
     explain.add_argument("rule", metavar="RULE", help="rule id or name")
+    for command in (rules, explain):
+        command.add_argument("--rules", action="append", default=[], metavar="FILE",
+                             help="also YAML rules from FILE (repeatable)")
+        command.add_argument("--config", metavar="FILE", help="configuration file")
+        command.add_argument("--no-config", action="store_true",
+                             help="ignore configuration files")
     return parser
 
 
@@ -242,9 +248,11 @@ def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> E
 
 def cmd_rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> ExitCode:
     from azbackup_policy import ruledocs
+    from azbackup_policy.config import resolve_config
     from azbackup_policy.scan import available_rules
 
-    rules = available_rules()
+    config = resolve_config(["."], args.config, disabled=args.no_config)
+    rules = available_rules(tuple(args.rules) or config.rules)
     if args.command == "rules":
         render = ruledocs.rules_markdown if args.format == "markdown" else ruledocs.rules_table_text
         stdout.write(render(rules))

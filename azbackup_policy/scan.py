@@ -140,20 +140,24 @@ def _load_matrix(path: str | None) -> dict[str, Any]:
     return dict(load_matrix(path))
 
 
-def available_rules() -> list[Rule]:
-    """Every rule of the built-in policies and installed plugins."""
+def available_rules(rule_files: Sequence[str] = ()) -> list[Rule]:
+    """Every rule of the built-in policies and installed plugins, and of ``rule_files``."""
     from azbackup_policy.plugins import default_host
 
-    return default_host().rules()
+    found = default_host().rules()
+    if rule_files:
+        from azbackup_policy.yaml_rules import load_rule_files
+
+        found.extend(load_rule_files(rule_files, taken={r.id for r in found}))
+    return found
 
 
 def _all_rules(options: ScanOptions, rules: Sequence[Rule] | None) -> list[Rule]:
-    found = list(available_rules() if rules is None else rules)
-    if options.rule_files:
-        from azbackup_policy.yaml_rules import load_rule_files
+    if rules is None:
+        return available_rules(options.rule_files)
+    from azbackup_policy.yaml_rules import load_rule_files
 
-        found.extend(load_rule_files(options.rule_files, taken={r.id for r in found}))
-    return found
+    return [*rules, *load_rule_files(options.rule_files, taken={r.id for r in rules})]
 
 
 def _check(loaded: Loaded, everything: Sequence[Rule], chosen: Sequence[Rule],
@@ -176,7 +180,7 @@ def _check(loaded: Loaded, everything: Sequence[Rule], chosen: Sequence[Rule],
                                                unit.estate))
         total.failures.extend(result.failures)
         total.evaluations.extend(result.evaluations)
-    warnings = [*loaded.warnings, *suppressor.warnings(), *_unknown_overrides(options, everything)]
+    warnings = [*loaded.warnings, *suppressor.warnings(), *_unknown_names(options, everything)]
     if options.baseline_file is not None:
         total.findings, gone = apply_baseline(total.findings, load_baseline(options.baseline_file))
         warnings.extend(gone)
@@ -190,10 +194,15 @@ def _opt_out_tag(options: ScanOptions) -> str | None:
     return tag if isinstance(tag, str) else None
 
 
-def _unknown_overrides(options: ScanOptions, everything: Sequence[Rule]) -> list[str]:
+def _unknown_names(options: ScanOptions, everything: Sequence[Rule]) -> list[str]:
+    """Severity overrides and select/ignore patterns that name no rule (likely typos)."""
     known = {r.id for r in everything}
-    return [f"severity override for unknown rule {rule_id}"
-            for rule_id in sorted(options.severity_overrides) if rule_id not in known]
+    out = [f"severity override for unknown rule {rule_id}"
+           for rule_id in sorted(options.severity_overrides) if rule_id not in known]
+    for key, patterns in (("select", options.select), ("ignore", options.ignore)):
+        out.extend(f"{key} {pattern!r} matches no rule" for pattern in patterns
+                   if not select_rules(everything, Selection(select=(pattern,))))
+    return out
 
 
 def scan(

@@ -233,3 +233,17 @@ def test_cli_missing_config_file_exits_2(tmp_path: Path) -> None:
     code, _, err = run_cli("scan", str(tmp_path), "--config", str(tmp_path / "nope.yaml"))
     assert code == 2
     assert "nope.yaml: cannot read the file" in err
+
+
+def test_names_that_match_no_rule_are_warned_about(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_suppressions import fake_inputs, unit
+
+    from azbackup_policy.scan import ScanOptions, scan
+
+    fake_inputs(monkeypatch, tmp_path, [unit("terraform-plan")])
+    report = scan(["."], ScanOptions(select=("coverage", "BKP-COVV"), ignore=("BKP-ORG-099",),
+                                     severity_overrides={"BKP-XYZ-001": Severity.NOTE}))
+    assert report.warnings == ("severity override for unknown rule BKP-XYZ-001",
+                               "select 'BKP-COVV' matches no rule",
+                               "ignore 'BKP-ORG-099' matches no rule")

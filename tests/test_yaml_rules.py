@@ -244,3 +244,26 @@ def test_a_broken_rules_file_exits_2_naming_it(tmp_path: Path,
     code, _, err = cli("scan", ".", "--no-config", "--rules", "rules.yaml")
     assert code == 2
     assert "rules.yaml: rules[0].condition.field: sise: VirtualMachine has no field" in err
+
+
+def test_available_rules_include_rule_files(tmp_path: Path) -> None:
+    from azbackup_policy.scan import available_rules
+
+    path = tmp_path / "org.yaml"
+    path.write_text(PROD_PREMIUM, encoding="utf-8")
+    found = {r.id: r.origin for r in available_rules([str(path)])}
+    assert found["ACME-VM-001"] == f"yaml:{path}"
+    assert "BKP-COV-001" in found
+
+
+def test_explain_knows_rules_from_the_config(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("azbackup_policy.ruledocs", reason="rule docs have not landed yet")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "org.yaml").write_text(PROD_PREMIUM, encoding="utf-8")
+    (tmp_path / ".azbackup-policy.yaml").write_text("rules: [org.yaml]\n", encoding="utf-8")
+    code, out, err = cli("explain", "ACME-VM-001")
+    assert code == 0, err
+    assert "Production VMs use a Premium SSD OS disk." in out
+    assert cli("explain", "ACME-VM-001", "--no-config")[0] == 2
