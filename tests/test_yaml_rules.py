@@ -267,3 +267,16 @@ def test_explain_knows_rules_from_the_config(tmp_path: Path,
     assert code == 0, err
     assert "Production VMs use a Premium SSD OS disk." in out
     assert cli("explain", "ACME-VM-001", "--no-config")[0] == 2
+
+
+def test_protection_target_reaches_its_vm_and_policy() -> None:
+    text = rule_with("{all: [{field: linked.vm.security_type, equals: TrustedLaunch}, "
+                     "{field: linked.policy.policy_type, equals: V1}]}", target="protection",
+                     message="{linked.vm.name} is Trusted Launch on {linked.policy.name}")
+    estate = Estate(
+        vms=(vm("tl", security_type="TrustedLaunch"), vm("std")),
+        policies=(BackupPolicy(address="pol", name="pol-daily", policy_type="V1"),),
+        protections=tuple(Protection(address=f"item.{n}", vm=f"azurerm_linux_virtual_machine.{n}",
+                                     policy="pol") for n in ("tl", "std")),
+    )
+    assert fired(text, estate) == {"tl": (Kind.VIOLATION, "tl is Trusted Launch on pol-daily")}
