@@ -20,7 +20,8 @@ from azbackup_policy.plugins import PluginHost
 
 PLUGIN = REPO / "plugins" / "example-org-rules"
 RULE_ID = "ACME-TAG-001"
-HAVE_HCL = any((REPO / "azbackup_policy" / "parsers").glob("terraform_hcl*"))
+HAVE_HCL = any((REPO / "azbackup_policy" / "parsers").glob("terraform_hcl*")) and any(
+    (REPO / "azbackup_policy" / "linkers").glob("azurerm*.py"))
 
 
 @pytest.fixture

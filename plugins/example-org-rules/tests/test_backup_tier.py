@@ -67,8 +67,16 @@ def test_the_entry_point_is_declared() -> None:
     assert "example-org-rules" in names
 
 
-@pytest.mark.skipif(importlib.util.find_spec("azbackup_policy.parsers.terraform_hcl") is None,
-                    reason="needs the Terraform HCL parser of azbackup-policy")
+def _have(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not (_have("azbackup_policy.parsers.terraform_hcl")
+                         and _have("azbackup_policy.linkers.azurerm")),
+                    reason="needs the Terraform HCL parser and azurerm linker of azbackup-policy")
 def test_fixture_flags_exactly_the_fail_vms() -> None:
     from azbackup_policy.scan import ScanOptions, scan
 
