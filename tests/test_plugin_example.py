@@ -20,8 +20,10 @@ from azbackup_policy.plugins import PluginHost
 
 PLUGIN = REPO / "plugins" / "example-org-rules"
 RULE_ID = "ACME-TAG-001"
-HAVE_HCL = any((REPO / "azbackup_policy" / "parsers").glob("terraform_hcl*")) and any(
-    (REPO / "azbackup_policy" / "linkers").glob("azurerm*.py"))
+HAVE_HCL = all(
+    (REPO / "azbackup_policy" / f"{name}.py").is_file()
+    or (REPO / "azbackup_policy" / name / "__init__.py").is_file()
+    for name in ("parsers/terraform_hcl", "linkers/azurerm"))
 
 
 @pytest.fixture
