@@ -148,6 +148,11 @@ def check_opt_out_reason(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Obser
         )
 
 
+def _help(why: str, fix: str, before: str, after: str) -> str:
+    return (f"{why}\n\n**Fix:** {fix}\n\nBefore:\n\n```hcl\n{before}\n```\n\n"
+            f"After:\n\n```hcl\n{after}\n```\n")
+
+
 def _rule(number: int, name: str, target: Target, check: Any, summary: str, help_text: str,
           row: str, severity: Severity = Severity.ERROR) -> Rule:
     return Rule(
@@ -160,50 +165,62 @@ def _rule(number: int, name: str, target: Target, check: Any, summary: str, help
 POLICY_TYPE = _rule(
     1, "policy-type-not-allowed", Target.POLICY, check_policy_type,
     "Backup policies are of a type the organisation allows (organisation.allowed-policy-types).",
-    "Set `organisation.allowed-policy-types` (for example `[V2]` to require Enhanced policies,"
-    " which add hourly schedules and Trusted Launch support, matrix EP1).\n\nFix: "
-    "`policy_type = \"V2\"` (azurerm_backup_policy_vm) or `policyType: 'V2'` (ARM/Bicep).",
+    _help("Set `organisation.allowed-policy-types`, for example `[V2]` to require Enhanced "
+          "policies (hourly schedules, Trusted Launch, Premium SSD v2 and Ultra disks; EP1).",
+          "use an allowed policy type (ARM/Bicep: `policyType: 'V2'`).",
+          'resource "azurerm_backup_policy_vm" "daily" {\n  policy_type = "V1"\n}',
+          'resource "azurerm_backup_policy_vm" "daily" {\n  policy_type = "V2"\n}'),
     "EP1",
 )
 DAILY_RETENTION = _rule(
     2, "daily-retention-too-short", Target.POLICY, check_daily_retention,
     "Daily retention is at least organisation.min-daily-retention-days.",
-    "Set `organisation.min-daily-retention-days`. The service allows 7-9999 days (EP11);"
-    " your organisation may need more.\n\nFix: raise `retention_daily.count` (azurerm) or "
-    "`retentionPolicy.dailySchedule.retentionDuration.count` (ARM).",
+    _help("Set `organisation.min-daily-retention-days`. The service allows 7-9999 days "
+          "(EP11); your organisation may need more.",
+          "raise the daily retention (ARM: "
+          "`retentionPolicy.dailySchedule.retentionDuration.count`).",
+          "retention_daily {\n  count = 7\n}", "retention_daily {\n  count = 30\n}"),
     "EP11",
 )
 REDUNDANCY = _rule(
     3, "vault-redundancy-not-allowed", Target.VAULT, check_redundancy,
     "Vaults store backups with a redundancy the organisation allows.",
-    "Set `organisation.allowed-vault-redundancy`. A vault without a setting is GeoRedundant."
-    "\n\nFix: `storage_mode_type` (azurerm) or "
-    "`properties.redundancySettings.standardTierStorageRedundancy` (ARM).",
+    _help("Set `organisation.allowed-vault-redundancy`. A vault without a setting is "
+          "GeoRedundant.",
+          "choose an allowed redundancy (ARM: "
+          "`properties.redundancySettings.standardTierStorageRedundancy`).",
+          'storage_mode_type = "LocallyRedundant"', 'storage_mode_type = "ZoneRedundant"'),
     "VM3",
 )
 CROSS_REGION = _rule(
     4, "vault-cross-region-restore-required", Target.VAULT, check_cross_region_restore,
     "Vaults enable cross-region restore (organisation.require-cross-region-restore).",
-    "Cross-region restore lets you restore in the paired region (R4); it needs GeoRedundant "
-    "storage.\n\nFix: `cross_region_restore_enabled = true` (azurerm) or "
-    "`properties.redundancySettings.crossRegionRestore: 'Enabled'` (ARM).",
+    _help("Cross-region restore lets you restore in the paired region (R4); it needs "
+          "GeoRedundant storage.",
+          "enable it (ARM: `properties.redundancySettings.crossRegionRestore: 'Enabled'`).",
+          'storage_mode_type            = "GeoRedundant"\ncross_region_restore_enabled = false',
+          'storage_mode_type            = "GeoRedundant"\ncross_region_restore_enabled = true'),
     "R4",
 )
 SOFT_DELETE = _rule(
     5, "vault-soft-delete-required", Target.VAULT, check_soft_delete,
     "Vaults keep soft delete on unless they are immutable "
     "(organisation.require-soft-delete-or-immutability).",
-    "Soft delete keeps deleted backup data for 14 days; an immutable vault protects it too."
-    "\n\nFix: remove `softDeleteState: 'Disabled'` or set "
-    "`immutabilitySettings.state` to `Unlocked`/`Locked` (azurerm `immutability`).",
+    _help("Soft delete keeps deleted backup data for 14 days; an immutable vault protects "
+          "it too.",
+          "remove `softDeleteState: 'Disabled'` (ARM) or make the vault immutable.",
+          "soft_delete_enabled = false", 'soft_delete_enabled = false\nimmutability        = '
+          '"Unlocked"'),
     "A19",
 )
 OPT_OUT_REASON = _rule(
     6, "backup-opt-out-without-reason", Target.VM, check_opt_out_reason,
     "A VM opted out of backup by the organisation.opt-out-tag tag says why in its value.",
-    "A VM tagged with the opt-out tag (for example `backup-exempt = \"rebuilt from image "
-    "nightly\"`) is not reported by BKP-COV-001; the reason is the tag's value and is shown "
-    "in the report. An empty value opts nothing out.",
+    _help("A VM tagged with the opt-out tag and a reason is not reported by BKP-COV-001 (its "
+          "finding is kept as suppressed, with the reason); an empty value opts nothing out.",
+          "write why the VM needs no backup as the tag's value.",
+          'tags = {\n  backup-exempt = ""\n}',
+          'tags = {\n  backup-exempt = "rebuilt from the golden image every night"\n}'),
     "SC1", Severity.WARNING,
 )
 

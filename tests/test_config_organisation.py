@@ -37,8 +37,16 @@ def vaults(**values: object) -> Estate:
 
 
 def test_the_rules_are_registered_through_the_entry_point() -> None:
-    ids = {r.id for r in available_rules()}
-    assert {f"BKP-ORG-00{n}" for n in range(1, 7)} <= ids
+    found = {r.id: (r.name, r.origin) for r in available_rules() if r.area == "organisation"}
+    origin = "azbackup-policy:organisation"
+    assert found == {
+        "BKP-ORG-001": ("policy-type-not-allowed", origin),
+        "BKP-ORG-002": ("daily-retention-too-short", origin),
+        "BKP-ORG-003": ("vault-redundancy-not-allowed", origin),
+        "BKP-ORG-004": ("vault-cross-region-restore-required", origin),
+        "BKP-ORG-005": ("vault-soft-delete-required", origin),
+        "BKP-ORG-006": ("backup-opt-out-without-reason", origin),
+    }
 
 
 def test_every_rule_is_silent_without_its_setting() -> None:
