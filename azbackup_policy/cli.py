@@ -192,8 +192,8 @@ def _exit_code(report: Any) -> ExitCode:
 def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
              environ: dict[str, str]) -> ExitCode:
     from azbackup_policy.baseline import recordable, render_baseline
+    from azbackup_policy.pipeline import scan
     from azbackup_policy.reporters import RenderOptions, load_reporter
-    from azbackup_policy.scan import scan
 
     outputs = [(fmt or "text", out) for fmt, out in (args.outputs or [["text", None]])]
     extra = _plugin_reporters()
@@ -227,7 +227,7 @@ def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> E
     import json
 
     from azbackup_policy.inventory import inventory, render_text
-    from azbackup_policy.scan import load_units
+    from azbackup_policy.pipeline import load_units
 
     loaded = load_units(args.paths, _scan_options(args))
     data = inventory(loaded.units, loaded.errors)
@@ -249,7 +249,7 @@ def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> E
 def cmd_rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> ExitCode:
     from azbackup_policy import ruledocs
     from azbackup_policy.config import resolve_config
-    from azbackup_policy.scan import available_rules
+    from azbackup_policy.pipeline import available_rules
 
     config = resolve_config(["."], args.config, disabled=args.no_config)
     rules = available_rules(tuple(args.rules) or config.rules)

@@ -34,7 +34,7 @@ from azbackup_policy.rules import Severity
 from azbackup_policy.suppressions import COVERAGE_RULE, ConfigSuppression, parse_date
 
 if TYPE_CHECKING:
-    from azbackup_policy.scan import ScanOptions
+    from azbackup_policy.pipeline import ScanOptions
 
 CONFIG_NAMES = (".azbackup-policy.yaml", ".azbackup-policy.yml")
 PYPROJECT = "pyproject.toml"
@@ -91,7 +91,7 @@ class Config:
 
     def scan_options(self, **overrides: Any) -> ScanOptions:
         """The scan options of this file, with ``overrides`` (the command line) winning."""
-        from azbackup_policy.scan import ScanOptions
+        from azbackup_policy.pipeline import ScanOptions
 
         base = ScanOptions(
             parameter_files=self.parameters,

@@ -239,7 +239,7 @@ def test_names_that_match_no_rule_are_warned_about(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from test_suppressions import fake_inputs, unit
 
-    from azbackup_policy.scan import ScanOptions, scan
+    from azbackup_policy.pipeline import ScanOptions, scan
 
     fake_inputs(monkeypatch, tmp_path, [unit("terraform-plan")])
     report = scan(["."], ScanOptions(select=("coverage", "BKP-COVV"), ignore=("BKP-ORG-099",),

@@ -14,8 +14,8 @@ from test_suppressions import fake_inputs, unit
 from azbackup_policy.cli import main
 from azbackup_policy.engine import EngineSettings, run
 from azbackup_policy.model import BackupPolicy, Estate, Unknown, Vault, VirtualMachine
+from azbackup_policy.pipeline import available_rules
 from azbackup_policy.rules import Kind, Rule
-from azbackup_policy.scan import available_rules
 
 
 def outcome(rule: Rule, estate: Estate, settings: dict[str, Any],

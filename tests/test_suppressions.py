@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from azbackup_policy.policies.coverage import VM_NOT_PROTECTED
 
-from azbackup_policy import scan as scan_module
+from azbackup_policy import pipeline as scan_module
 from azbackup_policy.cli import main
 from azbackup_policy.document import Document, Resource
 from azbackup_policy.engine import EngineSettings, run
 from azbackup_policy.model import Estate, Protection, SourceSpan, VirtualMachine
-from azbackup_policy.scan import ScanOptions, scan
+from azbackup_policy.pipeline import ScanOptions, scan
 from azbackup_policy.suppressions import (
     ConfigSuppression,
     Directive,

@@ -247,7 +247,7 @@ def test_a_broken_rules_file_exits_2_naming_it(tmp_path: Path,
 
 
 def test_available_rules_include_rule_files(tmp_path: Path) -> None:
-    from azbackup_policy.scan import available_rules
+    from azbackup_policy.pipeline import available_rules
 
     path = tmp_path / "org.yaml"
     path.write_text(PROD_PREMIUM, encoding="utf-8")

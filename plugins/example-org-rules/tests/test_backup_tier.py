@@ -78,7 +78,7 @@ def _have(module: str) -> bool:
                          and _have("azbackup_policy.linkers.azurerm")),
                     reason="needs the Terraform HCL parser and azurerm linker of azbackup-policy")
 def test_fixture_flags_exactly_the_fail_vms() -> None:
-    from azbackup_policy.scan import ScanOptions, scan
+    from azbackup_policy.pipeline import ScanOptions, scan
 
     report = scan([str(FIXTURE)], ScanOptions(select=("ACME-TAG-001",)))
     assert not report.errors
