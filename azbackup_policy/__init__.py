@@ -27,9 +27,9 @@ if TYPE_CHECKING:
         Vault,
         VirtualMachine,
     )
+    from azbackup_policy.pipeline import ScanOptions, load_estate, scan
     from azbackup_policy.report import Finding, Report
     from azbackup_policy.rules import Rule
-    from azbackup_policy.pipeline import ScanOptions, load_estate, scan
 
 _EXPORTS = {
     "BackupPolicy": "azbackup_policy.model",

@@ -15,9 +15,9 @@ import pytest
 from conftest import REPO
 
 from azbackup_policy.cli import main
+from azbackup_policy.pipeline import ScanOptions
 from azbackup_policy.precommit import Unit, _merge, affected_units, is_auto_tfvars
 from azbackup_policy.report import InputProblem, Report
-from azbackup_policy.pipeline import ScanOptions
 
 TEMPLATE_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 PARAMS_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
