@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from azbackup_policy.discover import PLAN, FileLoader, Source
+from azbackup_policy.errors import InputError
+from azbackup_policy.linkers.azurerm import link
 from azbackup_policy.model import Unknown
+from azbackup_policy.parsers import ParseContext
+from azbackup_policy.parsers.terraform_plan import parse
 from azbackup_policy.parsers.tf_source_map import scan_blocks
 from azbackup_policy.parsers.tfplan_address import parse_address, tokenize
 from azbackup_policy.parsers.tfplan_values import merge_values
@@ -114,3 +122,65 @@ def test_merge_marks_unknown_and_sensitive_leaves() -> None:
                       "block": [{"c": Unknown("expr:block.0.c")}],
                       "secret": Unknown("(sensitive value)"), "gone": Unknown("expr:gone")}
     assert paths == frozenset({"secret"})
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["address", "values", "resources", "child_modules", "root_module",
+                         "change", "actions", "after_unknown", "references", "expressions",
+                         "module_calls", "module", "index", "type", "name", "mode", "id"]),
+        inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(planned=json_values, changes=json_values, configuration=json_values)
+def test_random_plan_shapes_give_a_document_or_an_input_error(
+        tmp_path_factory: pytest.TempPathFactory, planned: object, changes: object,
+        configuration: object) -> None:
+    plan = {"format_version": "1.2", "planned_values": planned,
+            "resource_changes": changes, "configuration": configuration}
+    path = tmp_path_factory.mktemp("fuzz") / "plan.json"
+    path.write_text(json.dumps(plan))
+    try:
+        (document,) = parse(Source(str(path), PLAN), ParseContext(FileLoader()))
+    except InputError:
+        return
+    link(document)  # the linker takes whatever the parser accepted
+
+
+def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+_BASE_PLAN = "fixtures/plan/policy-switch-v2-to-v1/tfplan.json"
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_mutated_real_plans_give_a_document_or_an_input_error(
+        tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    from conftest import REPO
+
+    plan = json.loads((REPO / _BASE_PLAN).read_text())
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        path = data.draw(st.sampled_from(_paths(plan)[1:]))
+        parent = plan
+        for step in path[:-1]:
+            parent = parent[step]  # type: ignore[index]
+        parent[path[-1]] = data.draw(json_values)  # type: ignore[index]
+    target = tmp_path_factory.mktemp("mutated") / "plan.json"
+    target.write_text(json.dumps(plan))
+    try:
+        (document,) = parse(Source(str(target), PLAN), ParseContext(FileLoader()))
+    except InputError:
+        return
+    link(document)

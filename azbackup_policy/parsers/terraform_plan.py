@@ -86,13 +86,17 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _walk_module(module: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
     module = _dict(module)
-    for item in module.get("resources") or ():
+    for item in _list(module.get("resources")):
         if isinstance(item, dict):
             yield item
     if depth < 64:
-        for child in module.get("child_modules") or ():
+        for child in _list(module.get("child_modules")):
             yield from _walk_module(child, depth + 1)
 
 
@@ -149,7 +153,7 @@ class _Builder:
     # -- gathering --------------------------------------------------------------------
     def changes(self) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        for item in self.plan.get("resource_changes") or ():
+        for item in _list(self.plan.get("resource_changes")):
             if isinstance(item, dict) and isinstance(item.get("address"), str) \
                     and not item.get("deposed"):
                 found[item["address"]] = item

@@ -91,7 +91,8 @@ class Configuration:
         index = self._resources.get(id(module))
         if index is None:
             index = {}
-            for item in module.get("resources") or ():
+            items = module.get("resources")
+            for item in items if isinstance(items, list) else ():
                 if isinstance(item, dict) and isinstance(item.get("address"), str):
                     index[(str(item.get("mode", "managed")), item["address"])] = item
             self._resources[id(module)] = index
