@@ -383,3 +383,13 @@ def test_azapi_v1_string_body_with_disk_exclusion() -> None:
                                                                         "2023-04-01")
     assert item.policy is None  # pol-x is not in this plan: reported, not guessed
     assert [u.message for u in estate.unresolved] == ["the backup policy cannot be determined"]
+
+
+def test_an_unknown_id_without_references_is_reported_with_its_expression() -> None:
+    estate = link(document(
+        res("azurerm_backup_protected_vm", "azurerm_backup_protected_vm.x",
+            {"backup_policy_id": Unknown("local.policy_id")}),
+    ))
+    assert estate.protections[0].policy is None
+    (problem,) = [u for u in estate.unresolved if "backup_policy_id" in u.message]
+    assert "local.policy_id" in problem.message

@@ -205,7 +205,9 @@ class Index:
         value = value_at(resource.properties, path)
         if found:
             self.report(resource, path, f"{path} matches several {what}s: {', '.join(found)}")
+        elif required and isinstance(value, Unknown):
+            self.report(resource, path, f"the {what} of {path} cannot be determined: it is "
+                        f"{value.expression}, unknown at plan time, and no reference pairs it")
         elif required and value is not None:
-            shown = value if isinstance(value, str) else str(value)
-            self.report(resource, path, f"{what} of {path} ({shown}) is not in this plan")
+            self.report(resource, path, f"{what} of {path} ({value}) is not in this plan")
         return None
