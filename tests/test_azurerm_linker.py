@@ -393,3 +393,16 @@ def test_an_unknown_id_without_references_is_reported_with_its_expression() -> N
     assert estate.protections[0].policy is None
     (problem,) = [u for u in estate.unresolved if "backup_policy_id" in u.message]
     assert "local.policy_id" in problem.message
+
+
+def test_a_vm_read_by_a_data_source_is_outside_the_plan() -> None:
+    vm_id = f"{SUB}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/vm-old"
+    existing = Resource("azurerm_linux_virtual_machine", "data.azurerm_linux_virtual_machine.old",
+                        SPAN, {"id": vm_id, "name": "vm-old", "resource_group_name": "rg-app"},
+                        id=vm_id, mode="data", action="read")
+    estate = link(document(existing, res(
+        "azurerm_backup_protected_vm", "azurerm_backup_protected_vm.old",
+        {"source_vm_id": vm_id},
+        references={"source_vm_id": ("data.azurerm_linux_virtual_machine.old",)})))
+    assert estate.vms == () and estate.protections[0].vm is None
+    assert "read by data.azurerm_linux_virtual_machine.old" in estate.unresolved[0].message

@@ -164,7 +164,8 @@ class Index:
         """Addresses of resources of ``types`` that ``resource.<path>`` points at."""
         wanted = tuple(types)
         found = [a for a in resource.references.get(path, ())
-                 if a in self.by_address and self.by_address[a].type in wanted]
+                 if a in self.by_address and self.by_address[a].type in wanted
+                 and self.by_address[a].mode == "managed"]
         if found:
             return found
         value = value_at(resource.properties, path)
@@ -179,7 +180,7 @@ class Index:
             return []
         address = self.by_id.get(value.lower())
         if address is not None and self.by_address[address].type in types:
-            return [address]
+            return [address] if self.by_address[address].mode == "managed" else []
         parsed = parse_arm_id(value)
         if parsed is None or parsed.name is None:
             return []
@@ -188,6 +189,8 @@ class Index:
     def by_name(self, name: str, resource_group: Any, types: tuple[str, ...]) -> list[str]:
         found = []
         for candidate in self.of_types(types):
+            if candidate.mode != "managed":
+                continue
             other = candidate.properties.get("name")
             group = candidate.properties.get("resource_group_name")
             if isinstance(other, str) and other.lower() == name.lower() and (
@@ -195,6 +198,11 @@ class Index:
                     or group.lower() == resource_group.lower()):
                 found.append(candidate.address)
         return found
+
+    def data_sources(self, resource: Resource, path: str) -> list[str]:
+        """Data sources that ``path`` references (existing resources read by the plan)."""
+        return [a for a in resource.references.get(path, ())
+                if a in self.by_address and self.by_address[a].mode == "data"]
 
     def one(self, resource: Resource, path: str, types: Iterable[str], what: str,
             *, required: bool = True) -> str | None:
@@ -205,6 +213,10 @@ class Index:
         value = value_at(resource.properties, path)
         if found:
             self.report(resource, path, f"{path} matches several {what}s: {', '.join(found)}")
+        elif required and self.data_sources(resource, path):
+            source = self.data_sources(resource, path)[0]
+            self.report(resource, path, f"the {what} of {path} exists outside this plan "
+                        f"(read by {source}); its settings cannot be checked here")
         elif required and isinstance(value, Unknown):
             self.report(resource, path, f"the {what} of {path} cannot be determined: it is "
                         f"{value.expression}, unknown at plan time, and no reference pairs it")
