@@ -23,7 +23,8 @@ def _field(policy: BackupPolicy, ctx: RuleContext, field: str) -> Iterator[Obser
 
 
 @rule(
-    "BKP-FRQ-001", "hourly-needs-enhanced", Severity.ERROR, ("A16", "F3", "EP3"), Target.POLICY,
+    "BKP-FRQ-001", "hourly-needs-enhanced", Severity.ERROR, ("A16", "F3", "F15", "EP3"),
+    Target.POLICY,
     summary="An hourly backup schedule is an Enhanced (V2) policy.",
     why="Several backups a day are possible only with the Enhanced policy (MATRIX.md C7: the "
     "frequency table still says once a day to the vault; Enhanced takes snapshots every 4 h "
