@@ -97,7 +97,9 @@ def tl_standard_old_api(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observ
 )
 def tl_standard(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     for item in _tl_standard(vm, ctx):
-        if isinstance(item, Protection) and not _old_api(item):
+        if isinstance(item, Observation):
+            yield item
+        elif not _old_api(item):
             yield observe(item, f"Trusted Launch VM {label(vm)} is protected by a Standard "
                           f"policy through {label(item)}; this needs a recent client and uses "
                           "managed-disk snapshots", None, vm)
