@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -54,7 +54,7 @@ class Unknown:
         )
 
 
-Maybe = Union[T, Unknown]
+Maybe = T | Unknown
 """``Maybe[int]`` is an ``int`` or an :class:`Unknown`."""
 
 
@@ -93,14 +93,6 @@ class AttrSpans(Mapping[str, SourceSpan]):
         return hash(tuple(sorted(self._data.items(), key=lambda kv: kv[0])))
 
 
-def _span_field() -> Any:
-    return field(default=None, compare=False, repr=False)
-
-
-def _attr_spans_field() -> Any:
-    return field(default_factory=AttrSpans, compare=False, repr=False)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelObject:
     """Fields shared by every declared thing: where it is and what it is called.
@@ -113,8 +105,8 @@ class ModelObject:
     address: str = field(default="", compare=False)
     resource_type: str = field(default="", compare=False)
     name: Maybe[str] | None = None
-    span: SourceSpan | None = _span_field()
-    attr_spans: AttrSpans = _attr_spans_field()
+    span: SourceSpan | None = field(default=None, compare=False, repr=False)
+    attr_spans: AttrSpans = field(default_factory=AttrSpans, compare=False, repr=False)
 
     def span_of(self, attribute: str | None) -> SourceSpan | None:
         """The span of ``attribute`` when known, else the object's own span."""

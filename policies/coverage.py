@@ -34,7 +34,9 @@ def _maybe_protected_elsewhere(vm: VirtualMachine, ctx: RuleContext) -> Unknown 
     why="A VM without a protected item has no recovery points: Azure Backup protects the "
     "whole VM only after it is registered with a Recovery Services vault and a policy.",
     fix="Add a protected item (`azurerm_backup_protected_vm`, or "
-    "`vaults/backupFabrics/protectionContainers/protectedItems`) that points at the VM.",
+    "`vaults/backupFabrics/protectionContainers/protectedItems`) that points at the VM, or "
+    "suppress the finding with a reason when the VM is protected elsewhere (for example by "
+    "Azure Policy's DeployIfNotExists).",
     before='resource "azurerm_linux_virtual_machine" "jump" {\n  name = "vm-jump"\n}',
     after='resource "azurerm_backup_protected_vm" "jump" {\n'
     '  resource_group_name = azurerm_recovery_services_vault.app.resource_group_name\n'
@@ -44,6 +46,9 @@ def _maybe_protected_elsewhere(vm: VirtualMachine, ctx: RuleContext) -> Unknown 
 )
 def vm_not_protected(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     if ctx.estate.protections_of(vm):
+        return
+    if vm.condition is not None:  # an ARM/Bicep condition we cannot evaluate: it may not exist
+        yield from review(ctx, vm, vm.condition, f"whether {label(vm)} is deployed", None, vm)
         return
     maybe = _maybe_protected_elsewhere(vm, ctx)
     if maybe is not None:

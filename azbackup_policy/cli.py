@@ -1,0 +1,243 @@
+"""The command line: thin glue from argv to the library and back to an exit code.
+
+Exit codes: 0 nothing at or above the threshold; 1 findings; 2 usage, configuration
+or input error; 3 a rule or plugin failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import Any, TextIO
+
+from azbackup_policy._version import __version__
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FINDINGS = 1
+    INPUT_ERROR = 2
+    RULE_FAILURE = 3
+
+
+FAIL_ON = ("error", "warning", "note", "never")
+SCAN_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "azure-devops")
+
+
+class _FormatAction(argparse.Action):
+    """``--format F [--output FILE]``, repeatable: each --output belongs to the format before it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        outputs: list[list[str | None]] = getattr(namespace, "outputs", None) or []
+        if option_string == "--format":
+            outputs.append([values, None])
+        else:
+            if not outputs or outputs[-1][1] is not None:
+                outputs.append([None, values])
+            else:
+                outputs[-1][1] = values
+        namespace.outputs = outputs
+
+
+def _input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="files or folders: plan JSON, .tf modules, ARM templates, Bicep")
+    parser.add_argument("--parameters", action="append", default=[], metavar="FILE",
+                        help="ARM/Bicep parameter file (repeatable)")
+    parser.add_argument("--var-file", action="append", default=[], metavar="FILE",
+                        help="Terraform .tfvars file (repeatable)")
+    parser.add_argument("--source-dir", metavar="DIR",
+                        help="the .tf sources of a plan, so findings point at .tf lines")
+    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                        help="skip files and folders matching GLOB (repeatable)")
+    parser.add_argument("--allow-outside-root", action="store_true",
+                        help="follow modules and linked templates outside the scanned paths")
+    parser.add_argument("--max-file-size", type=int, default=200 * 1024 * 1024,
+                        metavar="BYTES", help="refuse files larger than this (default 200 MB)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="azbackup-policy",
+        description="Check Azure VM infrastructure-as-code against the Azure Backup support "
+        "matrix before it is deployed.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = commands.add_parser("scan", help="check inputs and report findings")
+    _input_options(scan)
+    scan.add_argument("--format", choices=SCAN_FORMATS, action=_FormatAction, dest="outputs",
+                      help="output format (repeatable; default text)")
+    scan.add_argument("--output", action=_FormatAction, dest="outputs", metavar="FILE",
+                      help="write the preceding --format to FILE instead of stdout")
+    scan.add_argument("--fail-on", choices=FAIL_ON, default="warning",
+                      help="lowest severity that makes the exit code 1 (default warning)")
+    scan.add_argument("--strict", action="store_true",
+                      help="report values that cannot be verified statically as reviews")
+    scan.add_argument("--select", action="append", default=[], metavar="RULE",
+                      help="run only these rules (id, name, area or id prefix; repeatable)")
+    scan.add_argument("--ignore", action="append", default=[], metavar="RULE",
+                      help="do not run these rules (repeatable)")
+    scan.add_argument("--matrix", metavar="FILE", help="a newer support-matrix data file")
+
+    inventory = commands.add_parser("inventory", help="print what the tool understood")
+    _input_options(inventory)
+    inventory.add_argument("--format", choices=("json", "text"), default="text")
+    inventory.add_argument("--output", metavar="FILE")
+
+    rules = commands.add_parser("rules", help="list the available rules")
+    rules.add_argument("--format", choices=("text", "markdown"), default="text")
+    explain = commands.add_parser("explain", help="explain one rule")
+    explain.add_argument("rule", metavar="RULE", help="rule id or name")
+    return parser
+
+
+def _scan_options(args: argparse.Namespace) -> Any:
+    from azbackup_policy.scan import ScanOptions
+
+    return ScanOptions(
+        parameter_files=tuple(args.parameters),
+        var_files=tuple(args.var_file),
+        source_dir=args.source_dir,
+        excludes=tuple(args.exclude),
+        fail_on=getattr(args, "fail_on", "warning"),
+        strict=getattr(args, "strict", False),
+        select=tuple(getattr(args, "select", ())),
+        ignore=tuple(getattr(args, "ignore", ())),
+        matrix_file=getattr(args, "matrix", None),
+        allow_outside_root=args.allow_outside_root,
+        max_file_bytes=args.max_file_size,
+    )
+
+
+def _write(text: str, destination: str | None, stdout: TextIO) -> None:
+    if destination is None or destination == "-":
+        stdout.write(text)
+        return
+    with open(destination, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def _auto_formats(outputs: list[tuple[str, str | None]],
+                  environ: dict[str, str]) -> list[tuple[str, str | None]]:
+    """Add CI annotations when text goes to the terminal inside GitHub Actions / Azure DevOps."""
+    text_to_stdout = ("text", None) in outputs
+    if text_to_stdout and environ.get("GITHUB_ACTIONS") == "true":
+        outputs = [*outputs, ("github", None)]
+    if text_to_stdout and environ.get("TF_BUILD", "").lower() == "true":
+        outputs = [*outputs, ("azure-devops", None)]
+    return outputs
+
+
+def _print_errors(report: Any, stderr: TextIO) -> None:
+    for problem in report.errors:
+        stderr.write(f"{problem}\n")
+    for failure in report.rule_failures:
+        stderr.write(f"error: rule {failure.rule_id} from {failure.origin} {failure.message}\n")
+
+
+def _exit_code(report: Any) -> ExitCode:
+    if report.rule_failures:
+        return ExitCode.RULE_FAILURE
+    if report.errors:
+        return ExitCode.INPUT_ERROR
+    return ExitCode.FINDINGS if report.at_or_above() else ExitCode.OK
+
+
+def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
+             environ: dict[str, str]) -> ExitCode:
+    from azbackup_policy.reporters import RenderOptions, load_reporter
+    from azbackup_policy.scan import scan
+
+    outputs = [(fmt or "text", out) for fmt, out in (args.outputs or [["text", None]])]
+    report = scan(args.paths, _scan_options(args))
+    for fmt, destination in _auto_formats(outputs, environ):
+        to_tty = destination is None and stdout.isatty()
+        color = fmt == "text" and to_tty and "NO_COLOR" not in environ
+        options = RenderOptions(color=color, fail_on=args.fail_on, cwd=os.getcwd(),
+                                environment=environ)
+        _write(load_reporter(fmt)(report, options), destination, stdout)
+    _print_errors(report, stderr)
+    return _exit_code(report)
+
+
+def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> ExitCode:
+    import json
+
+    from azbackup_policy.inventory import inventory, render_text
+    from azbackup_policy.scan import load_units
+
+    loaded = load_units(args.paths, _scan_options(args))
+    data = inventory(loaded.units, loaded.errors)
+    data["files_skipped"] = [{"file": s.file, "reason": s.reason} for s in loaded.skipped]
+    data["not_followed"] = [
+        {"file": n.file, "line": n.line, "source": n.source, "reason": n.reason}
+        for n in loaded.not_followed
+    ]
+    if args.format == "json":
+        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    else:
+        text = render_text(data)
+    _write(text, args.output, stdout)
+    for problem in loaded.errors:
+        stderr.write(f"{problem}\n")
+    return ExitCode.INPUT_ERROR if loaded.errors else ExitCode.OK
+
+
+def cmd_rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> ExitCode:
+    from azbackup_policy import ruledocs
+    from azbackup_policy.scan import available_rules
+
+    rules = available_rules()
+    if args.command == "rules":
+        render = ruledocs.rules_markdown if args.format == "markdown" else ruledocs.rules_table_text
+        stdout.write(render(rules))
+        return ExitCode.OK
+    wanted = args.rule.lower()
+    for rule in rules:
+        if wanted in (rule.id.lower(), rule.name.lower()):
+            stdout.write(ruledocs.explain_text(rule))
+            return ExitCode.OK
+    stderr.write(f"azbackup-policy: no rule {args.rule!r} (see 'azbackup-policy rules')\n")
+    return ExitCode.INPUT_ERROR
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
+         stderr: TextIO | None = None, environ: dict[str, str] | None = None) -> int:
+    """Run the command line; returns the exit code (never raises for bad input)."""
+    from azbackup_policy.errors import AzBackupPolicyError, PluginError
+
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    env = dict(os.environ if environ is None else environ)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help/--version (0) or usage error (2)
+        return int(exc.code or 0)
+    if args.version:
+        out.write(f"azbackup-policy {__version__}\n")
+        return ExitCode.OK
+    try:
+        if args.command == "scan":
+            return cmd_scan(args, out, err, env)
+        if args.command == "inventory":
+            return cmd_inventory(args, out, err)
+        if args.command in ("rules", "explain"):
+            return cmd_rules(args, out, err)
+        parser.print_usage(err)
+        return ExitCode.INPUT_ERROR
+    except PluginError as exc:
+        err.write(f"azbackup-policy: error: {exc}\n")
+        return ExitCode.RULE_FAILURE
+    except (AzBackupPolicyError, OSError) as exc:
+        err.write(f"azbackup-policy: error: {exc}\n")
+        return ExitCode.INPUT_ERROR
+
+
+def console_main() -> None:
+    sys.exit(main())
