@@ -23,6 +23,7 @@ from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severit
 
 ARTICLE_DATE = "2026-03-26"
 Tri = bool | Unknown
+DiskHit = tuple[str, Disk, Any]  # (model path, disk, the matching value)
 RuleMaker = Callable[[Check], Rule]
 
 
@@ -175,7 +176,7 @@ def disk_flag(
     ctx: RuleContext,
     field: str,
     test: Callable[[Any], Tri],
-) -> Iterator[tuple[str, Disk, Any] | Observation]:
+) -> Iterator[DiskHit | Observation]:
     """Disks whose ``field`` passes ``test``; reviews for unknown values are yielded too."""
     for path, disk in disks_with_path(vm):
         value = getattr(disk, field)
@@ -189,9 +190,9 @@ def disk_flag(
 
 def matching_disks(
     vm: VirtualMachine, ctx: RuleContext, field: str, test: Callable[[Any], Tri]
-) -> tuple[list[tuple[str, Disk, Any]], list[Observation]]:
+) -> tuple[list[DiskHit], list[Observation]]:
     """``disk_flag`` split into (matches, reviews)."""
-    hits: list[tuple[str, Disk, Any]] = []
+    hits: list[DiskHit] = []
     reviews: list[Observation] = []
     for item in disk_flag(vm, ctx, field, test):
         if isinstance(item, Observation):

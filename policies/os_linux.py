@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 from azbackup_policy.hookspecs import hookimpl
-from azbackup_policy.model import VirtualMachine
+from azbackup_policy.model import Image, VirtualMachine
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import agent_based, label, limit, observe, one_of, review, rule_factory, same
@@ -19,11 +19,12 @@ _MOUNT = re.compile(r"mount\b[^\n]*\bnoexec\b[^\n]*\s(/var|/var/lib)(\s|$|['\"\]
 _YAML_MOUNT = re.compile(r"\[[^\]\n]*['\"]?(/var|/var/lib)['\"]?\s*,[^\]\n]*noexec")
 
 
-def _linux_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation | bool]:
+def _linux_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation | Image]:
+    """Reviews, then the image of an agent-protected Linux VM."""
     linux = same(vm.os_type, "Linux")
     yield from review(ctx, vm, linux, f"OS type of {label(vm)}", "os_type", vm)
     if linux is True and vm.image is not None and agent_based(vm, ctx):
-        yield True
+        yield vm.image
 
 
 @rule(
@@ -38,12 +39,11 @@ def _linux_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation |
 )
 def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     markers = [m.lower() for m in limit(ctx, "os", "coreos_markers")]
-    for item in _linux_image(vm, ctx):
-        if isinstance(item, Observation):
-            yield item
+    for image in _linux_image(vm, ctx):
+        if isinstance(image, Observation):
+            yield image
             continue
-        assert vm.image is not None
-        names = [v for v in (vm.image.publisher, vm.image.offer) if isinstance(v, str)]
+        names = [v for v in (image.publisher, image.offer) if isinstance(v, str)]
         if any(m in v.lower() for v in names for m in markers):
             yield observe(vm, f"VM {label(vm)} runs CoreOS image {'/'.join(names)}; agent-based "
                           "backup does not support CoreOS", "image", vm)
@@ -63,12 +63,11 @@ def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
 )
 def linux_not_endorsed(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     endorsed = limit(ctx, "os", "endorsed_linux_publishers")
-    for item in _linux_image(vm, ctx):
-        if isinstance(item, Observation):
-            yield item
+    for image in _linux_image(vm, ctx):
+        if isinstance(image, Observation):
+            yield image
             continue
-        assert vm.image is not None
-        publisher = vm.image.publisher
+        publisher = image.publisher
         yield from review(ctx, vm, publisher, f"image publisher of {label(vm)}", "image", vm)
         if isinstance(publisher, str) and one_of(publisher, endorsed) is False:
             yield observe(vm, f"VM {label(vm)} runs a Linux image from publisher {publisher}, "

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Estate, VirtualMachine
-from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
+from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
     disks_with_path,
@@ -40,13 +40,13 @@ def _protected_cvm(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation
         yield True
 
 
-def _cvm_rule(body: object) -> object:
+def _cvm_rule(body: Callable[[VirtualMachine, RuleContext], Iterator[Observation]]) -> Check:
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         for item in _protected_cvm(vm, ctx):
             if isinstance(item, Observation):
                 yield item
             else:
-                yield from body(vm, ctx)  # type: ignore[operator]
+                yield from body(vm, ctx)
 
     return check
 

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Unknown, VirtualMachine
-from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
+from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
+    DiskHit,
     disk_label,
     disks_with_path,
     each_enhanced_gap,
@@ -33,7 +34,7 @@ _V2_AFTER = 'resource "azurerm_backup_policy_vm" "enhanced" {\n  policy_type = "
 _V1_BEFORE = 'resource "azurerm_backup_policy_vm" "daily" {\n  policy_type = "V1"\n}'
 
 
-def _type_needs_enhanced(key: str, kind: str) -> object:
+def _type_needs_enhanced(key: str, kind: str) -> Check:
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         sku = limit(ctx, "disks", key)
         hits, reviews = matching_disks(vm, ctx, "storage_type", lambda v: same(v, sku))
@@ -197,7 +198,7 @@ def classic_vm(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                       "backup is no longer available", None, vm)
 
 
-def _shared_disks(vm: VirtualMachine, ctx: RuleContext) -> tuple[list, list[Observation]]:
+def _shared_disks(vm: VirtualMachine, ctx: RuleContext) -> tuple[list[DiskHit], list[Observation]]:
     return matching_disks(vm, ctx, "max_shares",
                           lambda v: v if isinstance(v, Unknown) else (known_int(v) or 0) > 1)
 
@@ -252,7 +253,7 @@ def shared_disk_needs_enhanced(vm: VirtualMachine, ctx: RuleContext) -> Iterator
                           "shared disks", f"{path}.max_shares", vm)
 
 
-def _disk_field_rule(field: str, expected: object, text: str) -> object:
+def _disk_field_rule(field: str, expected: object, text: str) -> Check:
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         if not ctx.estate.protections_of(vm):
             return
