@@ -152,9 +152,27 @@ def disk_label(path: str, disk: Disk, vm: VirtualMachine) -> str:
     return f"data disk{name}{lun} of {label(vm)}"
 
 
+def _relocate(
+    subject: ModelObject, attribute: str | None, vm: VirtualMachine | None
+) -> tuple[ModelObject, str | None]:
+    """Findings about a disk name the resource that declares it, with a path relative to it.
+
+    A standalone disk resource (it has an address) gets the disk-relative field
+    (``max_shares``); an inline disk is reported on its VM with the VM-relative path
+    (``os_disk.ephemeral``), so the finding points at the attribute's line either way.
+    """
+    if not isinstance(subject, Disk) or vm is None:
+        return subject, attribute
+    if subject.address:
+        rest = re.sub(r"^(os_disk|data_disks\.\d+)\.?", "", attribute or "")
+        return subject, rest or None
+    return vm, attribute
+
+
 def observe(
     subject: ModelObject, message: str, attribute: str | None, vm: VirtualMachine | None = None
 ) -> Observation:
+    subject, attribute = _relocate(subject, attribute, vm)
     return Observation(subject=subject, message=message, attribute=attribute, vm=vm)
 
 
@@ -168,6 +186,7 @@ def review(
 ) -> Iterator[Observation]:
     """A could-not-verify review (strict mode) when ``value`` is Unknown."""
     if isinstance(value, Unknown):
+        subject, attribute = _relocate(subject, attribute, vm)
         yield from ctx.unknown(subject, value, what, attribute=attribute, vm=vm)
 
 
@@ -183,7 +202,7 @@ def disk_flag(
         verdict = test(value)
         if isinstance(verdict, Unknown):
             what = f"{field} of {disk_label(path, disk, vm)}"
-            yield from ctx.unknown(disk, verdict, what, attribute=f"{path}.{field}", vm=vm)
+            yield from review(ctx, disk, verdict, what, f"{path}.{field}", vm)
         elif verdict:
             yield path, disk, value
 

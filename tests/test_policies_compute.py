@@ -43,7 +43,7 @@ CASES = [
          "changes from security type Standard to TrustedLaunch", "security_type",
          Setup(vm={**TL, "previous_security_type": U("data.x")})),
     Case("BKP-CMP-005", Setup(vm={"data_disks": (data_disk(0, security_type="TrustedLaunch"),)}),
-         Setup(), "has security type TrustedLaunch", "data_disks.0.security_type",
+         Setup(), "has security type TrustedLaunch", "security_type",
          Setup(vm={"data_disks": (data_disk(0, security_type=U("var.st")),)})),
     Case("BKP-CMP-006", Setup(vm={"has_diagnostic_settings": True}), Setup(),
          "a 'Create new' restore of this VM fails", "has_diagnostic_settings"),

@@ -106,7 +106,7 @@ CASES = [
          "is pinned to zone 1", "redundancy",
          Setup(vm={"zone": "1"}, vault={"redundancy": U("v")})),
     Case("BKP-FLR-001", Setup(vm={"data_disks": (data_disk(0, storage_type="UltraSSD_LRS"),)}),
-         Setup(), "is an Ultra Disk", "data_disks.0",
+         Setup(), "is an Ultra Disk", None,
          Setup(vm={"data_disks": (data_disk(0, storage_type=U("var.sku")),)})),
     Case("BKP-NET-001", Setup(vm={"nics": (STATIC,)}), Setup(),
          "has a static private IP", "nics.0.ip_configurations.0.allocation",

@@ -95,7 +95,7 @@ CASES = [
          Setup(policy={"consistency_type": U("var.c")})),
     Case("BKP-MDC-002", Setup(vm={**NO_CACHE, "data_disks": (data_disk(0, max_shares=3),)},
                               policy=MDCC), Setup(vm=NO_CACHE, policy=MDCC),
-         "is a shared disk (max_shares = 3)", "data_disks.0",
+         "is a shared disk (max_shares = 3)", None,
          Setup(vm={"data_disks": (data_disk(0, storage_type=U("v")),)}, policy=MDCC)),
     Case("BKP-MDC-003", Setup(vm={"os_disk": os_disk(ephemeral=True)}, policy=MDCC),
          Setup(vm={"os_disk": os_disk(ephemeral=True)}, policy=enhanced()),

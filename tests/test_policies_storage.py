@@ -27,10 +27,10 @@ ADE = (Extension(publisher="Microsoft.Azure.Security", extension_type="AzureDisk
 CASES = [
     Case("BKP-STO-001", Setup(vm={"data_disks": ULTRA}), Setup(vm={"data_disks": ULTRA},
          policy=enhanced()), "is Ultra (storage type = UltraSSD_LRS)",
-         "data_disks.0.storage_type",
+         "storage_type",
          Setup(vm={"data_disks": ULTRA}, policy={"policy_type": U("var.policy_type")})),
     Case("BKP-STO-002", Setup(vm={"data_disks": PV2}), Setup(vm={"data_disks": PV2},
-         policy=enhanced()), "Premium SSD v2", "data_disks.0.storage_type",
+         policy=enhanced()), "Premium SSD v2", "storage_type",
          Setup(vm={"data_disks": (data_disk(0, storage_type=U("var.sku")),)})),
     Case("BKP-STO-003",
          Setup(vm={"os_disk": os_disk(ephemeral=True, ephemeral_placement="NvmeDisk")}),
@@ -41,7 +41,7 @@ CASES = [
          "has 33 data disks; Azure Backup supports at most 32", "data_disks"),
     Case("BKP-STO-005", Setup(vm={"data_disks": (data_disk(0, size_gb=65537),)}),
          Setup(vm={"data_disks": (data_disk(0, size_gb=65536),)}), "is 65537 GiB",
-         "data_disks.0.size_gb", Setup(vm={"data_disks": (data_disk(0, size_gb=U("var.s")),)})),
+         "size_gb", Setup(vm={"data_disks": (data_disk(0, size_gb=U("var.s")),)})),
     Case("BKP-STO-006", Setup(vm={"data_disks": tuple(data_disk(i, size_gb=65536)
                                                       for i in range(8))}),
          Setup(vm={"os_disk": os_disk(size_gb=0), "data_disks": tuple(
@@ -56,21 +56,21 @@ CASES = [
     Case("BKP-STO-009", Setup(vm={"data_disks": SHARED}, policy=enhanced()),
          Setup(vm={"data_disks": SHARED}, policy=enhanced(), protection={"exclude_luns": (1,)}),
          "is shared (max_shares = 2) and protected item vm-a does not exclude it",
-         "data_disks.1.max_shares",
+         "max_shares",
          Setup(vm={"data_disks": SHARED}, protection={"exclude_luns": U("var.luns")})),
     Case("BKP-STO-010", Setup(vm={"data_disks": SHARED}, protection={"exclude_luns": (1,)}),
          Setup(vm={"data_disks": SHARED}, policy=enhanced(), protection={"exclude_luns": (1,)}),
-         "only Enhanced can exclude shared disks", "data_disks.1.max_shares",
+         "only Enhanced can exclude shared disks", "max_shares",
          Setup(vm={"data_disks": SHARED}, policy={"policy_type": U("var.t")})),
     Case("BKP-STO-011", Setup(vm={"data_disks": (data_disk(
         0, data_access_auth_mode="AzureActiveDirectory"),)}), Setup(),
-         "has data_access_auth_mode = AzureActiveDirectory", "data_disks.0.data_access_auth_mode",
+         "has data_access_auth_mode = AzureActiveDirectory", "data_access_auth_mode",
          Setup(vm={"data_disks": (data_disk(0, data_access_auth_mode=U("var.a")),)})),
     Case("BKP-STO-012", Setup(vm={"data_disks": (data_disk(0, write_accelerator=True),)}),
-         Setup(), "has write_accelerator = True", "data_disks.0.write_accelerator",
+         Setup(), "has write_accelerator = True", "write_accelerator",
          Setup(vm={"data_disks": (data_disk(0, write_accelerator=U("var.wa")),)})),
     Case("BKP-STO-013", Setup(vm={"data_disks": (data_disk(0, performance_plus=True),)}),
-         Setup(), "has performance_plus = True", "data_disks.0.performance_plus",
+         Setup(), "has performance_plus = True", "performance_plus",
          Setup(vm={"data_disks": (data_disk(0, performance_plus=U("var.pp")),)})),
     Case("BKP-STO-014", Setup(vm={"data_disks": ULTRA}, policy=enhanced(),
                               vault={"location": "uksouth"}),
@@ -112,3 +112,16 @@ def test_excluded_by_inclusion_list() -> None:
     target = estate(Setup(vm={"data_disks": SHARED}, policy=enhanced(),
                           protection={"include_luns": (0,)}))
     assert violations("BKP-STO-009", target) == []
+
+
+def test_inline_disk_findings_point_at_the_vm_attribute() -> None:
+    inline = data_disk(0, address="", storage_type="UltraSSD_LRS")
+    found = violations("BKP-STO-001", estate(Setup(vm={"data_disks": (inline,)})))
+    assert found[0].subject.address == "azurerm_linux_virtual_machine.vm"
+    assert found[0].attribute == "data_disks.0.storage_type"
+
+
+def test_standalone_disk_findings_point_at_the_disk_resource() -> None:
+    found = violations("BKP-STO-001", estate(Setup(vm={"data_disks": ULTRA})))
+    assert found[0].subject.address == "azurerm_managed_disk.d0"
+    assert found[0].attribute == "storage_type"
