@@ -14,6 +14,7 @@ from azbackup_policy.model import (
     BackupPolicy,
     Disk,
     ModelObject,
+    NetworkInterface,
     Protection,
     Unknown,
     Vault,
@@ -155,16 +156,18 @@ def disk_label(path: str, disk: Disk, vm: VirtualMachine) -> str:
 def _relocate(
     subject: ModelObject, attribute: str | None, vm: VirtualMachine | None
 ) -> tuple[ModelObject, str | None]:
-    """Findings about a disk name the resource that declares it, with a path relative to it.
+    """Findings about a disk or NIC name the resource that declares it, with a path relative
+    to it.
 
-    A standalone disk resource (it has an address) gets the disk-relative field
-    (``max_shares``); an inline disk is reported on its VM with the VM-relative path
-    (``os_disk.ephemeral``), so the finding points at the attribute's line either way.
+    A standalone disk or NIC resource (it has an address) gets the field relative to it
+    (``max_shares``, ``ip_configurations.0.allocation``); an inline disk is reported on its
+    VM with the VM-relative path (``os_disk.ephemeral``), so the finding points at the
+    attribute's line either way.
     """
-    if not isinstance(subject, Disk) or vm is None:
+    if not isinstance(subject, (Disk, NetworkInterface)) or vm is None:
         return subject, attribute
     if subject.address:
-        rest = re.sub(r"^(os_disk|data_disks\.\d+)\.?", "", attribute or "")
+        rest = re.sub(r"^(os_disk|data_disks\.\d+|nics\.\d+)\.?", "", attribute or "")
         return subject, rest or None
     return vm, attribute
 

@@ -43,10 +43,12 @@ def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         if isinstance(image, Observation):
             yield image
             continue
-        names = [v for v in (image.publisher, image.offer) if isinstance(v, str)]
-        if any(m in v.lower() for v in names for m in markers):
-            yield observe(vm, f"VM {label(vm)} runs CoreOS image {'/'.join(names)}; agent-based "
-                          "backup does not support CoreOS", "image", vm)
+        for field in ("publisher", "offer"):
+            value = getattr(image, field)
+            if isinstance(value, str) and any(m in value.lower() for m in markers):
+                yield observe(vm, f"VM {label(vm)} runs CoreOS image (image {field} = {value}); "
+                              "agent-based backup does not support CoreOS", f"image.{field}", vm)
+                return
 
 
 @rule(
@@ -68,10 +70,11 @@ def linux_not_endorsed(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observa
             yield image
             continue
         publisher = image.publisher
-        yield from review(ctx, vm, publisher, f"image publisher of {label(vm)}", "image", vm)
+        yield from review(ctx, vm, publisher, f"image publisher of {label(vm)}",
+                          "image.publisher", vm)
         if isinstance(publisher, str) and one_of(publisher, endorsed) is False:
             yield observe(vm, f"VM {label(vm)} runs a Linux image from publisher {publisher}, "
-                          "which is not an Azure-endorsed distribution", "image", vm)
+                          "which is not an Azure-endorsed distribution", "image.publisher", vm)
 
 
 def _decode(text: str) -> str:

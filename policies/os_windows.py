@@ -20,9 +20,10 @@ def _sku(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation | str]:
     if image is None or not agent_based(vm, ctx):
         return
     publisher = one_of(image.publisher, limit(ctx, "os", "windows_publishers"))
-    yield from review(ctx, vm, publisher, f"image publisher of {label(vm)}", "image", vm)
+    yield from review(ctx, vm, publisher, f"image publisher of {label(vm)}", "image.publisher",
+                      vm)
     if publisher is True:
-        yield from review(ctx, vm, image.sku, f"image SKU of {label(vm)}", "image", vm)
+        yield from review(ctx, vm, image.sku, f"image SKU of {label(vm)}", "image.sku", vm)
         if isinstance(image.sku, str):
             yield image.sku
 
@@ -41,11 +42,11 @@ def _windows_rule(unsupported: bool) -> Check:
             elif unsupported and _matches(sku, bad):
                 yield observe(vm, f"VM {label(vm)} runs Windows image SKU {sku}, which the "
                               "03/26/2026 matrix no longer lists (the VM agent is unsupported)",
-                              "image", vm)
+                              "image.sku", vm)
             elif not unsupported and not _matches(sku, bad) and not _matches(sku, good):
                 yield observe(vm, f"VM {label(vm)} runs Windows image SKU {sku}, which is not a "
                               "recognised supported version (2016-2025, Windows 10/11)",
-                              "image", vm)
+                              "image.sku", vm)
 
     return check
 

@@ -38,7 +38,8 @@ def oracle_crash_consistent(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Ob
     publisher = vm.image.publisher if vm.image is not None else None
     oracle = same(publisher, limit(ctx, "os", "oracle_publisher"))
     if oracle is not True:
-        yield from review(ctx, vm, oracle, f"image publisher of {label(vm)}", "image", vm)
+        yield from review(ctx, vm, oracle, f"image publisher of {label(vm)}", "image.publisher",
+                          vm)
         return
     for _, policy in protected_by(vm, ctx):
         only = crash_consistent_only(policy, ctx)
@@ -46,7 +47,8 @@ def oracle_crash_consistent(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Ob
                           "consistency_type", vm)
         if only is True:
             yield observe(vm, f"Oracle VM {label(vm)} is protected by crash-consistent policy "
-                          f"{label(policy)}; Oracle pre/post scripts do not run", "image", vm)
+                          f"{label(policy)}; Oracle pre/post scripts do not run",
+                          "image.publisher", vm)
 
 
 @hookimpl
