@@ -294,3 +294,12 @@ def each_enhanced_gap(
 def agent_based(vm: VirtualMachine, ctx: RuleContext) -> bool:
     """True when ``vm`` is protected by a policy known not to be agentless crash-consistent."""
     return any(crash_consistent_only(p, ctx) is False for _, p in protected_by(vm, ctx))
+
+
+def item_label(item: Protection, ctx: RuleContext) -> str:
+    """A readable name for a protected item: its VM's name when linked (ARM item names are
+    long ``vault/Azure/iaasvmcontainer;...`` paths)."""
+    vm = ctx.estate.lookup(item.vm)
+    if isinstance(vm, VirtualMachine):
+        return f"the protected item of VM {label(vm)}"
+    return f"protected item {label(item)}"

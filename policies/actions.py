@@ -10,6 +10,7 @@ from azbackup_policy.model import Estate, Lock, Protection, VirtualMachine
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
+    item_label,
     label,
     observe,
     region,
@@ -120,10 +121,10 @@ def enhanced_to_standard(item: Protection, ctx: RuleContext) -> Iterator[Observa
     policy = ctx.estate.policy_of(item)
     if before is None or policy is None:
         return
-    yield from review(ctx, item, before, f"previous policy of {label(item)}", "policy")
+    yield from review(ctx, item, before, f"previous policy of {item_label(item, ctx)}", "policy")
     yield from review(ctx, item, policy.policy_type, f"policy type of {label(policy)}", "policy")
     if same(before, "V2") is True and same(policy.policy_type, "V1") is True:
-        yield observe(item, f"protected item {label(item)} moves from an Enhanced (V2) policy to "
+        yield observe(item, f"{item_label(item, ctx)} moves from an Enhanced (V2) policy to "
                       f"Standard policy {label(policy)} (V1); Enhanced to Standard is not "
                       "allowed", "policy")
 

@@ -10,6 +10,7 @@ from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severit
 
 from ._helpers import (
     each_enhanced_gap,
+    item_label,
     label,
     limit,
     observe,
@@ -80,7 +81,7 @@ def tl_standard_old_api(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observ
             yield item
         elif _old_api(item):
             yield observe(item, f"Trusted Launch VM {label(vm)} uses a Standard policy through "
-                          f"protected item {label(item)} with apiVersion {item.api_version}; "
+                          f"{item_label(item, ctx)} with apiVersion {item.api_version}; "
                           f"Standard policy for Trusted Launch needs {_TL_API} or newer",
                           None, vm)
 
@@ -101,8 +102,8 @@ def tl_standard(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
             yield item
         elif not _old_api(item):
             yield observe(item, f"Trusted Launch VM {label(vm)} is protected by a Standard "
-                          f"policy through {label(item)}; this needs a recent client and uses "
-                          "managed-disk snapshots", None, vm)
+                          f"policy through {item_label(item, ctx)}; this needs a recent client and "
+                          "uses managed-disk snapshots", None, vm)
 
 
 @rule(
@@ -128,7 +129,7 @@ def tl_conversion(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]
     for item in _tl_standard(vm, ctx):
         if isinstance(item, Protection):
             yield observe(vm, f"VM {label(vm)} changes from security type {before} to "
-                          f"TrustedLaunch while protected item {label(item)} uses a Standard "
+                          f"TrustedLaunch while {item_label(item, ctx)} uses a Standard "
                           "policy", "security_type", vm)
 
 

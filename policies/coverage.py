@@ -10,6 +10,7 @@ from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severit
 
 from ._helpers import (
     crash_consistent_only,
+    item_label,
     label,
     observe,
     protected_by,
@@ -121,7 +122,7 @@ def policy_in_other_vault(item: Protection, ctx: RuleContext) -> Iterator[Observ
         yield from _compare_vault_names(item, policy, vault, ctx)
         return
     if policy_vault.address != vault.address:
-        yield observe(item, f"protected item {label(item)} is registered in vault {label(vault)} "
+        yield observe(item, f"{item_label(item, ctx)} is registered in vault {label(vault)} "
                       f"but uses policy {label(policy)} of vault {label(policy_vault)}", "policy")
 
 
@@ -131,7 +132,7 @@ def _compare_vault_names(item: Protection, policy: BackupPolicy, vault: Vault,
                       "policy")
     if isinstance(policy.vault_name, str) and isinstance(vault.name, str) \
             and policy.vault_name.lower() != vault.name.lower():
-        yield observe(item, f"protected item {label(item)} is registered in vault {vault.name} "
+        yield observe(item, f"{item_label(item, ctx)} is registered in vault {vault.name} "
                       f"but uses policy {label(policy)} of vault {policy.vault_name}", "policy")
 
 
@@ -159,7 +160,7 @@ def selective_backup_unknown_lun(item: Protection, ctx: RuleContext) -> Iterator
     if not isinstance(vm, VirtualMachine) or luns is None:
         return
     if isinstance(luns, Unknown):
-        yield from review(ctx, item, luns, f"{field} of {label(item)}", field, vm)
+        yield from review(ctx, item, luns, f"{field} of {item_label(item, ctx)}", field, vm)
         return
     present = [d.lun for d in vm.data_disks]
     unknown = next((lun for lun in present if isinstance(lun, Unknown)), None)
@@ -174,7 +175,7 @@ def _missing_luns(item: Protection, vm: VirtualMachine, field: str, luns: Sequen
     missing = sorted(lun for lun in luns if isinstance(lun, int) and lun not in present)
     if missing:
         have = ", ".join(str(lun) for lun in sorted(p for p in present if isinstance(p, int)))
-        yield observe(item, f"{field} of {label(item)} names LUN(s) "
+        yield observe(item, f"{field} of the protected item of VM {label(vm)} names LUN(s) "
                       f"{', '.join(map(str, missing))} but VM {label(vm)} has data disk LUNs "
                       f"[{have}]", field, vm)
 

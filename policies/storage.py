@@ -15,6 +15,7 @@ from ._helpers import (
     each_enhanced_gap,
     excluded,
     has_ade,
+    item_label,
     known_int,
     label,
     limit,
@@ -227,7 +228,7 @@ def shared_disk_not_excluded(vm: VirtualMachine, ctx: RuleContext) -> Iterator[O
                           "exclude_luns", vm)
         if out is False:
             yield observe(disk, f"{disk_label(path, disk, vm)} is shared (max_shares = {shares}) "
-                          f"and protected item {label(item)} does not exclude it",
+                          f"and {item_label(item, ctx)} does not exclude it",
                           f"{path}.max_shares", vm)
 
 
@@ -361,7 +362,7 @@ def selective_backup_encrypted(vm: VirtualMachine, ctx: RuleContext) -> Iterator
         for value, what in ((chosen, "selective disk backup"), (ade, "ADE extension")):
             yield from review(ctx, item, value, f"{what} of {label(vm)}", "exclude_luns", vm)
         if chosen is True and ade is True:
-            yield observe(item, f"protected item {label(item)} configures selective disk backup "
+            yield observe(item, f"{item_label(item, ctx)} configures selective disk backup "
                           f"but VM {label(vm)} uses Azure Disk Encryption", "exclude_luns", vm)
 
 
@@ -382,7 +383,7 @@ def selective_backup_dynamic(vm: VirtualMachine, ctx: RuleContext) -> Iterator[O
         return
     for item in ctx.estate.protections_of(vm):
         if selective(item) is True:
-            yield observe(item, f"protected item {label(item)} uses selective disk backup on "
+            yield observe(item, f"{item_label(item, ctx)} uses selective disk backup on "
                           f"Windows VM {label(vm)}; this fails if the guest uses dynamic "
                           "spanned or striped volumes", "include_luns", vm)
 

@@ -55,7 +55,7 @@ CASES = [
          Setup(), "is a classic VM", None),
     Case("BKP-STO-009", Setup(vm={"data_disks": SHARED}, policy=enhanced()),
          Setup(vm={"data_disks": SHARED}, policy=enhanced(), protection={"exclude_luns": (1,)}),
-         "is shared (max_shares = 2) and protected item vm-a does not exclude it",
+         "is shared (max_shares = 2) and the protected item of VM vm-a does not exclude it",
          "max_shares",
          Setup(vm={"data_disks": SHARED}, protection={"exclude_luns": U("var.luns")})),
     Case("BKP-STO-010", Setup(vm={"data_disks": SHARED}, protection={"exclude_luns": (1,)}),
