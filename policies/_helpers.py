@@ -303,3 +303,12 @@ def item_label(item: Protection, ctx: RuleContext) -> str:
     if isinstance(vm, VirtualMachine):
         return f"the protected item of VM {label(vm)}"
     return f"protected item {label(item)}"
+
+
+def present(value: object) -> Tri:
+    """Is an optional reference (an id) set? An unknown id built by ``resourceId(...)`` or a
+    Terraform reference is still *set*; only a conditional expression leaves it open."""
+    if isinstance(value, Unknown):
+        text = value.expression.replace(" ", "").lower()
+        return value if "if(" in text or "?" in text else True
+    return value is not None

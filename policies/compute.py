@@ -14,6 +14,7 @@ from ._helpers import (
     label,
     limit,
     observe,
+    present,
     review,
     rule_factory,
     same,
@@ -83,7 +84,7 @@ def tl_standard_old_api(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observ
             yield observe(item, f"Trusted Launch VM {label(vm)} uses a Standard policy through "
                           f"{item_label(item, ctx)} with apiVersion {item.api_version}; "
                           f"Standard policy for Trusted Launch needs {_TL_API} or newer",
-                          None, vm)
+                          "policy", vm)
 
 
 @rule(
@@ -103,7 +104,7 @@ def tl_standard(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         elif not _old_api(item):
             yield observe(item, f"Trusted Launch VM {label(vm)} is protected by a Standard "
                           f"policy through {item_label(item, ctx)}; this needs a recent client and "
-                          "uses managed-disk snapshots", None, vm)
+                          "uses managed-disk snapshots", "policy", vm)
 
 
 @rule(
@@ -156,14 +157,20 @@ def trusted_data_disk(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observat
 
 
 def _vm_flag(field: str, test: object, message: str) -> Check:
+    """``test`` None: the (id) field is set; a string: equal to it; True: is True."""
+
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         if not ctx.estate.protections_of(vm):
             return
         value = getattr(vm, field)
-        yield from review(ctx, vm, value, f"{field} of {label(vm)}", field, vm)
-        if not isinstance(value, Unknown) and value is not None and (
-                test is None or (isinstance(test, str) and same(value, test) is True)
-                or value is test):
+        if test is None:
+            verdict = present(value)
+        elif isinstance(test, str):
+            verdict = same(value, test)
+        else:
+            verdict = value if isinstance(value, Unknown) else value is test
+        yield from review(ctx, vm, verdict, f"{field} of {label(vm)}", field, vm)
+        if verdict is True:
             yield observe(vm, f"VM {label(vm)} has {field} = {value}; {message}", field, vm)
 
     return check
@@ -251,7 +258,7 @@ def marketplace_plan(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observati
     if vm.plan is not None and ctx.estate.protections_of(vm):
         name = vm.plan.name if isinstance(vm.plan.name, str) else "?"
         yield observe(vm, f"VM {label(vm)} has Marketplace plan {name}; it can be restored only "
-                      "as disks", "plan", vm)
+                      "as disks", "plan.name", vm)
 
 
 @rule(

@@ -13,6 +13,7 @@ from ._helpers import (
     has_ade,
     label,
     observe,
+    present,
     review,
     rule_factory,
     same,
@@ -62,9 +63,10 @@ def cmk_restore_limits(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observa
         return
     for path, disk in disks_with_path(vm):
         des = disk.disk_encryption_set_id
-        yield from review(ctx, disk, des, f"disk encryption set of {path}",
+        verdict = present(des)
+        yield from review(ctx, disk, verdict, f"disk encryption set of {path}",
                           f"{path}.disk_encryption_set_id", vm)
-        if isinstance(des, str):
+        if verdict is True:
             yield observe(disk, f"{path} of VM {label(vm)} uses disk encryption set {des}; no "
                           "cross-subscription restore, DES re-applied after CRR",
                           f"{path}.disk_encryption_set_id", vm)

@@ -33,10 +33,10 @@ CASES = [
     Case("BKP-CMP-001", Setup(vm={"size": "Standard_B1s"}), Setup(vm={"size": "Standard_B2s"}),
          "has size Standard_B1s (1 vCPU, 1 GB)", "size", Setup(vm={"size": U("var.size")})),
     Case("BKP-CMP-002", Setup(vm=TL, protection=OLD_API),
-         Setup(vm=TL, protection={"api_version": "2025-01-01"}), "apiVersion 2023-04-01", None,
+         Setup(vm=TL, protection={"api_version": "2025-01-01"}), "apiVersion 2023-04-01", "policy",
          Setup(vm={"security_type": U("var.st")}, protection=OLD_API)),
     Case("BKP-CMP-003", Setup(vm=TL), Setup(vm=TL, policy=enhanced()),
-         "is protected by a Standard policy", None,
+         "is protected by a Standard policy", "policy",
          Setup(vm=TL, policy={"policy_type": U("var.t")})),
     Case("BKP-CMP-004", Setup(vm={**TL, "previous_security_type": "Standard"}),
          Setup(vm={**TL, "previous_security_type": "Standard"}, policy=enhanced()),
@@ -55,12 +55,12 @@ CASES = [
          "priority", Setup(vm={"priority": U("var.prio")})),
     Case("BKP-CMP-009", Setup(vm={"dedicated_host_id": "/h/1"}), Setup(),
          "has dedicated_host_id = /h/1", "dedicated_host_id",
-         Setup(vm={"dedicated_host_id": U("var.host")})),
+         Setup(vm={"dedicated_host_id": U("var.pinned ? azurerm_dedicated_host.h.id : null")})),
     Case("BKP-CMP-010", Setup(vm={"availability_set_id": "/as/1"}), Setup(),
          "availability_set_id = /as/1", "availability_set_id",
-         Setup(vm={"availability_set_id": U("var.as")})),
+         Setup(vm={"availability_set_id": U("[if(parameters('ha'), resourceId('x'), null())]")})),
     Case("BKP-CMP-011", Setup(vm={"plan": MarketplacePlan(name="byol")}), Setup(),
-         "has Marketplace plan byol", "plan"),
+         "has Marketplace plan byol", "plan.name"),
     Case("BKP-CMP-012", Setup(vm={"extended_location": "losangeles"}),
          Setup(vm={"extended_location": "losangeles"}, policy=enhanced()),
          "is in Extended Zone losangeles", "extended_location",
@@ -112,3 +112,9 @@ def test_disks_per_des_counts_confidential_vm_disks() -> None:
     assert len(found) == 1 and "41 Confidential VM disks" in found[0].message
     assert violations("BKP-SEC-007", estate(Setup(vm={"data_disks": disks}))) == []
     assert violations("BKP-SEC-007", estate(Setup(vm={**CVM, "data_disks": disks[:40]}))) == []
+
+
+def test_an_unknown_id_reference_still_counts_as_set() -> None:
+    host = U("resourceId('Microsoft.Compute/hostGroups/hosts', 'hg', 'h1')")
+    found = violations("BKP-CMP-009", estate(Setup(vm={"dedicated_host_id": host})))
+    assert len(found) == 1

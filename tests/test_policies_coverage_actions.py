@@ -97,7 +97,7 @@ CASES = [
                                                           extension_type=U("var.t")),)})),
     Case("BKP-RST-002", Setup(vm={"os_disk": os_disk(disk_encryption_set_id="/des/1")}), Setup(),
          "uses disk encryption set /des/1", "os_disk.disk_encryption_set_id",
-         Setup(vm={"os_disk": os_disk(disk_encryption_set_id=U("var.des"))})),
+         Setup(vm={"os_disk": os_disk(disk_encryption_set_id=U("var.cmk ? var.des_id : null"))})),
     Case("BKP-RST-003", Setup(vm={"identity": "SystemAssigned"}),
          Setup(vm={"identity": "SystemAssigned"}, vault={"cross_region_restore": False}),
          "has a SystemAssigned managed identity", "identity",
