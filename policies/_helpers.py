@@ -299,8 +299,8 @@ def agent_based(vm: VirtualMachine, ctx: RuleContext) -> bool:
 def item_label(item: Protection, ctx: RuleContext) -> str:
     """A readable name for a protected item: its VM's name when linked (ARM item names are
     long ``vault/Azure/iaasvmcontainer;...`` paths)."""
-    vm = ctx.estate.lookup(item.vm)
-    if isinstance(vm, VirtualMachine):
+    vm = vm_of(item, ctx)
+    if vm is not None:
         return f"the protected item of VM {label(vm)}"
     return f"protected item {label(item)}"
 
@@ -312,3 +312,9 @@ def present(value: object) -> Tri:
         text = value.expression.replace(" ", "").lower()
         return value if "if(" in text or "?" in text else True
     return value is not None
+
+
+def vm_of(item: Protection, ctx: RuleContext) -> VirtualMachine | None:
+    """The VM a protected item points at, when it is declared."""
+    found = ctx.estate.lookup(item.vm)
+    return found if isinstance(found, VirtualMachine) else None

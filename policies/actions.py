@@ -19,6 +19,7 @@ from ._helpers import (
     same,
     subscription_of,
     vault_of_vm,
+    vm_of,
 )
 
 rule = rule_factory("actions")
@@ -126,7 +127,7 @@ def enhanced_to_standard(item: Protection, ctx: RuleContext) -> Iterator[Observa
     if same(before, "V2") is True and same(policy.policy_type, "V1") is True:
         yield observe(item, f"{item_label(item, ctx)} moves from an Enhanced (V2) policy to "
                       f"Standard policy {label(policy)} (V1); Enhanced to Standard is not "
-                      "allowed", "policy")
+                      "allowed", "policy", vm_of(item, ctx))
 
 
 @hookimpl

@@ -16,6 +16,7 @@ from ._helpers import (
     protected_by,
     review,
     rule_factory,
+    vm_of,
 )
 
 rule = rule_factory("coverage")
@@ -123,7 +124,8 @@ def policy_in_other_vault(item: Protection, ctx: RuleContext) -> Iterator[Observ
         return
     if policy_vault.address != vault.address:
         yield observe(item, f"{item_label(item, ctx)} is registered in vault {label(vault)} "
-                      f"but uses policy {label(policy)} of vault {label(policy_vault)}", "policy")
+                      f"but uses policy {label(policy)} of vault {label(policy_vault)}", "policy",
+                      vm_of(item, ctx))
 
 
 def _compare_vault_names(item: Protection, policy: BackupPolicy, vault: Vault,
@@ -133,7 +135,8 @@ def _compare_vault_names(item: Protection, policy: BackupPolicy, vault: Vault,
     if isinstance(policy.vault_name, str) and isinstance(vault.name, str) \
             and policy.vault_name.lower() != vault.name.lower():
         yield observe(item, f"{item_label(item, ctx)} is registered in vault {vault.name} "
-                      f"but uses policy {label(policy)} of vault {policy.vault_name}", "policy")
+                      f"but uses policy {label(policy)} of vault {policy.vault_name}", "policy",
+                      vm_of(item, ctx))
 
 
 def _luns(item: Protection) -> tuple[str, object]:
