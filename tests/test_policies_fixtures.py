@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from azbackup_policy.scan import ScanOptions, scan
+from azbackup_policy import ScanOptions, scan
 
 ROOT = Path(__file__).resolve().parent.parent
 RULE_FIXTURES = ROOT / "fixtures" / "rules"
