@@ -56,8 +56,11 @@ def vm_not_protected(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observati
     if maybe is not None:
         yield from review(ctx, vm, maybe, f"whether {label(vm)} is protected", None, vm)
         return
-    yield observe(vm, f"VM {label(vm)} has no protected item in any Recovery Services vault; "
-                  "it is not backed up", None, vm)
+    yield observe(vm, f"VM {label(vm)} ({vm.address}) has no protected item in any Recovery "
+                  "Services vault; it is not backed up", None, vm)
+
+
+VM_NOT_PROTECTED = vm_not_protected  # the name the engine and suppression tests use
 
 
 def _agent_rule_check(field: str, what: str) -> Check:
@@ -185,5 +188,5 @@ def _missing_luns(item: Protection, vm: VirtualMachine, field: str, luns: Sequen
 
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [vm_not_protected, VM_AGENT_DISABLED, EXTENSIONS_DISABLED, policy_in_other_vault,
+    return [VM_NOT_PROTECTED, VM_AGENT_DISABLED, EXTENSIONS_DISABLED, policy_in_other_vault,
             selective_backup_unknown_lun]
