@@ -157,19 +157,32 @@ def _relocate(
     subject: ModelObject, attribute: str | None, vm: VirtualMachine | None
 ) -> tuple[ModelObject, str | None]:
     """Findings about a disk or NIC name the resource that declares it, with a path relative
-    to it.
+    to it, so that the finding points at the attribute's line.
 
-    A standalone disk or NIC resource (it has an address) gets the field relative to it
-    (``max_shares``, ``ip_configurations.0.allocation``); an inline disk is reported on its
-    VM with the VM-relative path (``os_disk.ephemeral``), so the finding points at the
-    attribute's line either way.
+    A standalone disk or NIC resource (it has an address) is reported with the field
+    relative to it (``max_shares``, ``ip_configurations.0.allocation``); an inline one on its
+    VM with the VM-relative path (``os_disk.ephemeral``). When only the other one has a span
+    for the attribute (linkers record spans where they read the value), that one is used.
     """
     if not isinstance(subject, (Disk, NetworkInterface)) or vm is None:
         return subject, attribute
+    rest = re.sub(r"^(os_disk|data_disks\.\d+|nics\.\d+)\.?", "", attribute or "") or None
+    options: list[tuple[ModelObject, str | None]] = [(vm, attribute)]
     if subject.address:
-        rest = re.sub(r"^(os_disk|data_disks\.\d+|nics\.\d+)\.?", "", attribute or "")
-        return subject, rest or None
-    return vm, attribute
+        options.insert(0, (subject, rest))
+    for obj, attr in options:
+        if attr is not None and attr in obj.attr_spans:
+            return obj, attr
+    return options[0]
+
+
+def locate(*options: tuple[ModelObject, str]) -> tuple[ModelObject, str]:
+    """The first (object, attribute) whose object has a span for the attribute, else the
+    first one with an address, else the last."""
+    for obj, attr in options:
+        if attr in obj.attr_spans:
+            return obj, attr
+    return next(((o, a) for o, a in options if o.address), options[-1])
 
 
 def observe(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from azbackup_policy.hookspecs import hookimpl
-from azbackup_policy.model import VirtualMachine
+from azbackup_policy.model import IpConfiguration, ModelObject, NetworkInterface, VirtualMachine
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
 
-from ._helpers import label, observe, review, rule_factory, same
+from ._helpers import label, locate, observe, review, rule_factory, same
 
 rule = rule_factory("network")
 
@@ -27,12 +27,20 @@ def static_private_ip(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observat
         return
     for n, nic in enumerate(vm.nics):
         for i, config in enumerate(nic.ip_configurations):
-            path = f"nics.{n}.ip_configurations.{i}.allocation"
-            yield from review(ctx, nic, config.allocation, f"IP allocation of {label(nic)}",
+            subject, path = _where(vm, n, nic, i, config, "allocation")
+            yield from review(ctx, subject, config.allocation, f"IP allocation of {label(nic)}",
                               path, vm)
             if same(config.allocation, "Static") is True:
-                yield observe(nic, f"NIC {label(nic)} of VM {label(vm)} has a static private IP "
-                              "(allocation = Static); a restored VM gets a dynamic IP", path, vm)
+                yield Observation(subject, f"NIC {label(nic)} of VM {label(vm)} has a static "
+                                  "private IP (allocation = Static); a restored VM gets a "
+                                  "dynamic IP", path, vm)
+
+
+def _where(vm: VirtualMachine, n: int, nic: NetworkInterface, i: int, config: IpConfiguration,
+           field: str) -> tuple[ModelObject, str]:
+    """Where an IP configuration field is declared (linkers record it at different levels)."""
+    return locate((config, field), (nic, f"ip_configurations.{i}.{field}"),
+                  (vm, f"nics.{n}.ip_configurations.{i}.{field}"))
 
 
 def _special(vm: VirtualMachine) -> list[str]:
@@ -80,9 +88,9 @@ def public_ip(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     for n, nic in enumerate(vm.nics):
         for i, config in enumerate(nic.ip_configurations):
             if config.public_ip_id is not None:
-                yield observe(nic, f"NIC {label(nic)} of VM {label(vm)} has a public IP; it is "
-                              "not re-attached after restore",
-                              f"nics.{n}.ip_configurations.{i}.public_ip_id", vm)
+                subject, path = _where(vm, n, nic, i, config, "public_ip_id")
+                yield Observation(subject, f"NIC {label(nic)} of VM {label(vm)} has a public "
+                                  "IP; it is not re-attached after restore", path, vm)
                 return
 
 
