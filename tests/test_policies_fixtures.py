@@ -79,8 +79,6 @@ def test_rule_fixture(path: Path) -> None:
 NO_FIXTURE = {
     "BKP-ACT-002": "needs a vault in another subscription (a nested deployment with "
     "subscriptionId); the subscription of the VM is unknown in a template",
-    "BKP-ACT-003": "an ARM lock on the AzureBackupRG_* group has a scope only known at deploy "
-    "time; HCL can express it once the azurerm linker lands",
     "BKP-ACT-004": "a change between two deployments: only a Terraform plan shows it",
     "BKP-CMP-004": "a change between two deployments: only a Terraform plan shows it",
     "BKP-CMP-005": "the ARM linker does not read a disk resource's securityProfile.securityType",
