@@ -12,6 +12,7 @@ from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Targ
 from ._helpers import (
     item_label,
     label,
+    limit,
     observe,
     region,
     review,
@@ -93,7 +94,7 @@ def _locked_group(lock: Lock) -> str | None:
     after="# no lock on AzureBackupRG_* (lock the VM's own resource group instead)",
 )
 def instant_restore_rg_locked(estate: Estate, ctx: RuleContext) -> Iterator[Observation]:
-    prefixes = {"azurebackuprg"} | {
+    prefixes = {str(limit(ctx, "policy", "instant_restore_rg_prefix")).lower()} | {
         p.instant_restore_rg_prefix.lower() for p in estate.policies
         if isinstance(p.instant_restore_rg_prefix, str)}
     for lock in estate.locks:

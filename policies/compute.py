@@ -21,7 +21,6 @@ from ._helpers import (
 )
 
 rule = rule_factory("compute")
-_TL_API = "2025-01-01"
 
 
 @rule(
@@ -57,8 +56,12 @@ def _tl_standard(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Protection | 
         yield item if isinstance(item, Observation) else item[0]
 
 
-def _old_api(item: Protection) -> bool:
-    return item.api_version is not None and item.api_version[:10] < _TL_API
+def _min_api(ctx: RuleContext) -> str:
+    return str(limit(ctx, "policy", "trusted_launch_standard_min_api"))
+
+
+def _old_api(item: Protection, ctx: RuleContext) -> bool:
+    return item.api_version is not None and item.api_version[:10] < _min_api(ctx)
 
 
 @rule(
@@ -80,10 +83,10 @@ def tl_standard_old_api(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observ
     for item in _tl_standard(vm, ctx):
         if isinstance(item, Observation):
             yield item
-        elif _old_api(item):
+        elif _old_api(item, ctx):
             yield observe(item, f"Trusted Launch VM {label(vm)} uses a Standard policy through "
                           f"{item_label(item, ctx)} with apiVersion {item.api_version}; "
-                          f"Standard policy for Trusted Launch needs {_TL_API} or newer",
+                          f"Standard policy for Trusted Launch needs {_min_api(ctx)} or newer",
                           "policy", vm)
 
 
@@ -101,7 +104,7 @@ def tl_standard(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     for item in _tl_standard(vm, ctx):
         if isinstance(item, Observation):
             yield item
-        elif not _old_api(item):
+        elif not _old_api(item, ctx):
             yield observe(item, f"Trusted Launch VM {label(vm)} is protected by a Standard "
                           f"policy through {item_label(item, ctx)}; this needs a recent client and "
                           "uses managed-disk snapshots", "policy", vm)
