@@ -108,6 +108,8 @@ class BodyReader:
             reader = BodyReader(self.ev.with_bindings({iterator: {"key": key, "value": value}}),
                                 self.out, self.max_loop)
             items.append(reader.body(content, item_path + ".", top=False))
+        if not items:
+            del props[label]  # no block at all: absent, like an unset block
 
     def iterate(self, collection: Any, attr: Attr) -> Iterator[tuple[Any, Any]]:
         if collection is None:

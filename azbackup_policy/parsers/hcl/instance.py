@@ -67,7 +67,7 @@ class Instance:
     def __init__(self, run: Run, module: Module, prefix: str, inputs: dict[str, Thunk],
                  stack: tuple[str, ...], condition: Unknown | None = None) -> None:
         self.run = run
-        self.module = module
+        self.decl = module
         self.prefix = prefix
         self.inputs = inputs
         self.stack = stack
@@ -85,7 +85,7 @@ class Instance:
         return value
 
     def _variable(self, name: str, text: str) -> tuple[Any, Trace]:
-        block = self.module.variables.get(name)
+        block = self.decl.variables.get(name)
         if name in self.inputs:
             value, trace = self.inputs[name]()
         elif block is not None and "default" in block.attrs:
@@ -98,7 +98,7 @@ class Instance:
         return value, trace
 
     def local(self, name: str, text: str, trace: Trace) -> Any:
-        attr = self.module.locals.get(name)
+        attr = self.decl.locals.get(name)
         if attr is None:
             raise EvalError(f"no local value {name!r}")
         value, found = self._values.get(("local", name), lambda: self.evaluate(attr, {}), text)
@@ -106,11 +106,11 @@ class Instance:
         return value
 
     def has_resource(self, mode: str, type_: str, name: str) -> bool:
-        return (mode, type_, name) in self.module.resources
+        return (mode, type_, name) in self.decl.resources
 
     def resource(self, mode: str, type_: str, name: str, text: str) -> Any:
         key = (mode, type_, name)
-        block = self.module.resources[key]
+        block = self.decl.resources[key]
         expansion = self.expansion(key, block)
         base = self.address_of(mode, type_, name)
         if expansion.condition is not None:
@@ -123,7 +123,7 @@ class Instance:
         return expansion.shape(refs)
 
     def module(self, name: str, text: str) -> Any:
-        block = self.module.calls.get(name)
+        block = self.decl.calls.get(name)
         if block is None:
             raise EvalError(f"no module call {name!r}")
         children = self.children(name, block)
@@ -174,7 +174,7 @@ class Instance:
         return out
 
     def output(self, name: str, text: str, trace: Trace) -> Any:
-        block = self.module.outputs.get(name)
+        block = self.decl.outputs.get(name)
         if block is None or "value" not in block.attrs:
             raise EvalError(f"module has no output {name!r}")
         value, found = self._values.get(("output", name), lambda: self._output(block), text)
@@ -201,7 +201,7 @@ class Instance:
         real = os.path.realpath(folder)
         module = self.run.loader.module(folder)
         expansion = self.expansion(("module", name), block)
-        condition = expansion.condition or self.condition
+        condition = expansion.condition if expansion.condition is not None else self.condition
         for _, suffix, bindings in expansion.instances:
             inputs = {
                 arg: self._input(attr, bindings)
@@ -228,7 +228,7 @@ class Instance:
         if not source.startswith(("./", "../", ".\\", "..\\")):
             self.run.not_followed.append(NotFollowed(*where, source, _remote_kind(source)))
             return None
-        folder = os.path.normpath(os.path.join(self.module.folder, source))
+        folder = os.path.normpath(os.path.join(self.decl.folder, source))
         loader = self.run.loader
         loader.context.loader.check_allowed(folder, referrer=where[0], line=where[1])
         if not loader.context.loader.is_dir(folder) or not loader.has_configuration(folder):
@@ -245,15 +245,15 @@ class Instance:
 
     # -- output -----------------------------------------------------------------------------------
     def emit(self) -> Iterator[Resource]:
-        for (mode, type_, name), block in self.module.resources.items():
+        for (mode, type_, name), block in self.decl.resources.items():
             expansion = self.expansion((mode, type_, name), block)
-            condition = expansion.condition or self.condition
+            condition = expansion.condition if expansion.condition is not None else self.condition
             base = self.address_of(mode, type_, name)
             comments = marker_comments(block.src, block.line, block.end_line)
             for _, suffix, bindings in expansion.instances:
                 evaluated = self.evaluated(block, base + suffix, bindings) or Evaluated()
                 yield _resource(type_, mode, base + suffix, block, evaluated, condition, comments)
-        for name, block in self.module.calls.items():
+        for name, block in self.decl.calls.items():
             for _, child in self.children(name, block):
                 yield from child.emit()
 
