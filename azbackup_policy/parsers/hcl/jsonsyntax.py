@@ -57,10 +57,17 @@ class _Reader:
         kind = match.lastgroup or "punct"
         return kind, match.group(kind), match.start(kind)
 
+    def string(self, text: str) -> str:
+        try:
+            value: str = json.loads(text)
+        except ValueError as exc:
+            raise self.fail(f"bad string ({exc.args[0].split(':')[0]})") from None
+        return value
+
     def value(self) -> Any:
         kind, text, start = self.token()
         if kind == "str":
-            return json.loads(text)
+            return self.string(text)
         if kind == "num":
             number = float(text)
             return int(number) if number.is_integer() and abs(number) < 2**53 else number
@@ -80,7 +87,7 @@ class _Reader:
                 raise self.fail("expected a string key")
             if self.token()[1] != ":":
                 raise self.fail("expected ':'")
-            result.items.append((json.loads(text), self.line(at), self.value()))
+            result.items.append((self.string(text), self.line(at), self.value()))
             kind, text, at = self.token()
             if text == ",":
                 kind, text, at = self.token()
