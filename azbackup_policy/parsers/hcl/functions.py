@@ -194,8 +194,13 @@ def _format_one(value: Any, match: re.Match[str]) -> str:
         text = json.dumps(as_string(value), ensure_ascii=False)
     else:
         raise EvalError(f"format(): verb %{code} is not supported")
-    size = int(width or 0)
-    return text.ljust(size) if "-" in (flags or "") else text.rjust(size)
+    size, flags = int(width or 0), flags or ""
+    if "-" in flags:
+        return text.ljust(size)
+    if "0" in flags and code in ("d", "f"):
+        sign = text[:1] if text[:1] in "+-" else ""
+        return sign + text[len(sign):].rjust(size - len(sign), "0")
+    return text.rjust(size)
 
 
 def join(separator: Any, *lists: Any) -> str:
