@@ -76,6 +76,7 @@ class Instance:
         self._values = _Memo()
         self._expansions: dict[Any, Expansion] = {}
         self._evaluated: dict[str, Evaluated | None] = {}
+        self._collections: dict[tuple[str, str, str], Any] = {}
         self._children: dict[str, list[tuple[str, Instance]]] = {}
 
     # -- Scope ----------------------------------------------------------------------------
@@ -110,11 +111,18 @@ class Instance:
 
     def resource(self, mode: str, type_: str, name: str, text: str) -> Any:
         key = (mode, type_, name)
+        if key not in self._collections:
+            self._collections[key] = self._collection(key)
+        found = self._collections[key]
+        return Pending(text, found.refs) if isinstance(found, Pending) else found
+
+    def _collection(self, key: tuple[str, str, str]) -> Any:
+        """The resource as a value: an instance, a list or a map of them."""
         block = self.decl.resources[key]
         expansion = self.expansion(key, block)
-        base = self.address_of(mode, type_, name)
+        base = self.address_of(*key)
         if expansion.condition is not None:
-            return Pending(text, frozenset({base + "[*]"}))
+            return Pending(base, frozenset({base + "[*]"}))
         refs = {
             key: InstanceRef(base + suffix, base + suffix,
                              self._attributes_of(block, base + suffix, bindings))

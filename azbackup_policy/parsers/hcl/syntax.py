@@ -32,6 +32,12 @@ class SourceFile:
     shown: str  # as reported
     text: str
     _lines: list[str] | None = None
+    _has_markers: bool | None = None
+
+    def has_markers(self) -> bool:
+        if self._has_markers is None:
+            self._has_markers = _MARKER in self.text
+        return self._has_markers
 
     def lines(self) -> list[str]:
         if self._lines is None:
@@ -259,7 +265,7 @@ def parse_expression(text: str, shown: str, line: int) -> Sub:
 
 def marker_comments(src: SourceFile, line: int, end_line: int) -> tuple[str, ...]:
     """``azbackup-policy:`` comment lines inside lines ``line..end_line`` or right above."""
-    if _MARKER not in src.text:
+    if not src.has_markers():
         return ()
     lines = src.lines()
     start = line - 1
