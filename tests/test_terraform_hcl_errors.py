@@ -136,6 +136,14 @@ def test_module_outside_the_scan_root(tmp_path: Path) -> None:
     assert [r.address for r in doc.resources] == ["module.x.azurerm_linux_virtual_machine.vm"]
 
 
+def test_deeply_nested_expression(tmp_path: Path) -> None:
+    deep = "[" * 3000 + "1" + "]" * 3000
+    write_module(tmp_path, {"main.tf": f'resource "a" "b" {{\n  name = "x"\n  x = {deep}\n}}\n'})
+    with pytest.raises(InputError, match="nested too deeply") as caught:
+        parse_folder(tmp_path, cwd=tmp_path)
+    assert (caught.value.file, caught.value.line) == ("main.tf", 3)
+
+
 def test_folder_without_resources_still_gives_a_document(tmp_path: Path) -> None:
     write_module(tmp_path, {"versions.tf": 'terraform {\n  required_version = ">= 1.5"\n}\n'})
     doc = parse_folder(tmp_path, cwd=tmp_path)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from lark import Token, Tree
 
+from azbackup_policy.errors import InputError
 from azbackup_policy.parsers.hcl import functions, operators
 from azbackup_policy.parsers.hcl.syntax import (
     Literal,
@@ -95,6 +96,8 @@ class Evaluator:
             return self.eval(node)
         except EvalError:
             return Pending(self.source(node), frozenset())
+        except RecursionError:
+            raise InputError(shown, line, 1, "expression nested too deeply") from None
 
     def source_of(self, attr: Any) -> str:
         """The source text of an attribute's expression."""
