@@ -63,6 +63,13 @@ CASES: list[tuple[str, Any]] = [
     ("length([var.unknown_v, 1])", 2),
     ("local.m.missing", Unknown("local.m.missing")),
     ("path.module", Unknown("path.module")),
+    ('compact(["a", "", null])', ["a"]),
+    ('one(["x"])', "x"),
+    ('slice(["a", "b", "c"], 1, 3)', ["b", "c"]),
+    ('base64encode("hi")', "aGk="),
+    ('trimprefix("vm-web", "vm-")', "web"),
+    ("var.count_text + 1", 3),
+    ("var.flag_text", True),
     ("<<EOT\nheredoc ${var.known.b}\nEOT\n", "heredoc x\n"),
     ("<<-EOT\n    two\n      lines\n    EOT\n", "two\n  lines\n"),
 ]
@@ -72,6 +79,16 @@ HEADER = '''variable "known" {
 }
 
 variable "unknown_v" {}
+
+variable "count_text" {
+  type    = number
+  default = "2"
+}
+
+variable "flag_text" {
+  type    = bool
+  default = "true"
+}
 
 locals {
   names   = ["b", "a", "b"]
@@ -188,3 +205,10 @@ def test_sensitive_module_output_and_protected_settings(tmp_path: Path) -> None:
     assert ext.sensitive_paths == frozenset({"protected_settings", "token"})
     assert ext.properties["token"] == Unknown("(sensitive value)")
     assert "t0ken" not in repr(ext)
+
+
+def test_sensitive_function_marks_the_attribute(tmp_path: Path) -> None:
+    write_module(tmp_path, {"main.tf": 'resource "t" "r" {\n  key = sensitive("k3y")\n}\n'})
+    resource = by_address(parse_folder(tmp_path, cwd=tmp_path))["t.r"]
+    assert resource.properties["key"] == Unknown("(sensitive value)")
+    assert resource.sensitive_paths == frozenset({"key"})

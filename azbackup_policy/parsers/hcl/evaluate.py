@@ -282,6 +282,9 @@ class Evaluator:
         )
         if name in ("try", "can"):
             return self.try_can(name, arg_nodes, node)
+        if name == "sensitive" and len(arg_nodes) == 1:
+            self.trace.sensitive = True
+            return self.eval(arg_nodes[0])
         return self.call(name, [self.eval(arg) for arg in arg_nodes], expand, node)
 
     def call(self, name: str, args: list[Any], expand: bool, node: Tree) -> Any:

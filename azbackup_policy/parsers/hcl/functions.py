@@ -7,6 +7,7 @@ Terraform would reject the call. ``try`` and ``can`` are handled by the evaluato
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable
@@ -244,6 +245,32 @@ def range_(*args: Any) -> list[int | float]:
     return result
 
 
+def coalescelist(*lists: Any) -> list[Any]:
+    for value in lists:
+        if _list(value):
+            return value
+    raise EvalError("coalescelist(): every list is empty")
+
+
+def one(value: Any) -> Any:
+    items = _list(value)
+    if len(items) > 1:
+        raise EvalError("one(): more than one element")
+    return items[0] if items else None
+
+
+def slice_(value: Any, start: Any, end: Any) -> list[Any]:
+    items = _list(value)
+    first, last = int(as_number(need(start))), int(as_number(need(end)))
+    if not 0 <= first <= last <= len(items):
+        raise EvalError("slice(): indexes out of range")
+    return items[first:last]
+
+
+def base64encode(value: Any) -> str:
+    return base64.b64encode(_text(value).encode("utf-8")).decode("ascii")
+
+
 def _numbers_of(args: tuple[Any, ...]) -> list[int | float]:
     return [as_number(need(arg)) for arg in args]
 
@@ -281,5 +308,16 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "max": lambda *args: normal_number(max(_numbers_of(args))),
     "abs": lambda value: abs(as_number(need(value))),
     "startswith": lambda text, prefix: _text(text).startswith(_text(prefix)),
+    "trimprefix": lambda text, prefix: _text(text).removeprefix(_text(prefix)),
+    "trimsuffix": lambda text, suffix: _text(text).removesuffix(_text(suffix)),
+    "compact": lambda value: [item for item in need(_list(value)) if item not in (None, "")],
+    "coalescelist": coalescelist,
+    "one": one,
+    "slice": slice_,
+    "reverse": lambda value: list(reversed(_list(value))),
+    "sort": lambda value: sorted(_text(item) for item in _list(value)),
+    "sum": lambda value: normal_number(sum(_numbers_of(tuple(_list(value))))),
+    "base64encode": base64encode,
+    "nonsensitive": lambda value: value,
     "endswith": lambda text, suffix: _text(text).endswith(_text(suffix)),
 }

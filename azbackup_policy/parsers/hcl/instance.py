@@ -17,7 +17,7 @@ from azbackup_policy.errors import InputError
 from azbackup_policy.model import Unknown
 from azbackup_policy.parsers import ParseOptions
 from azbackup_policy.parsers.hcl.body import BodyReader, Evaluated, span_of
-from azbackup_policy.parsers.hcl.evaluate import Evaluator, Trace
+from azbackup_policy.parsers.hcl.evaluate import Evaluator, Trace, expression_text
 from azbackup_policy.parsers.hcl.expansion import Expansion, expand
 from azbackup_policy.parsers.hcl.loader import Loader, Module
 from azbackup_policy.parsers.hcl.syntax import Attr, Block, marker_comments
@@ -26,6 +26,10 @@ from azbackup_policy.parsers.hcl.values import (
     InstanceRef,
     ModuleRef,
     Pending,
+    as_bool,
+    as_number,
+    as_string,
+    has_pending,
     to_model,
 )
 
@@ -93,9 +97,15 @@ class Instance:
             value, trace = self.evaluate(block.attrs["default"], {})
         else:
             value, trace = Pending(text), Trace()
-        if block is not None and "sensitive" in block.attrs:
+        trace = Trace(set(trace.refs), trace.sensitive)  # the caller's memo stays as it is
+        if block is None:
+            return value, trace
+        if "sensitive" in block.attrs:
             flag, _ = self.evaluate(block.attrs["sensitive"], {})
             trace.sensitive = trace.sensitive or flag is True
+        if "type" in block.attrs:
+            value = convert(value, expression_text(block.attrs["type"].expr,
+                                                   block.attrs["type"].src.text), text)
         return value, trace
 
     def local(self, name: str, text: str, trace: Trace) -> Any:
@@ -281,6 +291,18 @@ def _resource(type_: str, mode: str, address: str, block: Block, evaluated: Eval
         sensitive_paths=frozenset(evaluated.sensitive),
         comments=comments,
     )
+
+
+def convert(value: Any, type_text: str, text: str) -> Any:
+    """A primitive variable value converted to its declared primitive type."""
+    converters = {"string": as_string, "number": as_number, "bool": as_bool}
+    converter = converters.get(type_text.strip().strip('"'))
+    if converter is None or value is None or has_pending(value) or isinstance(value, (list, dict)):
+        return value
+    try:
+        return converter(value)
+    except EvalError:
+        return Pending(text)
 
 
 def _remote_kind(source: str) -> str:
