@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--ignore", action="append", default=[], metavar="RULE",
                       help="do not run these rules (repeatable)")
     scan.add_argument("--matrix", metavar="FILE", help="a newer support-matrix data file")
+    scan.add_argument("--changed-files", action="store_true",
+                      help="PATHs are changed files (pre-commit): scan each module or template "
+                      "they belong to as a whole")
 
     inventory = commands.add_parser("inventory", help="print what the tool understood")
     _input_options(inventory)
@@ -155,7 +158,12 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     from azbackup_policy.scan import scan
 
     outputs = [(fmt or "text", out) for fmt, out in (args.outputs or [["text", None]])]
-    report = scan(args.paths, _scan_options(args))
+    if args.changed_files:
+        from azbackup_policy.precommit import scan_changed
+
+        report = scan_changed(args.paths, _scan_options(args))
+    else:
+        report = scan(args.paths, _scan_options(args))
     for fmt, destination in _auto_formats(outputs, environ):
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ

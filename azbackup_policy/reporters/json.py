@@ -45,7 +45,8 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
 
 
 def report_to_dict(report: Report, options: RenderOptions) -> dict[str, Any]:
-    active = report.active_findings
+    active = [f for f in report.active_findings if f.kind.value == "violation"]
+    reviews = [f for f in report.active_findings if f.kind.value == "review"]
     failing = report.at_or_above(options.fail_on)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -54,7 +55,8 @@ def report_to_dict(report: Report, options: RenderOptions) -> dict[str, Any]:
         "summary": {
             "findings": len(active),
             "failing": len(failing),
-            "suppressed": len(report.findings) - len(active),
+            "reviews": len(reviews),
+            "suppressed": len(report.findings) - len(report.active_findings),
             "by_severity": {
                 level: sum(1 for f in active if f.severity.value == level)
                 for level in ("error", "warning", "note")
@@ -63,23 +65,30 @@ def report_to_dict(report: Report, options: RenderOptions) -> dict[str, Any]:
             "errors": len(report.errors),
             "rule_failures": len(report.rule_failures),
         },
-        "findings": [finding_to_dict(f) for f in report.findings],
-        "errors": [
-            {"file": e.file, "line": e.line, "column": e.column, "message": e.message}
-            for e in report.errors
-        ],
-        "rule_failures": [
-            {"rule_id": r.rule_id, "origin": r.origin, "message": r.message}
-            for r in report.rule_failures
-        ],
-        "files_scanned": list(report.files_scanned),
-        "files_skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped],
-        "not_followed": [
-            {"file": n.file, "line": n.line, "source": n.source, "reason": n.reason}
-            for n in report.not_followed
-        ],
-        "rules": [r.id for r in report.rules],
+        "findings": [finding_to_dict(f) for f in sorted(report.findings, key=_finding_key)],
+        "errors": sorted(
+            ({"file": e.file, "line": e.line, "column": e.column, "message": e.message}
+             for e in report.errors), key=_row_key),
+        "rule_failures": sorted(
+            ({"rule_id": r.rule_id, "origin": r.origin, "message": r.message}
+             for r in report.rule_failures), key=_row_key),
+        "files_scanned": sorted(report.files_scanned),
+        "files_skipped": sorted(
+            ({"file": s.file, "reason": s.reason} for s in report.skipped), key=_row_key),
+        "not_followed": sorted(
+            ({"file": n.file, "line": n.line, "source": n.source, "reason": n.reason}
+             for n in report.not_followed), key=_row_key),
+        "warnings": sorted(report.warnings),
+        "rules": sorted(r.id for r in report.rules),
     }
+
+
+def _finding_key(finding: Finding) -> tuple[object, ...]:
+    return (*finding.sort_key(), finding.fingerprint, finding.message)
+
+
+def _row_key(row: dict[str, Any]) -> str:
+    return json.dumps(row, sort_keys=True)
 
 
 def render(report: Report, options: RenderOptions) -> str:

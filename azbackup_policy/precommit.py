@@ -1,0 +1,288 @@
+"""Changed files in, the deployment units they belong to out (the pre-commit hook).
+
+A hook receives the files that changed, but a rule needs the whole unit: a variable
+default in a sibling ``.tf`` file, the template a parameters file feeds, the root
+template that calls a changed module. :func:`affected_units` maps changed files to
+those units:
+
+* ``.tf`` / ``.tf.json``: the module folder;
+* ``.tfvars`` (not auto-loaded by Terraform): the module folder with that var file;
+* ``.bicepparam`` / ARM parameters JSON: the template they feed, with that parameter file;
+* ``.bicep`` / ARM template / module folder: the root deployments under the repository
+  that include it (through ``module``, ``import``, ``using``, ``templateLink.relativePath``,
+  a local Terraform ``source`` or a parameter file), or itself when nothing includes it;
+* a Terraform plan JSON: itself. Any other file is ignored.
+
+:func:`scan_changed` scans each unit as a whole and merges the reports. Files are read
+only through :class:`~azbackup_policy.discover.FileLoader`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING
+
+from azbackup_policy.discover import (
+    ARM,
+    ARM_PARAMETERS,
+    BICEP,
+    BICEPPARAM,
+    HCL,
+    PLAN,
+    TFVARS,
+    FileLoader,
+    discover,
+    display_path,
+    iter_files,
+    kind_of_file,
+)
+from azbackup_policy.errors import InputError
+from azbackup_policy.report import Report
+
+if TYPE_CHECKING:
+    from azbackup_policy.scan import ScanOptions
+
+_TF_SUFFIXES = (".tf", ".tf.json")
+_BICEP_REFERENCE = re.compile(
+    r"^[ \t]*(?:module[ \t]+\w+|using|import\b[^'\n]*?\bfrom)[ \t]+'([^']*)'", re.MULTILINE
+)
+_ARM_RELATIVE_PATH = re.compile(r'"relativePath"\s*:\s*"([^"]*)"')
+_TF_LOCAL_SOURCE = re.compile(r'"?\bsource"?\s*[=:]\s*"(\.\.?/[^"]*)"')
+_PARAMETERS_NAME = re.compile(r"(?i)^(.+?)\.(?:parameters|params)(?:\.[^.]+)?\.json$")
+_REGISTRY_PREFIXES = ("br:", "br/", "ts:", "ts/")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Unit:
+    """One thing to scan as a whole, with the parameter or var files that go with it."""
+
+    path: str
+    parameters: tuple[str, ...] = ()
+    var_files: tuple[str, ...] = ()
+
+
+def _key(path: str) -> str:
+    return os.path.normpath(os.path.abspath(path))
+
+
+def is_auto_tfvars(name: str) -> bool:
+    """Terraform loads these by itself: ``terraform.tfvars[.json]``, ``*.auto.tfvars[.json]``."""
+    lowered = os.path.basename(name).lower()
+    return lowered in ("terraform.tfvars", "terraform.tfvars.json") or lowered.endswith(
+        (".auto.tfvars", ".auto.tfvars.json")
+    )
+
+
+@dataclass(slots=True)
+class RepoIndex:
+    """Who includes whom below the repository root (keys are normalised absolute paths)."""
+
+    kinds: dict[str, str] = field(default_factory=dict)
+    includers: dict[str, set[str]] = field(default_factory=dict)
+    template_of: dict[str, str] = field(default_factory=dict)  # parameter file -> template
+
+    def add_edge(self, parent: str, child: str) -> None:
+        if parent != child:
+            self.includers.setdefault(child, set()).add(parent)
+
+    def roots_above(self, node: str) -> set[str]:
+        """The nodes nothing includes, reached upwards from ``node`` (itself if none)."""
+        seen: set[str] = set()
+        stack, roots = [node], set()
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            parents = self.includers.get(current, set())
+            if not parents:
+                roots.add(current)
+            stack.extend(parents)
+        return roots or {node}
+
+
+def _read(loader: FileLoader, path: str) -> str:
+    try:
+        return loader.read_text(path)
+    except InputError:
+        return ""
+
+
+def _local_target(base_dir: str, reference: str) -> str | None:
+    if not reference or reference.lower().startswith(_REGISTRY_PREFIXES) or "://" in reference:
+        return None
+    return _key(os.path.join(base_dir, reference))
+
+
+def template_for_parameters(path: str, kinds: dict[str, str], loader: FileLoader) -> str | None:
+    """The template an ARM parameters file feeds: by name, else the only template beside it."""
+    folder, name = os.path.split(_key(path))
+    match = _PARAMETERS_NAME.match(name)
+    if match:
+        for suffix in (".json", ".bicep"):
+            candidate = os.path.join(folder, match.group(1) + suffix)
+            if loader.exists(candidate):
+                return candidate
+    siblings = [p for p, kind in kinds.items()
+                if kind in (ARM, BICEP) and os.path.dirname(p) == folder]
+    return siblings[0] if len(siblings) == 1 else None
+
+
+def _hcl_edges(index: RepoIndex, folder: str, loader: FileLoader) -> None:
+    for file in iter_files(folder, _TF_SUFFIXES, loader):
+        for reference in _TF_LOCAL_SOURCE.findall(_read(loader, file)):
+            target = _local_target(folder, reference)
+            if target is not None and index.kinds.get(target) == HCL:
+                index.add_edge(folder, target)
+
+
+def _file_edges(index: RepoIndex, path: str, kind: str, loader: FileLoader) -> None:
+    folder = os.path.dirname(path)
+    if kind in (BICEP, BICEPPARAM):
+        for reference in _BICEP_REFERENCE.findall(_read(loader, path)):
+            target = _local_target(folder, reference)
+            if target is not None:
+                index.add_edge(path, target)
+                if kind == BICEPPARAM:
+                    index.template_of[path] = target
+    elif kind == ARM:
+        for reference in _ARM_RELATIVE_PATH.findall(_read(loader, path)):
+            target = _local_target(folder, reference)
+            if target is not None:
+                index.add_edge(path, target)
+    elif kind == ARM_PARAMETERS:
+        template = template_for_parameters(path, index.kinds, loader)
+        if template is not None:
+            index.add_edge(path, template)
+            index.template_of[path] = template
+
+
+def build_index(root: str, loader: FileLoader) -> RepoIndex:
+    """Read every template, parameter file and module below ``root`` for local includes."""
+    index = RepoIndex()
+    for source in discover([root], loader=loader).sources:
+        index.kinds[_key(source.path)] = source.kind
+    for path, kind in sorted(index.kinds.items()):
+        _add_edges(index, path, kind, loader)
+    return index
+
+
+def _add_edges(index: RepoIndex, path: str, kind: str, loader: FileLoader) -> None:
+    if kind == HCL:
+        _hcl_edges(index, path, loader)
+    else:
+        _file_edges(index, path, kind, loader)
+
+
+def kind_of_changed(path: str, loader: FileLoader) -> str | None:
+    """The kind of a changed file (``.json`` by content); None when it is of no known kind."""
+    kind = kind_of_file(os.path.basename(path))
+    if kind is not None or not path.lower().endswith(".json"):
+        return kind
+    found = discover([path], loader=loader).sources
+    return found[0].kind if found else None
+
+
+def _unit_of_root(node: str, index: RepoIndex, cwd: str | None) -> Unit:
+    shown = display_path(node, cwd)
+    template = index.template_of.get(node)
+    if template is None:
+        return Unit(shown)
+    return Unit(display_path(template, cwd), parameters=(shown,))
+
+
+def _has_tf_files(folder: str, loader: FileLoader) -> bool:
+    return any(True for _ in iter_files(folder, _TF_SUFFIXES, loader))
+
+
+def _start_node(path: str, kind: str, loader: FileLoader) -> str | None:
+    """The graph node a changed file stands for (its folder for Terraform)."""
+    if kind == HCL:
+        folder = os.path.dirname(_key(path))
+        return folder if _has_tf_files(folder, loader) else None
+    return _key(path) if loader.exists(path) else None
+
+
+def _tfvars_unit(path: str, loader: FileLoader, cwd: str | None) -> Unit | None:
+    folder = os.path.dirname(_key(path))
+    if not (loader.exists(path) and _has_tf_files(folder, loader)):
+        return None
+    var_files = () if is_auto_tfvars(path) else (display_path(path, cwd),)
+    return Unit(display_path(folder, cwd), var_files=var_files)
+
+
+def _classify(
+    changed: Iterable[str], loader: FileLoader, cwd: str | None
+) -> tuple[set[Unit], dict[str, str]]:
+    """Units known at once (var files, plans) and graph nodes still to lift to their roots."""
+    units: set[Unit] = set()
+    nodes: dict[str, str] = {}
+    for path in changed:
+        exists = loader.exists(path) and not loader.is_dir(path)
+        kind = kind_of_changed(path, loader) if exists else kind_of_file(path)
+        if kind == TFVARS:
+            unit = _tfvars_unit(path, loader, cwd)
+            units.update([unit] if unit else [])
+        elif kind == PLAN and exists:
+            units.add(Unit(display_path(path, cwd)))
+        elif kind is not None:
+            node = _start_node(path, kind, loader)
+            nodes.update({node: kind} if node else {})
+    return units, nodes
+
+
+def affected_units(
+    changed: Iterable[str],
+    *,
+    root: str = ".",
+    loader: FileLoader | None = None,
+    cwd: str | None = None,
+) -> list[Unit]:
+    """The units to scan for ``changed`` files, searching includers below ``root``."""
+    loader = loader or FileLoader()
+    units, nodes = _classify(changed, loader, cwd)
+    if nodes:
+        index = build_index(root, loader)
+        for node, kind in nodes.items():
+            if node not in index.kinds:  # outside the root: still follow its own includes
+                index.kinds[node] = kind
+                _add_edges(index, node, kind, loader)
+            units.update(_unit_of_root(r, index, cwd) for r in index.roots_above(node))
+    return sorted(units)
+
+
+def _merge(reports: Sequence[Report], fail_on: str) -> Report:
+    """One report from several scans: tuples concatenated, exact duplicates dropped."""
+    if not reports:
+        from azbackup_policy._version import __version__
+
+        return Report(tool_version=__version__, fail_on=fail_on)
+    merged = reports[0]
+    for other in reports[1:]:
+        changes = {}
+        for spec in fields(Report):
+            mine, theirs = getattr(merged, spec.name), getattr(other, spec.name)
+            if isinstance(mine, tuple):
+                changes[spec.name] = mine + tuple(x for x in theirs if x not in mine)
+        merged = replace(merged, **changes)
+    return replace(merged, findings=tuple(sorted(merged.findings, key=lambda f: f.sort_key())))
+
+
+def scan_changed(changed: Sequence[str], options: ScanOptions | None = None) -> Report:
+    """Scan every unit that ``changed`` files belong to; one scan per set of extra files."""
+    from azbackup_policy.scan import ScanOptions, scan
+
+    base = options or ScanOptions()
+    root = base.cwd or "."
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    for unit in affected_units(changed, root=root, cwd=base.cwd):
+        groups.setdefault((unit.parameters, unit.var_files), []).append(unit.path)
+    reports = [
+        scan(paths, replace(base, parameter_files=base.parameter_files + parameters,
+                            var_files=base.var_files + var_files))
+        for (parameters, var_files), paths in sorted(groups.items())
+    ]
+    return _merge(reports, base.fail_on)

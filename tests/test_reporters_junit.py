@@ -1,0 +1,146 @@
+"""JUnit XML: valid against the strict Ant XSD in shared/schemas; one suite per file."""
+
+from __future__ import annotations
+
+import dataclasses
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+from report_factory import build_report, empty_report, errors_only_report, validate_junit
+from xmlschema import XMLSchemaValidationError
+
+from azbackup_policy.report import InputProblem, Report
+from azbackup_policy.reporters import RenderOptions, junit
+
+EPOCH = {"SOURCE_DATE_EPOCH": "1767225600", "HOSTNAME": "ci-runner-7"}  # 2026-01-01T00:00:00Z
+
+
+def _render(report: Report, fail_on: str = "warning", env: dict[str, str] = EPOCH) -> str:
+    text = junit.render(report, RenderOptions(fail_on=fail_on, environment=env))
+    validate_junit(text)
+    return text
+
+
+def _suites(text: str) -> dict[str, ET.Element]:
+    root = ET.fromstring(text)
+    assert root.tag == "testsuites"
+    return {suite.get("name", ""): suite for suite in root.findall("testsuite")}
+
+
+def _case(suite: ET.Element, classname: str, name: str) -> ET.Element:
+    found = [c for c in suite.findall("testcase")
+             if c.get("classname") == classname and c.get("name") == name]
+    assert len(found) == 1, (classname, name)
+    return found[0]
+
+
+@pytest.mark.parametrize("make", [build_report, empty_report, errors_only_report])
+@pytest.mark.parametrize("fail_on", ["error", "warning", "note", "never"])
+def test_every_report_is_valid_junit(make: Any, fail_on: str) -> None:
+    _render(make(), fail_on)
+
+
+def test_the_validator_rejects_a_time_zone_in_the_timestamp() -> None:
+    text = _render(build_report()).replace('timestamp="2026-01-01T00:00:00"',
+                                           'timestamp="2026-01-01T00:00:00Z"')
+    with pytest.raises(XMLSchemaValidationError):
+        validate_junit(text)
+
+
+def test_output_is_only_the_xml_document() -> None:
+    text = _render(build_report())
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>')
+    assert text.endswith("</testsuites>\n")
+
+
+def test_one_suite_per_scanned_file_plus_input_errors_and_the_run() -> None:
+    report = build_report()
+    suites = _suites(_render(report))
+    assert list(suites) == [*sorted([*report.files_scanned, "broken/main.tf"]), junit.RUN_SUITE]
+    ids = [suite.get("id") for suite in suites.values()]
+    assert ids == [str(i) for i in range(len(suites))]
+    plan = suites["tfplan.json"]
+    assert plan.get("timestamp") == "2026-01-01T00:00:00"
+    assert plan.get("hostname") == "ci-runner-7"
+    assert plan.get("package") == "tfplan.json"
+    properties = {p.get("name"): p.get("value") for p in plan.iter("property")}
+    assert properties == {"format": "terraform-plan", "unit": "tfplan.json"}
+
+
+def test_one_case_per_evaluated_rule_and_resource() -> None:
+    report = build_report()
+    suites = _suites(_render(report))
+    evaluated = {(rule, address) for _unit, rule, address in report.evaluations}
+    cases = {(c.get("classname", "").split(".")[0], c.get("name"))
+             for suite in suites.values() for c in suite.findall("testcase")
+             if c.get("classname", "").startswith("BKP-") and c.find("error") is None}
+    assert cases == evaluated
+    total = sum(int(s.get("tests", "0")) for s in suites.values())
+    assert total == len(set(report.evaluations)) + 1 + 1 + 1 + 1  # input, failure, 2 skipped
+
+
+def test_module_resources_land_in_the_file_that_declares_them() -> None:
+    suites = _suites(_render(build_report()))
+    db = _case(suites["terraform/modules/db/main.tf"], "BKP-STO-003.ephemeral-os-disk",
+               "module.db.azurerm_linux_virtual_machine.db")
+    failure = db.find("failure")
+    assert failure is not None and failure.get("type") == "error"
+    assert "terraform/modules/db/main.tf:27:5" in (failure.text or "")
+
+
+@pytest.mark.parametrize(("fail_on", "failing"), [
+    ("error", 2), ("warning", 3), ("note", 4), ("never", 0),
+])
+def test_failures_follow_the_threshold(fail_on: str, failing: int) -> None:
+    suites = _suites(_render(build_report(), fail_on))
+    assert sum(int(s.get("failures", "0")) for s in suites.values()) == failing
+    assert sum(len(s.findall("testcase/failure")) for s in suites.values()) == failing
+
+
+def test_passing_findings_are_listed_in_system_out() -> None:
+    suites = _suites(_render(build_report(), "error"))
+    jump = suites["terraform/main.tf"]
+    assert jump.get("failures") == "0"
+    assert "below the fail-on threshold" in (jump.findtext("system-out") or "")
+    bicep = suites["bicep/main.bicep"].findtext("system-out") or ""
+    assert "suppressed (inline): migrating" in bicep
+    assert "(could not verify)" in bicep
+
+
+def test_input_errors_and_rule_failures_are_errors() -> None:
+    suites = _suites(_render(errors_only_report()))
+    broken = suites["arm/broken.json"]
+    assert broken.get("errors") == "1"
+    error = _case(broken, "azbackup-policy.input", "arm/broken.json:3:1").find("error")
+    assert error is not None and error.get("type") == "InputError"
+    assert error.get("message") == "Expecting ',' delimiter"
+    run = suites[junit.RUN_SUITE]
+    failure = run.find("testcase/error")
+    assert failure is not None and failure.get("type") == "RuleFailure"
+
+
+def test_skipped_files_and_modules_not_followed_are_skipped_cases() -> None:
+    suites = _suites(_render(build_report()))
+    assert _case(suites[junit.RUN_SUITE], "azbackup-policy.discover",
+                 "package.json").find("skipped") is not None
+    assert suites["terraform/main.tf"].get("skipped") == "1"
+
+
+def test_timestamp_without_source_date_epoch_is_now_without_zone() -> None:
+    text = _render(build_report(), env={})
+    stamp = _suites(text)["tfplan.json"].get("timestamp", "")
+    assert len(stamp) == 19 and stamp[10] == "T"
+    assert _suites(text)["tfplan.json"].get("hostname") == "localhost"
+
+
+def test_control_characters_cannot_break_the_document() -> None:
+    bad = InputProblem("weird.tf", 1, 1, "unexpected byte \x00\x1b[31m in <resource> & more")
+    report = dataclasses.replace(empty_report(), errors=(bad,))
+    error = _suites(_render(report))["weird.tf"].find("testcase/error")
+    assert error is not None
+    assert error.get("message") == "unexpected byte \ufffd\ufffd[31m in <resource> & more"
+
+
+def test_rendering_is_deterministic_with_source_date_epoch() -> None:
+    assert _render(build_report()) == _render(build_report())
