@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hcl_helpers import by_address, parse_folder
+from hcl_helpers import by_address, parse_folder, write_module
 
 from azbackup_policy.document import Document
 from azbackup_policy.model import Unknown
@@ -293,3 +293,24 @@ def test_crlf_file(in_repo: Path) -> None:
     assert (vm.span.line, vm.span.end_line) == (6, 18)
     assert vm.property_spans["os_disk.0.caching"].line == 15
     assert vm.comments == ('# azbackup-policy: ignore BKP-CMP-001 reason="jump host"',)
+
+
+def test_override_files_merge_into_their_blocks(tmp_path: Path) -> None:
+    write_module(tmp_path, {
+        "main.tf": (
+            'resource "azurerm_linux_virtual_machine" "vm" {\n'
+            '  name = "vm-1"\n  size = "Standard_B1s"\n'
+            '  os_disk {\n    caching = "ReadWrite"\n  }\n}\n'
+        ),
+        "z_override.tf": (
+            'resource "azurerm_linux_virtual_machine" "vm" {\n'
+            '  size = "Standard_D2s_v5"\n'
+            '  os_disk {\n    caching = "ReadOnly"\n  }\n}\n'
+        ),
+    })
+    vm = by_address(parse_folder(tmp_path, cwd=tmp_path))["azurerm_linux_virtual_machine.vm"]
+    assert vm.properties == {
+        "name": "vm-1", "size": "Standard_D2s_v5", "os_disk": [{"caching": "ReadOnly"}]
+    }
+    assert vm.property_spans["size"].file == "z_override.tf"
+    assert vm.span.file == "main.tf"

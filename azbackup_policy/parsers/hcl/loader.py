@@ -44,19 +44,36 @@ class Module:
     resources: dict[tuple[str, str, str], Block] = field(default_factory=dict)
     calls: dict[str, Block] = field(default_factory=dict)
 
-    def add(self, block: Block) -> None:
+    def add(self, block: Block, override: bool = False) -> None:
         kind, labels = block.type, block.labels
         if kind == "locals":
             self.locals.update(block.attrs)
-        elif kind == "variable" and labels:
-            self.variables[labels[0]] = block
-        elif kind == "output" and labels:
-            self.outputs[labels[0]] = block
-        elif kind == "module" and labels:
-            self.calls[labels[0]] = block
-        elif kind in ("resource", "data") and len(labels) >= 2:
-            mode = "managed" if kind == "resource" else "data"
-            self.resources[(mode, labels[0], labels[1])] = block
+            return
+        table: dict[Any, Block] | None = {
+            "variable": self.variables, "output": self.outputs, "module": self.calls,
+        }.get(kind) if labels else None
+        key: Any = labels[0] if labels else None
+        if kind in ("resource", "data") and len(labels) >= 2:
+            table = self.resources
+            key = ("managed" if kind == "resource" else "data", labels[0], labels[1])
+        if table is None:
+            return
+        if override and key in table:
+            _merge(table[key], block)
+        else:
+            table[key] = block
+
+
+def _merge(original: Block, override: Block) -> None:
+    """Terraform's override files: attributes replace, nested block types replace wholesale."""
+    original.attrs.update(override.attrs)
+    replaced = {child.type for child in override.blocks}
+    original.blocks = [b for b in original.blocks if b.type not in replaced] + override.blocks
+
+
+def _is_override(path: str) -> bool:
+    name = os.path.basename(path).lower().removesuffix(".json").removesuffix(".tf")
+    return name == "override" or name.endswith("_override")
 
 
 class Loader:
@@ -86,16 +103,19 @@ class Loader:
 
     def _load(self, folder: str, real: str) -> Module:
         module = Module(folder, real)
-        for path in self.context.loader.list_dir(folder):
-            lowered = path.lower()
-            if not lowered.endswith((".tf", ".tf.json")) or self.context.loader.is_dir(path):
-                continue
+        paths = [
+            path for path in self.context.loader.list_dir(folder)
+            if path.lower().endswith((".tf", ".tf.json")) and not self.context.loader.is_dir(path)
+        ]
+        overrides = [path for path in paths if _is_override(path)]
+        for path in [p for p in paths if not _is_override(p)] + overrides:
             src = self.read(path)
             module.files.append(src)
-            blocks = jsonsyntax.parse_file(src) if lowered.endswith(".json") else parse_file(src)
+            blocks = jsonsyntax.parse_file(src) if src.path.lower().endswith(".json") else (
+                parse_file(src))
             for block in blocks:
                 if block.type not in _IGNORED_BLOCKS:
-                    module.add(block)
+                    module.add(block, override=path in overrides)
         return module
 
     def has_configuration(self, folder: str) -> bool:
