@@ -8,9 +8,7 @@ attribute that holds it, except inside ``try()``/``can()`` where it selects the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from lark import Token, Tree
@@ -20,39 +18,23 @@ from azbackup_policy.parsers.hcl import functions, operators
 from azbackup_policy.parsers.hcl.syntax import (
     Literal,
     Sub,
+    expression_text,
     heredoc_body,
     literal_part,
-    parse_expression,
-    split_template,
 )
+from azbackup_policy.parsers.hcl.traversal import Traversal
 from azbackup_policy.parsers.hcl.values import (
     EvalError,
-    InstanceRef,
-    ModuleRef,
     Pending,
     TfSet,
+    Trace,
     as_string,
     has_pending,
     normal_number,
     refs_in,
 )
 
-_TRAVERSALS = frozenset(
-    {"get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"}
-)
 _SKIP = "new_line_or_comment"
-
-
-@dataclass(slots=True)
-class Trace:
-    """What an expression read besides its value: known resource attributes, secrets."""
-
-    refs: set[str] = field(default_factory=set)
-    sensitive: bool = False
-
-    def merge(self, other: Trace) -> None:
-        self.refs |= other.refs
-        self.sensitive = self.sensitive or other.sensitive
 
 
 class Scope(Protocol):
@@ -365,124 +347,7 @@ class Evaluator:
 
     # -- traversals (references) ----------------------------------------------------------
     def _traversal(self, node: Tree) -> Any:
-        steps: list[Tree] = []
-        current: Any = node
-        while isinstance(current, Tree) and current.data in _TRAVERSALS:
-            steps.append(current.children[1])
-            current = current.children[0]
-            if current.data == "expr_term" and len(current.children) == 1:
-                current = current.children[0]
-        steps.reverse()
-        start = node.meta.start_pos
-        if isinstance(current, Tree) and current.data == "identifier":
-            return self.reference(str(current.children[0]), steps, start)
-        return self.walk(self.eval(current), steps, start)
-
-    def reference(self, root: str, steps: list[Tree], start: int) -> Any:
-        if root in self.bindings:
-            return self.walk(self.bindings[root], steps, start)
-        names = _leading_names(steps)
-        scope = self.scope
-        if root in ("var", "local") and names:
-            text = self.prefix_text(start, steps[0])
-            read = scope.variable if root == "var" else scope.local
-            return self.walk(read(names[0], text, self.trace), steps[1:], start)
-        if root == "module" and names:
-            text = self.prefix_text(start, steps[0])
-            return self.walk(scope.module(names[0], text), steps[1:], start)
-        if root == "data" and len(names) >= 2 and scope.has_resource("data", names[0], names[1]):
-            text = self.prefix_text(start, steps[1])
-            return self.walk(scope.resource("data", names[0], names[1], text), steps[2:], start)
-        if names and scope.has_resource("managed", root, names[0]):
-            text = self.prefix_text(start, steps[0])
-            return self.walk(scope.resource("managed", root, names[0], text), steps[1:], start)
-        return Pending(self.prefix_text(start, steps[-1]) if steps else root)
-
-    def prefix_text(self, start: int, step: Tree) -> str:
-        return self.text[start : step.meta.end_pos].strip()
-
-    def walk(self, value: Any, steps: list[Tree], start: int) -> Any:
-        for step in steps:
-            text = self.prefix_text(start, step)
-            if step.data in ("attr_splat", "full_splat"):
-                return self.splat(value, expressions(step), start)
-            value = self.step(value, step, text)
-        return value
-
-    def splat(self, value: Any, steps: list[Tree], start: int) -> Any:
-        if isinstance(value, Pending):
-            return value
-        items = value if isinstance(value, list) else ([] if value is None else [value])
-        return [self.walk(item, steps, start) for item in items]
-
-    def step(self, value: Any, step: Tree, text: str) -> Any:
-        if step.data == "get_attr":
-            return self.attribute(value, str(expressions(step)[0].children[0]), text)
-        if step.data == "short_index":
-            key: Any = int(str(step.children[1]))
-        else:
-            key = self.eval(expressions(step)[0])
-        return self.index(value, key, text)
-
-    def attribute(self, value: Any, name: str, text: str) -> Any:
-        if isinstance(value, InstanceRef):
-            attributes = value.attributes()
-            if name in attributes and not has_pending(attributes[name]):
-                self.trace.refs.add(value.address)
-                return attributes[name]
-            return Pending(text, frozenset({value.address}))
-        if isinstance(value, ModuleRef):
-            return value.output(name, text, self.trace)
-        if isinstance(value, Pending):
-            return Pending(text, value.refs)
-        if isinstance(value, dict):
-            if name not in value:
-                raise EvalError(f"no attribute {name!r}")
-            return value[name]
-        raise EvalError(f"cannot read attribute {name!r} of a {type(value).__name__}")
-
-    def index(self, value: Any, key: Any, text: str) -> Any:
-        if isinstance(value, Pending) or has_pending(key):
-            found: set[str] = set()
-            refs_in(value if isinstance(value, Pending) else key, found)
-            if not isinstance(value, Pending):
-                refs_in(value, found)
-            return Pending(text, frozenset(found))
-        if isinstance(value, list):
-            number = operators.to_index(key)
-            if not 0 <= number < len(value):
-                raise EvalError(f"index {number} out of range")
-            return value[number]
-        if isinstance(value, dict):
-            name = as_string(key)
-            if name not in value:
-                raise EvalError(f"no key {name!r}")
-            return value[name]
-        if isinstance(value, InstanceRef):
-            return self.attribute(value, as_string(key), text)
-        raise EvalError("cannot index this value")
-
-
-def expression_text(node: Any, text: str) -> str:
-    """The source text of an expression (a Lark node in ``text``, or a JSON value)."""
-    if isinstance(node, Tree) and not node.meta.empty:
-        return text[node.meta.start_pos : node.meta.end_pos].strip()
-    if isinstance(node, Token):
-        return str(node)
-    if isinstance(node, Sub):
-        return node.text[4:].strip()
-    if isinstance(node, Literal):
-        return json.dumps(node.value)
-    return node if isinstance(node, str) else json.dumps(node)
-
-
-def _leading_names(steps: list[Tree]) -> list[str]:
-    names: list[str] = []
-    for step in steps:
-        if step.data != "get_attr":
-            break
-        names.append(str(expressions(step)[0].children[0]))
-    return names
+        return Traversal(self).evaluate(node)
 
 
 def _items(collection: Any) -> Iterator[tuple[Any, Any]]:
@@ -521,4 +386,4 @@ _DISPATCH: dict[str, Callable[[Evaluator, Tree], Any]] = {
     "full_splat_expr_term": Evaluator._traversal,
 }
 
-__all__ = ["Evaluator", "Scope", "Trace", "parse_expression", "split_template"]
+__all__ = ["Evaluator", "Scope", "Trace", "expression_text"]

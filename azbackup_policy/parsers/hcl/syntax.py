@@ -9,6 +9,7 @@ Expressions stay Lark nodes; :mod:`.evaluate` walks them when a value is needed.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -78,6 +79,19 @@ class Literal:
     """A JSON value taken as is (``.tfvars.json``, variable defaults in ``.tf.json``)."""
 
     value: Any
+
+
+def expression_text(node: Any, text: str) -> str:
+    """The source text of an expression (a Lark node in ``text``, or a JSON value)."""
+    if isinstance(node, Tree) and not node.meta.empty:
+        return text[node.meta.start_pos : node.meta.end_pos].strip()
+    if isinstance(node, Token):
+        return str(node)
+    if isinstance(node, Sub):
+        return node.text[4:].strip()
+    if isinstance(node, Literal):
+        return json.dumps(node.value)
+    return node if isinstance(node, str) else json.dumps(node)
 
 
 def parse_file(src: SourceFile) -> list[Block]:

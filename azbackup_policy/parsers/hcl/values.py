@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from azbackup_policy.model import Unknown
@@ -52,6 +52,18 @@ class InstanceRef:
 class ModuleRef:
     address: str
     output: Callable[[str, str, Any], Any]  # (name, reference text, trace) -> value
+
+
+@dataclass(slots=True)
+class Trace:
+    """What an expression read besides its value: known resource attributes, secrets."""
+
+    refs: set[str] = field(default_factory=set)
+    sensitive: bool = False
+
+    def merge(self, other: Trace) -> None:
+        self.refs |= other.refs
+        self.sensitive = self.sensitive or other.sensitive
 
 
 def refs_in(value: Any, into: set[str]) -> None:
