@@ -1,0 +1,71 @@
+"""Bicep parser: ``.bicep`` and ``.bicepparam`` files -> :class:`Document` (format "bicep").
+
+A Bicep file is compiled into the ARM template ``bicep build`` would write
+(languageVersion 2.0) together with a map from JSON paths in that template to the
+spans in the .bicep files (:mod:`.emit`); the ARM parser then evaluates it, so Bicep
+and ARM share one evaluator and one linker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from azbackup_policy.discover import Source
+from azbackup_policy.document import Document, NotFollowed
+from azbackup_policy.parsers import ParseContext
+from azbackup_policy.parsers.bicep.build import Compiled, compile_file, compile_text, read_unit
+from azbackup_policy.parsers.bicep.params import (
+    REGISTRY_PREFIXES,
+    apply_bicepparam,
+    json_parameter_values,
+    target_path,
+    using_of,
+)
+
+__all__ = ["Compiled", "compile_file", "compile_text", "parse", "parse_bicepparam"]
+
+
+def parse(source: Source, context: ParseContext) -> list[Document]:
+    """The Document of one ``.bicep`` file and the local modules it uses."""
+    compiled = compile_file(source.path, context)
+    return [to_document(compiled, source.path, context, json_parameter_values(context))]
+
+
+def parse_bicepparam(source: Source, context: ParseContext) -> list[Document]:
+    """The Document of the template a ``.bicepparam`` file is ``using``, with its values."""
+    loader = context.loader
+    text = loader.read_text(source.path)
+    unit = read_unit(text, source.path, os.path.realpath(source.path),
+                     context.options.max_nesting_depth)
+    using = using_of(unit)
+    line = unit.lines.line(using.name_pos)
+    if using.name == "none" or using.name.startswith(REGISTRY_PREFIXES):
+        skipped = () if using.name == "none" else (
+            NotFollowed(source.path, line, using.name, "registry template"),)
+        return [Document(source.path, "bicep", "arm", not_followed=skipped,
+                         files=(source.path,))]
+    target = target_path(unit, using)
+    loader.check_allowed(target, referrer=source.path, line=line)
+    compiled = compile_file(target, context)
+    apply_bicepparam(unit, compiled, loader.display(target))
+    compiled.files.insert(0, source.path)
+    return [to_document(compiled, source.path, context, json_parameter_values(context))]
+
+
+def to_document(compiled: Compiled, file: str, context: ParseContext,
+                parameters: Mapping[str, Any]) -> Document:
+    from azbackup_policy.parsers.arm import parse_template  # the ARM evaluator
+
+    document = parse_template(
+        compiled.template, file=file, context=context, positions=compiled.positions,
+        parameters=dict(parameters) or None, files=tuple(compiled.files),
+    )
+    return dataclasses.replace(
+        document,
+        format="bicep",
+        not_followed=tuple(document.not_followed) + tuple(compiled.not_followed),
+        files=tuple(compiled.files),
+    )

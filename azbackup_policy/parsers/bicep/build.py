@@ -1,0 +1,168 @@
+"""Compile a .bicep file and the local modules it uses into one ARM template.
+
+Files are read only through ``context.loader``. Local module paths are checked with
+``loader.check_allowed``; registry (``br:``, ``br/public:``) and template-spec
+(``ts:``) modules are recorded as not followed. A module cycle or a chain deeper than
+``options.max_module_depth`` is an :class:`InputError` at the module declaration.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from azbackup_policy.document import NotFollowed
+from azbackup_policy.errors import InputError
+from azbackup_policy.parsers import ParseContext
+from azbackup_policy.parsers.bicep import ast
+from azbackup_policy.parsers.bicep.emit import (
+    DeclarationEmitter,
+    Json,
+    JsonPath,
+    Positions,
+    Shared,
+    Unit,
+)
+from azbackup_policy.parsers.bicep.lexer import Lexer
+from azbackup_policy.parsers.bicep.parser import Parser
+from azbackup_policy.parsers.bicep.template import TemplateEmitter
+
+_REGISTRY = {"br:": "registry module", "br/": "registry module (alias)",
+             "ts:": "template spec", "ts/": "template spec (alias)"}
+
+
+@dataclass(slots=True)
+class Compiled:
+    template: dict[str, Json]
+    positions: Positions
+    files: list[str]
+    not_followed: list[NotFollowed] = field(default_factory=list)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building a tree that has no cycles.
+
+    Tokens, syntax nodes and template dicts are all young and all kept, so every
+    automatic collection during a parse scans them for nothing; pausing it makes
+    tokenize+parse+emit about 40 % faster. The previous state is always restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def read_unit(text: str, file: str, real_path: str, max_depth: int) -> Unit:
+    """Tokenize and parse one file; raises only :class:`InputError`."""
+    lexer = Lexer(text, file)
+    try:
+        with gc_paused():
+            program = Parser(lexer.tokenize(), lexer, max_depth).program()
+    except RecursionError:
+        raise InputError(file, 1, 1, "input nested too deeply to parse") from None
+    return Unit(program, file, real_path, lexer.lines)
+
+
+class Builder:
+    """Follows local modules for one compilation; keeps the chain for cycle checks."""
+
+    def __init__(self, context: ParseContext) -> None:
+        self.context = context
+        self.shared = Shared()
+
+    def compile_unit(self, unit: Unit, prefix: JsonPath = (),
+                     chain: tuple[str, ...] = ()) -> dict[str, Json]:
+        if unit.file not in self.shared.files:
+            self.shared.files.append(unit.file)
+        chain = (*chain, unit.real_path)
+
+        def follow(emitter: TemplateEmitter, decl: ast.ModuleDecl, key: str
+                   ) -> dict[str, Json] | None:
+            where = (*prefix, "resources", key, "properties", "template")
+            return self.follow(emitter, decl, where, chain)
+
+        try:
+            with gc_paused():
+                return TemplateEmitter(unit, self.shared, prefix, follow,
+                                       self.load_import).template()
+        except RecursionError:
+            raise InputError(unit.file, 1, 1, "input nested too deeply to compile") from None
+
+    def follow(self, emitter: TemplateEmitter, decl: ast.ModuleDecl, prefix: JsonPath,
+               chain: tuple[str, ...]) -> dict[str, Json] | None:
+        unit, source = emitter.unit, decl.path
+        line, column = unit.lines.position(decl.path_pos)
+        for start, reason in _REGISTRY.items():
+            if source.startswith(start):
+                self.shared.not_followed.append(NotFollowed(unit.file, line, source, reason))
+                return None
+        loader = self.context.loader
+        target = os.path.normpath(os.path.join(os.path.dirname(unit.real_path), source))
+        loader.check_allowed(target, referrer=unit.file, line=line)
+        if not loader.exists(target) or loader.is_dir(target):
+            raise InputError(unit.file, line, column, f"module file {source} does not exist")
+        real = os.path.realpath(target)
+        if real in chain:
+            raise InputError(unit.file, line, column, f"module cycle: {source} is already "
+                             "being compiled higher up the module chain")
+        if len(chain) > self.context.options.max_module_depth:
+            raise InputError(unit.file, line, column, "modules nested deeper than "
+                             f"{self.context.options.max_module_depth} levels")
+        text = loader.read_text(target)
+        shown = loader.display(target)
+        if source.lower().endswith(".json"):
+            return self.json_module(text, shown)
+        child = read_unit(text, shown, real, self.context.options.max_nesting_depth)
+        return self.compile_unit(child, prefix, chain)
+
+    def load_import(self, emitter: DeclarationEmitter, decl: ast.ImportDecl) -> Unit | None:
+        """The parsed local file an ``import`` names (read through the loader)."""
+        unit = emitter.unit
+        line, column = unit.lines.position(decl.pos)
+        target = os.path.normpath(os.path.join(os.path.dirname(unit.real_path), decl.source))
+        loader = self.context.loader
+        loader.check_allowed(target, referrer=unit.file, line=line)
+        if not target.lower().endswith(".bicep"):
+            return None
+        if not loader.exists(target) or loader.is_dir(target):
+            raise InputError(unit.file, line, column, f"imported file {decl.source} does not exist")
+        shown = loader.display(target)
+        if shown not in self.shared.files:
+            self.shared.files.append(shown)
+        return read_unit(loader.read_text(target), shown, os.path.realpath(target),
+                         self.context.options.max_nesting_depth)
+
+    def json_module(self, text: str, shown: str) -> dict[str, Json]:
+        if shown not in self.shared.files:
+            self.shared.files.append(shown)
+        try:
+            template = json.loads(text)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", 1)
+            column = getattr(exc, "colno", 1)
+            raise InputError(shown, line, column, f"invalid JSON: {exc}") from None
+        if not isinstance(template, dict):
+            raise InputError(shown, 1, 1, "an ARM template must be a JSON object")
+        return template
+
+
+def compile_text(text: str, file: str, real_path: str, context: ParseContext) -> Compiled:
+    """Compile Bicep source ``text`` (shown as ``file``) and its local modules."""
+    unit = read_unit(text, file, real_path, context.options.max_nesting_depth)
+    builder = Builder(context)
+    template = builder.compile_unit(unit)
+    shared = builder.shared
+    return Compiled(template, shared.positions, shared.files, shared.not_followed)
+
+
+def compile_file(path: str, context: ParseContext) -> Compiled:
+    text = context.loader.read_text(path)
+    return compile_text(text, context.loader.display(path), os.path.realpath(path), context)
