@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hcl2
 import pytest
 from hcl_helpers import by_address, parse_folder, write_module
 
@@ -192,8 +193,44 @@ def test_module_for_each_and_count(in_repo: Path) -> None:
     assert item.references["source_vm_id"] == (
         'module.vm["web"].azurerm_linux_virtual_machine.this',
     )
-    # the module folder is read once although three instances use it
     assert doc.files.count(f"{FIXTURES}/module_for_each/modules/vm/main.tf") == 1
+
+
+def test_a_module_used_three_times_is_parsed_once(
+    in_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    original = hcl2.parses_to_tree
+
+    def counting(text: str) -> object:
+        parsed.append(text)
+        return original(text)
+
+    monkeypatch.setattr(hcl2, "parses_to_tree", counting)
+    parse_folder(f"{FIXTURES}/module_for_each")
+    assert len(parsed) == 2  # main.tf and modules/vm/main.tf
+
+
+def test_registry_module_inside_module_instances_is_reported_once(tmp_path: Path) -> None:
+    write_module(tmp_path, {
+        "main.tf": 'module "app" {\n  source   = "./app"\n  for_each = toset(["a", "b"])\n}\n',
+        "app/main.tf": (
+            'module "vault" {\n  source = "Azure/avm-res-recoveryservices-vault/azurerm"\n}\n'
+        ),
+    })
+    doc = parse_folder(tmp_path, cwd=tmp_path)
+    assert [(n.file, n.line) for n in doc.not_followed] == [("app/main.tf", 2)]
+
+
+def test_count_zero_and_conditional_count(tmp_path: Path) -> None:
+    write_module(tmp_path, {"main.tf": (
+        'variable "enabled" {\n  default = false\n}\n'
+        'resource "a" "off" {\n  count = var.enabled ? 1 : 0\n}\n'
+        'resource "a" "on" {\n  count = !var.enabled ? 1 : 0\n}\n'
+        'resource "a" "none" {\n  count = 0\n}\n'
+    )})
+    doc = parse_folder(tmp_path, cwd=tmp_path)
+    assert [r.address for r in doc.resources] == ["a.on[0]"]
 
 
 def test_dynamic_blocks(in_repo: Path) -> None:

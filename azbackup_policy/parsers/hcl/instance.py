@@ -244,7 +244,9 @@ class Instance:
         if not isinstance(source, str):
             raise InputError(*where, 1, f"module {block.labels[0]!r} needs a literal source")
         if not source.startswith(("./", "../", ".\\", "..\\")):
-            self.run.not_followed.append(NotFollowed(*where, source, _remote_kind(source)))
+            entry = NotFollowed(*where, source, _remote_kind(source))
+            if entry not in self.run.not_followed:  # once, however many parent instances
+                self.run.not_followed.append(entry)
             return None
         folder = os.path.normpath(os.path.join(self.decl.folder, source))
         loader = self.run.loader
