@@ -187,6 +187,17 @@ def test_splat_over_count_instances(tmp_path: Path) -> None:
     )
 
 
+def test_legacy_splat_with_element_picks_one_instance(tmp_path: Path) -> None:
+    write_module(tmp_path, {"main.tf": (
+        'resource "azurerm_network_interface" "n" {\n  count = 2\n}\n'
+        'resource "azurerm_linux_virtual_machine" "vm" {\n  count = 2\n'
+        '  network_interface_ids = [element(azurerm_network_interface.n.*.id, count.index)]\n'
+        '}\n'
+    )})
+    vm = by_address(parse_folder(tmp_path, cwd=tmp_path))["azurerm_linux_virtual_machine.vm[1]"]
+    assert vm.references == {"network_interface_ids": ("azurerm_network_interface.n[1]",)}
+
+
 def test_sensitive_module_output_and_protected_settings(tmp_path: Path) -> None:
     write_module(tmp_path, {
         "main.tf": (
