@@ -57,7 +57,9 @@ def object_fields(obj: Any) -> dict[str, Any]:
     for item in dataclasses.fields(obj):
         if item.name in _HIDDEN or item.name.startswith("_"):
             continue
-        out[item.name] = plain(getattr(obj, item.name))
+        # ``location`` is where the object is declared; the Azure region is ``region``.
+        key = "region" if item.name == "location" else item.name
+        out[key] = plain(getattr(obj, item.name))
     return out
 
 

@@ -1,0 +1,140 @@
+"""Nested ``Microsoft.Resources/deployments``: inline templates and local linked ones.
+
+* Inline ``properties.template`` with ``expressionEvaluationOptions.scope`` ``outer``
+  (the ARM default) is evaluated with the parent's parameters and variables; ``inner``
+  gets its own, filled from ``properties.parameters``.
+* ``templateLink.relativePath`` is read through the loader (inner scope always).
+* ``templateLink.uri``/``id`` and ``parametersLink`` are recorded as not followed.
+Resources inside get the deployment's address and ``/`` as prefix.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from azbackup_policy.document import NotFollowed, Resource
+from azbackup_policy.errors import InputError
+from azbackup_policy.model import Unknown
+from azbackup_policy.parsers.arm import jsonc
+from azbackup_policy.parsers.arm.evaluator import SECURE, Evaluator
+from azbackup_policy.parsers.arm.resources import Instance
+from azbackup_policy.parsers.arm.template import (
+    Output,
+    Place,
+    evaluator_for,
+    read_resources,
+)
+from azbackup_policy.parsers.arm.values import get_ci
+
+
+def read_deployment(item: Instance, resource: Resource, evaluator: Evaluator, place: Place,
+                    out: Output) -> None:
+    props = get_ci(item.raw, "properties")
+    if not isinstance(props, dict):
+        return
+    if place.depth >= out.context.options.max_module_depth:
+        raise evaluator.scope.error(item.path, "nested deployments are nested too deeply")
+    template = get_ci(props, "template")
+    link = get_ci(props, "templateLink")
+    inner = Place(place.file, (*item.path, "properties", "template"),
+                  f"{item.address}/", place.depth + 1, place.chain)
+    if isinstance(template, dict):
+        _inline(item, template, props, evaluator, inner, out)
+    elif isinstance(link, dict):
+        _linked(item, resource, link, props, evaluator, inner, out)
+
+
+def _scope_mode(props: dict[str, Any]) -> str:
+    options = get_ci(props, "expressionEvaluationOptions")
+    mode = get_ci(options, "scope") if isinstance(options, dict) else None
+    return mode.lower() if isinstance(mode, str) else "outer"
+
+
+def _inline(item: Instance, template: dict[str, Any], props: dict[str, Any],
+            evaluator: Evaluator, inner: Place, out: Output) -> None:
+    if _scope_mode(props) != "inner":
+        read_resources(template, evaluator, inner, out)
+        return
+    given = _given(item, props, evaluator)
+    nested = evaluator_for(template, inner, evaluator.scope.positions, out.context, given,
+                           **_deployment(item, evaluator))
+    read_resources(template, nested, inner, out)
+
+
+def _given(item: Instance, props: dict[str, Any], evaluator: Evaluator) -> dict[str, Any]:
+    """Parameter values passed to the nested template, evaluated in the parent."""
+    raw = get_ci(props, "parameters")
+    given: dict[str, Any] = {}
+    if not isinstance(raw, dict):
+        return given
+    base = (*item.path, "properties", "parameters")
+    for name, spec in raw.items():
+        if isinstance(spec, dict) and get_ci(spec, "reference") is not None:
+            given[name] = SECURE
+        elif isinstance(spec, dict) and "value" in spec:
+            value = evaluator.value(spec["value"], (*base, name, "value"), item.frame)
+            if value is not None:  # ARM: a null value means "use the default"
+                given[name] = value
+    return given
+
+
+def _deployment(item: Instance, evaluator: Evaluator) -> dict[str, Any]:
+    scope = evaluator.scope
+    group = get_ci(item.raw, "resourceGroup")
+    subscription = get_ci(item.raw, "subscriptionId")
+    result: dict[str, Any] = {"deployment_name": item.name,
+                              "subscription_id": scope.subscription_id,
+                              "resource_group": scope.resource_group}
+    if subscription is not None:
+        result["subscription_id"] = evaluator.value(
+            subscription, (*item.path, "subscriptionId"), item.frame)
+        result["resource_group"] = Unknown("resourceGroup().name")
+    if group is not None:
+        result["resource_group"] = evaluator.value(group, (*item.path, "resourceGroup"),
+                                                   item.frame)
+    return result
+
+
+def _linked(item: Instance, resource: Resource, link: dict[str, Any], props: dict[str, Any],
+            evaluator: Evaluator, inner: Place, out: Output) -> None:
+    span = resource.span
+    relative = get_ci(link, "relativePath")
+    relative = evaluator.value(relative, (*item.path, "properties", "templateLink",
+                                          "relativePath"), item.frame) if relative else None
+    if not isinstance(relative, str):
+        source = get_ci(link, "uri") or get_ci(link, "id") or relative
+        shown = source.expression if isinstance(source, Unknown) else str(source)
+        out.not_followed.append(NotFollowed(span.file, span.line, shown,
+                                            "only local templateLink.relativePath is read"))
+        return
+    loader = out.context.loader
+    here = out.real_paths.get(span.file, span.file)
+    target = os.path.normpath(os.path.join(os.path.dirname(here), relative))
+    loader.check_allowed(target, referrer=span.file, line=span.line)
+    if os.path.realpath(target) in inner.chain:
+        raise InputError(span.file, span.line, span.column,
+                         f"linked template {relative} includes itself")
+    if get_ci(props, "parametersLink") is not None:
+        out.not_followed.append(NotFollowed(span.file, span.line, relative,
+                                            "parametersLink is not read; parameters unknown"))
+    read_linked(target, item, props, evaluator, inner, out)
+
+
+def read_linked(target: str, item: Instance, props: dict[str, Any], evaluator: Evaluator,
+                inner: Place, out: Output) -> None:
+    loader = out.context.loader
+    shown = loader.display(target)
+    loaded = jsonc.load(loader.read_text(target), shown,
+                        max_depth=out.context.options.max_nesting_depth)
+    if not isinstance(loaded.value, dict):
+        raise InputError(shown, 1, 1, "a linked template must be a JSON object")
+    out.files.append(shown)
+    out.real_paths[shown] = target
+    out.comments[shown] = [(c.line, c.text) for c in loaded.comments]
+    place = Place(shown, (), inner.prefix, inner.depth,
+                  (*inner.chain, os.path.realpath(target)))
+    given = _given(item, props, evaluator)
+    nested = evaluator_for(loaded.value, place, loaded.positions, out.context, given,
+                           **_deployment(item, evaluator))
+    read_resources(loaded.value, nested, place, out)

@@ -1,0 +1,287 @@
+"""Evaluate ARM expressions and JSON values in a template scope (pure; no ``eval``).
+
+A :class:`Scope` holds one template's parameters and variables plus what is known of
+the deployment (subscription, resource group). :class:`Frame` holds the copy indexes
+in force. Values that cannot be known statically become
+:class:`~azbackup_policy.model.Unknown` carrying the canonical expression text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from azbackup_policy.errors import InputError
+from azbackup_policy.model import SourceSpan, Unknown
+from azbackup_policy.parsers.arm.expressions import (
+    Call,
+    ExpressionSyntaxError,
+    Literal,
+    Member,
+    Node,
+    is_expression,
+    parse_expression,
+    render,
+    unescape,
+)
+from azbackup_policy.parsers.arm.values import get_ci
+
+JsonPath = tuple[str | int, ...]
+SECURE = Unknown("(secure parameter)")
+
+
+class ExprError(Exception):
+    """An expression that is wrong for ARM too (unknown parameter, bad arguments)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Copy indexes in force: loop name (lower) -> index; ``current`` is the innermost."""
+
+    indexes: tuple[tuple[str, int | Unknown], ...] = ()
+    current: str | None = None
+
+    def enter(self, name: str, index: int | Unknown) -> Frame:
+        return Frame((*self.indexes, (name.lower(), index)), name.lower())
+
+
+@dataclass(slots=True)
+class Scope:
+    """One template's names and the deployment it runs in."""
+
+    file: str
+    positions: Mapping[JsonPath, SourceSpan]
+    parameters: dict[str, Any] = field(default_factory=dict)  # lower name -> value
+    # lower name -> (raw defaultValue, its path); evaluated on first use
+    defaults: dict[str, tuple[Any, JsonPath]] = field(default_factory=dict)
+    # lower name -> (raw value, its path, the key to pick for a variable ``copy``)
+    variables: dict[str, tuple[Any, JsonPath, str | None]] = field(default_factory=dict)
+    subscription_id: Any = field(default_factory=lambda: Unknown("subscription().subscriptionId"))
+    resource_group: Any = field(default_factory=lambda: Unknown("resourceGroup().name"))
+    deployment_name: Any = field(default_factory=lambda: Unknown("deployment().name"))
+    max_loop_count: int = 10_000
+    resolved: dict[str, Any] = field(default_factory=dict)
+    in_progress: set[str] = field(default_factory=set)
+
+    def span(self, path: JsonPath) -> SourceSpan:
+        probe = path
+        while probe and probe not in self.positions:
+            probe = probe[:-1]
+        return self.positions.get(probe, SourceSpan(self.file, 1, 1))
+
+    def error(self, path: JsonPath, message: str) -> InputError:
+        span = self.span(path)
+        return InputError(span.file, span.line, span.column, message)
+
+
+Function = Callable[["Context", list[Any]], Any]
+
+
+@dataclass(slots=True)
+class Context:
+    """What a template function sees: its evaluator, the copy frame and the call."""
+
+    evaluator: Evaluator
+    frame: Frame
+    node: Call
+    path: JsonPath
+
+    @property
+    def text(self) -> str:
+        return render(self.node)
+
+    def unknown(self) -> Unknown:
+        return Unknown(self.text)
+
+    def arg(self, index: int) -> Any:
+        return self.evaluator.node(self.node.args[index], self.frame, self.path)
+
+
+class Evaluator:
+    """Evaluates expressions and values of one scope."""
+
+    def __init__(self, scope: Scope, functions: Mapping[str, tuple[Function, str]]) -> None:
+        self.scope = scope
+        self.functions = functions
+
+    def value(self, raw: Any, path: JsonPath, frame: Frame = Frame()) -> Any:
+        """Evaluate a JSON value: expressions in strings, property ``copy`` in objects."""
+        if isinstance(raw, str):
+            return self.string(raw, path, frame)
+        if isinstance(raw, list):
+            return [self.value(item, (*path, i), frame) for i, item in enumerate(raw)]
+        if isinstance(raw, dict):
+            return self.obj(raw, path, frame)
+        return raw
+
+    def string(self, raw: str, path: JsonPath, frame: Frame) -> Any:
+        if not is_expression(raw):
+            return unescape(raw)
+        try:
+            tree = parse_expression(raw[1:-1])
+        except ExpressionSyntaxError as exc:
+            raise self.scope.error(path, f"bad template expression {raw!r}: {exc}") from None
+        try:
+            return self.node(tree, frame, path)
+        except ExprError as exc:
+            raise self.scope.error(path, f"{exc} (in {raw})") from None
+        except RecursionError:
+            raise self.scope.error(path, "expression nested too deeply") from None
+
+    def obj(self, raw: dict[str, Any], path: JsonPath, frame: Frame) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, item in raw.items():
+            if key.lower() == "copy" and isinstance(item, list):
+                result.update(self.property_copy(item, (*path, key), frame))
+            else:
+                result[key] = self.value(item, (*path, key), frame)
+        return result
+
+    def property_copy(self, specs: list[Any], path: JsonPath, frame: Frame) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for i, spec in enumerate(specs):
+            if not isinstance(spec, dict):
+                raise self.scope.error((*path, i), "a property copy must be an object")
+            name = self.value(get_ci(spec, "name"), (*path, i, "name"), frame)
+            if not isinstance(name, str):
+                raise self.scope.error((*path, i, "name"), "copy name must be a known string")
+            count = self.copy_count(get_ci(spec, "count"), (*path, i, "count"), frame)
+            input_path = (*path, i, "input")
+            if isinstance(count, Unknown):
+                result[name] = count
+                continue
+            result[name] = [
+                self.value(get_ci(spec, "input"), input_path, frame.enter(name, n))
+                for n in range(count)
+            ]
+        return result
+
+    def copy_count(self, raw: Any, path: JsonPath, frame: Frame) -> int | Unknown:
+        count = self.value(raw, path, frame)
+        if isinstance(count, Unknown):
+            return count
+        if isinstance(count, float) and count.is_integer():
+            count = int(count)
+        if isinstance(count, str) and count.strip().isdigit():
+            count = int(count)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise self.scope.error(path, f"copy count must be a whole number, not {count!r}")
+        if count > self.scope.max_loop_count:
+            raise self.scope.error(
+                path, f"copy count {count} is over the limit of {self.scope.max_loop_count}"
+            )
+        return count
+
+    def node(self, node: Node, frame: Frame, path: JsonPath) -> Any:
+        if isinstance(node, Literal):
+            return node.value
+        if isinstance(node, Call):
+            return self.call(node, frame, path)
+        target = self.node(node.target, frame, path)
+        if isinstance(node, Member):
+            return self.member(target, node.name, node.safe, node)
+        key = self.node(node.index, frame, path)
+        return self.index(target, key, node.safe, node)
+
+    def call(self, node: Call, frame: Frame, path: JsonPath) -> Any:
+        name = node.name.lower()
+        entry = self.functions.get(name)
+        if entry is None:  # reference(), list*(), user-defined or unsupported functions
+            return Unknown(render(node))
+        function, mode = entry
+        context = Context(self, frame, node, path)
+        if mode == "lazy":
+            return function(context, [])
+        args = [self.node(a, frame, path) for a in node.args]
+        if mode == "strict" and any(isinstance(a, Unknown) for a in args):
+            return Unknown(render(node))
+        try:
+            return function(context, args)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError,
+                OverflowError) as exc:  # arguments of a type the function cannot take
+            raise ExprError(f"bad arguments to {node.name}(): {exc}") from None
+
+    def member(self, target: Any, name: str, safe: bool, node: Node) -> Any:
+        if isinstance(target, Unknown):
+            return Unknown(render(node))
+        if target is None and safe:
+            return None
+        if not isinstance(target, dict):
+            raise ExprError(f"cannot read property {name!r} of {_kind(target)}")
+        found = get_ci(target, name, _MISSING)
+        if found is _MISSING:
+            if safe:
+                return None
+            raise ExprError(f"the object has no property {name!r}")
+        return found
+
+    def index(self, target: Any, key: Any, safe: bool, node: Node) -> Any:
+        if isinstance(target, Unknown) or isinstance(key, Unknown):
+            return Unknown(render(node))
+        if target is None and safe:
+            return None
+        if isinstance(target, dict) and isinstance(key, str):
+            return self.member(target, key, safe, node)
+        if isinstance(target, list) and isinstance(key, int) and not isinstance(key, bool):
+            if 0 <= key < len(target):
+                return target[key]
+            if safe:
+                return None
+            raise ExprError(f"index {key} is out of range (length {len(target)})")
+        raise ExprError(f"cannot index {_kind(target)} with {key!r}")
+
+    def parameter(self, name: str) -> Any:
+        key = name.lower()
+        if key in self.scope.parameters:
+            return self.scope.parameters[key]
+        if key not in self.scope.defaults:
+            raise ExprError(f"the template has no parameter {name!r}")
+        marker = f"parameter {key}"
+        if marker in self.scope.in_progress:
+            raise ExprError(f"the default of parameter {name!r} refers to itself")
+        self.scope.in_progress.add(marker)
+        try:
+            raw, path = self.scope.defaults[key]
+            value = self.value(raw, path)
+        finally:
+            self.scope.in_progress.discard(marker)
+        self.scope.parameters[key] = value
+        return value
+
+    def variable(self, name: str) -> Any:
+        key = name.lower()
+        if key in self.scope.resolved:
+            return self.scope.resolved[key]
+        if key not in self.scope.variables:
+            raise ExprError(f"the template has no variable {name!r}")
+        if key in self.scope.in_progress:
+            raise ExprError(f"variable {name!r} refers to itself")
+        self.scope.in_progress.add(key)
+        try:
+            raw, path, pick = self.scope.variables[key]
+            value = self.value(raw, path)
+            if pick is not None:
+                value = value[pick]
+        finally:
+            self.scope.in_progress.discard(key)
+        self.scope.resolved[key] = value
+        return value
+
+    def with_scope(self, scope: Scope) -> Evaluator:
+        return Evaluator(scope, self.functions)
+
+
+_MISSING = object()
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {str: "a string", int: "a number", float: "a number", bool: "a bool",
+            list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def copy_scope(scope: Scope, **changes: Any) -> Scope:
+    """A new scope sharing nothing mutable with ``scope``."""
+    return replace(scope, resolved={}, in_progress=set(), **changes)

@@ -1,0 +1,188 @@
+"""Tokenizer and parser of ARM template expressions (``[concat('a', parameters('b'))]``).
+
+The parser builds a small tree (:class:`Literal`, :class:`Call`, :class:`Member`,
+:class:`Index`); :func:`render` prints a tree back in one canonical spelling, which is
+the text an :class:`~azbackup_policy.model.Unknown` remembers. Evaluation lives in
+:mod:`.evaluator`; nothing here runs Python code from the template.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+
+class ExpressionSyntaxError(Exception):
+    """An expression that does not parse; ``offset`` is within the expression text."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    target: Node
+    name: str
+    safe: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    target: Node
+    index: Node
+    safe: bool = False
+
+
+Node = Literal | Call | Member | Index
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<number>-?\d+(?:\.\d+)?)"
+    r"|(?P<name>[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*(?=\s*\())"
+    r"|(?P<ident>[A-Za-z_$][A-Za-z0-9_$]*)|(?P<punct>\?\.|\.\?|\[\?|[()\[\],.]))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str
+    text: str
+    offset: int
+
+
+def tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None or match.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            raise ExpressionSyntaxError(f"unexpected character {text[pos]!r}", pos)
+        kind = match.lastgroup or "punct"
+        tokens.append(_Token(kind, match.group(kind), match.start(kind)))
+        pos = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.pos = 0
+
+    def peek(self, text: str | None = None) -> _Token | None:
+        token = self.tokens[self.pos] if self.pos < len(self.tokens) else None
+        if token is not None and text is not None and token.text != text:
+            return None
+        return token
+
+    def take(self, text: str) -> _Token:
+        token = self.peek()
+        if token is None or token.text != text:
+            where = token.offset if token else len(self.text)
+            found = repr(token.text) if token else "the end"
+            raise ExpressionSyntaxError(f"expected {text!r} but found {found}", where)
+        self.pos += 1
+        return token
+
+    def expression(self, depth: int = 0) -> Node:
+        if depth > 100:
+            raise ExpressionSyntaxError("expression nested too deeply", 0)
+        node = self.primary(depth)
+        while True:
+            token = self.peek()
+            if token is None or token.text not in {".", ".?", "?.", "[", "[?"}:
+                return node
+            self.pos += 1
+            if token.text.startswith("["):
+                index = self.expression(depth + 1)
+                self.take("]")
+                node = Index(node, index, token.text == "[?")
+            else:
+                name = self.peek()
+                if name is None or name.kind not in {"ident", "name"}:
+                    raise ExpressionSyntaxError("expected a property name", token.offset)
+                self.pos += 1
+                node = Member(node, name.text, token.text != ".")
+
+    def primary(self, depth: int) -> Node:
+        token = self.peek()
+        if token is None:
+            raise ExpressionSyntaxError("expected a value", len(self.text))
+        self.pos += 1
+        if token.kind == "string":
+            return Literal(token.text[1:-1].replace("''", "'"))
+        if token.kind == "number":
+            number = token.text
+            return Literal(float(number) if "." in number else int(number))
+        if token.kind == "name":
+            return self.call(token.text, depth)
+        if token.kind == "ident" and token.text.lower() in {"true", "false", "null"}:
+            return Literal({"true": True, "false": False, "null": None}[token.text.lower()])
+        raise ExpressionSyntaxError(f"unexpected {token.text!r}", token.offset)
+
+    def call(self, name: str, depth: int) -> Call:
+        self.take("(")
+        args: list[Node] = []
+        if self.peek(")") is None:
+            args.append(self.expression(depth + 1))
+            while self.peek(",") is not None:
+                self.pos += 1
+                args.append(self.expression(depth + 1))
+        self.take(")")
+        return Call(name, tuple(args))
+
+
+def parse_expression(text: str) -> Node:
+    """The tree of ``text`` (the expression without its outer brackets)."""
+    parser = _Parser(text)
+    node = parser.expression()
+    token = parser.peek()
+    if token is not None:
+        raise ExpressionSyntaxError(f"unexpected {token.text!r} after the expression",
+                                    token.offset)
+    return node
+
+
+def is_expression(value: str) -> bool:
+    """True for ``[...]`` strings that are expressions (``[[`` escapes a literal)."""
+    return value.startswith("[") and value.endswith("]") and not value.startswith("[[")
+
+
+def unescape(value: str) -> str:
+    """The literal text of a string: ``[[x]`` -> ``[x]``."""
+    return value[1:] if value.startswith("[[") else value
+
+
+def render(node: Node) -> str:
+    """The canonical text of ``node`` (used as the text of unknown values)."""
+    if isinstance(node, Literal):
+        return _render_literal(node.value)
+    if isinstance(node, Call):
+        return f"{node.name}({', '.join(render(a) for a in node.args)})"
+    if isinstance(node, Member):
+        return f"{render(node.target)}{'.?' if node.safe else '.'}{node.name}"
+    return f"{render(node.target)}{'[?' if node.safe else '['}{render(node.index)}]"
+
+
+def _render_literal(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return str(value)

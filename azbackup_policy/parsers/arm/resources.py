@@ -1,0 +1,151 @@
+"""One expanded resource instance -> a :class:`Resource` (body, id, spans, comments)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from azbackup_policy.document import Resource
+from azbackup_policy.model import SourceSpan, Unknown
+from azbackup_policy.parsers.arm.evaluator import Evaluator, Frame, JsonPath
+from azbackup_policy.parsers.arm.spans import property_spans, suppression_texts
+from azbackup_policy.parsers.arm.values import (
+    Name,
+    PartialString,
+    UnknownId,
+    get_ci,
+    id_string,
+    split_type,
+)
+
+# Keys of a resource object that are not part of the resource itself.
+_NOT_BODY = {"type", "apiversion", "dependson", "copy", "condition", "comments",
+             "resources", "metadata", "existing", "batchsize", "import"}
+# Keys of a nested deployment read by the deployment reader, not evaluated here.
+_DEPLOYMENT_RAW = {"template", "parameters"}
+# Secret property paths: their values never reach the Document.
+_SECRETS = (("properties", "osProfile", "adminPassword"), ("properties", "protectedSettings"))
+HIDDEN = Unknown("(secret value)")
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    raw: dict[str, Any]
+    path: JsonPath
+    frame: Frame
+    type: str
+    name: Any
+    condition: Unknown | None
+    address: str
+
+
+def split_name(name: Any) -> tuple[Name, ...]:
+    """The ``/`` segments of a resource name (unknown pieces stay whole)."""
+    if isinstance(name, str):
+        return tuple(p for p in name.split("/") if p)
+    if not isinstance(name, PartialString):
+        return (name,) if isinstance(name, Unknown) else (str(name),)
+    segments: list[list[Name]] = [[]]
+    for part in name.parts:
+        if isinstance(part, str):
+            pieces = part.split("/")
+            segments[-1].append(pieces[0])
+            segments.extend([p] for p in pieces[1:])
+        else:
+            segments[-1].append(part)
+    return tuple(_join(s) for s in segments if s and s != [""])
+
+
+def _join(parts: list[Name]) -> Name:
+    clean = [p for p in parts if p != ""]
+    if all(isinstance(p, str) for p in clean):
+        return "".join(p for p in clean if isinstance(p, str))
+    if len(clean) == 1:
+        return clean[0]
+    text = "".join(p if isinstance(p, str) else p.expression for p in clean)
+    return PartialString(text, tuple(clean))
+
+
+def resource_id(item: Instance, body: dict[str, Any], evaluator: Evaluator) -> Any:
+    """The evaluated id of the instance (an UnknownId when the scope is unknown)."""
+    names = split_name(item.name)
+    namespace, segments = split_type(item.type)
+    if len(names) != len(segments):
+        return Unknown(f"id of {item.type} {_text(item.name)}")
+    scope = body.get("scope")
+    if scope is not None:
+        tail = "/".join(f"{s}/{n}" for s, n in zip(segments, names, strict=True))
+        if isinstance(scope, str) and all(isinstance(n, str) for n in names):
+            return f"{scope.rstrip('/')}/providers/{namespace}/{tail}"
+        return UnknownId(f"{_text(scope)}/providers/{item.type}/{_text(item.name)}",
+                         item.type, names, scope=scope)
+    sub, group = evaluator.scope.subscription_id, evaluator.scope.resource_group
+    if all(isinstance(v, str) for v in (sub, group, *names)):
+        return id_string(sub, group, item.type, names)  # type: ignore[arg-type]
+    quoted = ", ".join(_text(n) if isinstance(n, Unknown) else f"'{n}'" for n in names)
+    known_group = group if isinstance(group, str) else None
+    return UnknownId(f"resourceId('{item.type}', {quoted})", item.type, names,
+                     resource_group=known_group)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, PartialString):
+        return value.display()
+    return value.expression if isinstance(value, Unknown) else str(value)
+
+
+def evaluate_body(item: Instance, evaluator: Evaluator) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    deployment = item.type.lower() == "microsoft.resources/deployments"
+    for key, raw in item.raw.items():
+        if key.lower() in _NOT_BODY:
+            continue
+        path = (*item.path, key)
+        if key.lower() == "name":
+            body[key] = item.name
+        elif deployment and key.lower() == "properties" and isinstance(raw, dict):
+            body[key] = {k: evaluator.value(v, (*path, k), item.frame)
+                         for k, v in raw.items() if k.lower() not in _DEPLOYMENT_RAW}
+        else:
+            body[key] = evaluator.value(raw, path, item.frame)
+    return body
+
+
+def _hide_secrets(body: dict[str, Any]) -> frozenset[str]:
+    hidden: set[str] = set()
+    for secret in _SECRETS:
+        holder: Any = body
+        for key in secret[:-1]:
+            holder = get_ci(holder, key) if isinstance(holder, dict) else None
+        if isinstance(holder, dict):
+            for key in list(holder):
+                if key.lower() == secret[-1].lower():
+                    holder[key] = HIDDEN
+                    hidden.add(".".join(secret))
+    return frozenset(hidden)
+
+
+def build_resource(item: Instance, evaluator: Evaluator, base: JsonPath,
+                   comments: Sequence[tuple[int, str]]) -> Resource:
+    scope = evaluator.scope
+    body = evaluate_body(item, evaluator)
+    sensitive = _hide_secrets(body)
+    span: SourceSpan = scope.span(item.path)
+    raw_body = {k: v for k, v in item.raw.items() if k.lower() not in _NOT_BODY}
+    spans = property_spans(raw_body, body, item.path, scope.positions, span)
+    existing = get_ci(item.raw, "existing")
+    api_version = get_ci(item.raw, "apiVersion")
+    return Resource(
+        type=item.type,
+        address=item.address,
+        span=span,
+        properties=body,
+        property_spans=spans,
+        id=resource_id(item, body, evaluator),
+        mode="data" if existing is True else "managed",
+        api_version=api_version if isinstance(api_version, str) else None,
+        condition=item.condition,
+        sensitive_paths=sensitive,
+        comments=suppression_texts(item.raw, span, comments),
+    )

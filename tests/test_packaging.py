@@ -1,0 +1,69 @@
+"""The wheel carries the policies and works from a fresh virtual environment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out),
+         str(REPO)],
+        check=True, capture_output=True, text=True,
+    )
+    (found,) = out.glob("azbackup_policy-*.whl")
+    return found
+
+
+@pytest.mark.slow
+def test_wheel_contains_policies_and_data(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "azbackup_policy/policies/coverage.py" in names
+    assert "azbackup_policy/py.typed" in names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "[azbackup_policy]" in text
+    assert "azbackup_policy.policies.coverage" in text
+
+
+@pytest.mark.slow
+def test_fresh_venv_install_runs_a_scan(wheel: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True,
+                   capture_output=True)
+    version = subprocess.run([str(venv / "bin" / "azbackup-policy"), "--version"],
+                             capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("azbackup-policy ")
+    scan = subprocess.run(
+        [str(python), "-m", "azbackup_policy", "scan", str(REPO / "fixtures"), "--format",
+         "json", "--fail-on", "never"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert scan.returncode == 0, scan.stderr
+    data = json.loads(scan.stdout)
+    assert "BKP-COV-001" in data["rules"]
+    assert data["files_scanned"], "the bundled fixtures must be scanned"
+
+
+@pytest.mark.slow
+def test_wheel_contains_every_module(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {
+        str(path.relative_to(REPO)) for path in (REPO / "azbackup_policy").rglob("*.py")
+    } | {
+        "azbackup_policy/policies/" + str(path.relative_to(REPO / "policies"))
+        for path in (REPO / "policies").rglob("*.py")
+    }
+    missing = sorted(expected - names)
+    assert not missing, f"not in the wheel (add the package to pyproject.toml): {missing}"
