@@ -27,9 +27,9 @@ if TYPE_CHECKING:
         Vault,
         VirtualMachine,
     )
+    from azbackup_policy.pipeline import ScanOptions, load_estate, scan
     from azbackup_policy.report import Finding, Report
     from azbackup_policy.rules import Rule
-    from azbackup_policy.scan import ScanOptions, load_estate, scan
 
 _EXPORTS = {
     "BackupPolicy": "azbackup_policy.model",
@@ -40,13 +40,13 @@ _EXPORTS = {
     "Protection": "azbackup_policy.model",
     "Report": "azbackup_policy.report",
     "Rule": "azbackup_policy.rules",
-    "ScanOptions": "azbackup_policy.scan",
+    "ScanOptions": "azbackup_policy.pipeline",
     "SourceSpan": "azbackup_policy.model",
     "Unknown": "azbackup_policy.model",
     "Vault": "azbackup_policy.model",
     "VirtualMachine": "azbackup_policy.model",
-    "load_estate": "azbackup_policy.scan",
-    "scan": "azbackup_policy.scan",
+    "load_estate": "azbackup_policy.pipeline",
+    "scan": "azbackup_policy.pipeline",
 }
 
 __all__ = [

@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _scan_options(args: argparse.Namespace) -> Any:
-    from azbackup_policy.scan import ScanOptions
+    from azbackup_policy.pipeline import ScanOptions
 
     return ScanOptions(
         parameter_files=tuple(args.parameters),
@@ -154,8 +154,8 @@ def _exit_code(report: Any) -> ExitCode:
 
 def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
              environ: dict[str, str]) -> ExitCode:
+    from azbackup_policy.pipeline import scan
     from azbackup_policy.reporters import RenderOptions, load_reporter
-    from azbackup_policy.scan import scan
 
     outputs = [(fmt or "text", out) for fmt, out in (args.outputs or [["text", None]])]
     if args.changed_files:
@@ -178,7 +178,7 @@ def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> E
     import json
 
     from azbackup_policy.inventory import inventory, render_text
-    from azbackup_policy.scan import load_units
+    from azbackup_policy.pipeline import load_units
 
     loaded = load_units(args.paths, _scan_options(args))
     data = inventory(loaded.units, loaded.errors)
@@ -199,7 +199,7 @@ def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> E
 
 def cmd_rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> ExitCode:
     from azbackup_policy import ruledocs
-    from azbackup_policy.scan import available_rules
+    from azbackup_policy.pipeline import available_rules
 
     rules = available_rules()
     if args.command == "rules":

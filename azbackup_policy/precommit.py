@@ -43,7 +43,7 @@ from azbackup_policy.errors import InputError
 from azbackup_policy.report import Report
 
 if TYPE_CHECKING:
-    from azbackup_policy.scan import ScanOptions
+    from azbackup_policy.pipeline import ScanOptions
 
 _TF_SUFFIXES = (".tf", ".tf.json")
 _BICEP_REFERENCE = re.compile(
@@ -273,7 +273,7 @@ def _merge(reports: Sequence[Report], fail_on: str) -> Report:
 
 def scan_changed(changed: Sequence[str], options: ScanOptions | None = None) -> Report:
     """Scan every unit that ``changed`` files belong to; one scan per set of extra files."""
-    from azbackup_policy.scan import ScanOptions, scan
+    from azbackup_policy.pipeline import ScanOptions, scan
 
     base = options or ScanOptions()
     root = base.cwd or "."

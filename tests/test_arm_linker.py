@@ -212,7 +212,7 @@ def test_converters_work_on_bare_bodies() -> None:
 
 
 def test_scan_pipeline_reads_templates_with_their_parameter_files() -> None:
-    from azbackup_policy.scan import load_units
+    from azbackup_policy.pipeline import load_units
 
     loaded = load_units(["fixtures/scenarios/estate-basic/arm"])
     assert loaded.errors == []

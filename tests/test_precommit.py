@@ -15,9 +15,9 @@ import pytest
 from conftest import REPO
 
 from azbackup_policy.cli import main
+from azbackup_policy.pipeline import ScanOptions
 from azbackup_policy.precommit import Unit, _merge, affected_units, is_auto_tfvars
 from azbackup_policy.report import InputProblem, Report
-from azbackup_policy.scan import ScanOptions
 
 TEMPLATE_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 PARAMS_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
@@ -198,7 +198,7 @@ def test_scan_changed_runs_one_scan_per_parameter_set(
         calls.append((list(paths), options.parameter_files, options.var_files))
         return Report(tool_version="t", errors=(InputProblem("x", 1, 1, "same"),))
 
-    monkeypatch.setattr("azbackup_policy.scan.scan", fake_scan)
+    monkeypatch.setattr("azbackup_policy.pipeline.scan", fake_scan)
     from azbackup_policy.precommit import scan_changed
 
     report = scan_changed(["infra/main.tf", "infra/prod.tfvars", "b/main.bicep"],

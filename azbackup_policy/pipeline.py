@@ -1,6 +1,6 @@
 """The pipeline: discover -> parse -> link -> check -> Report.
 
-This is the library entry point (``azbackup_policy.scan`` and ``load_estate``).
+This is the library entry point (``azbackup_policy.pipeline`` and ``load_estate``).
 Every input problem is collected with its file and line and the other files are
 still scanned; nothing here prints or exits.
 """
