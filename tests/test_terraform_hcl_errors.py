@@ -144,6 +144,24 @@ def test_deeply_nested_expression(tmp_path: Path) -> None:
     assert (caught.value.file, caught.value.line) == ("main.tf", 3)
 
 
+def test_duplicate_declarations_are_input_errors(tmp_path: Path) -> None:
+    write_module(tmp_path, {"a.tf": VM, "b.tf": "\n" + VM})
+    with pytest.raises(InputError, match=r"first declared at a\.tf:1") as caught:
+        parse_folder(tmp_path, cwd=tmp_path)
+    assert (caught.value.file, caught.value.line) == ("b.tf", 2)
+
+
+def test_duplicate_local_and_attribute(tmp_path: Path) -> None:
+    write_module(tmp_path / "l", {"main.tf": "locals {\n  a = 1\n}\nlocals {\n  a = 2\n}\n"})
+    with pytest.raises(InputError, match="duplicate local value 'a'") as caught:
+        parse_folder(tmp_path / "l", cwd=tmp_path)
+    assert caught.value.line == 5
+    write_module(tmp_path / "a", {"main.tf": 'resource "a" "b" {\n  x = 1\n  x = 2\n}\n'})
+    with pytest.raises(InputError, match="set twice") as caught:
+        parse_folder(tmp_path / "a", cwd=tmp_path)
+    assert (caught.value.line, caught.value.column) == (3, 3)
+
+
 def test_folder_without_resources_still_gives_a_document(tmp_path: Path) -> None:
     write_module(tmp_path, {"versions.tf": 'terraform {\n  required_version = ">= 1.5"\n}\n'})
     doc = parse_folder(tmp_path, cwd=tmp_path)

@@ -47,6 +47,10 @@ class Module:
     def add(self, block: Block, override: bool = False) -> None:
         kind, labels = block.type, block.labels
         if kind == "locals":
+            for name, attr in block.attrs.items():
+                if name in self.locals and not override:
+                    _duplicate(f"local value {name!r}", attr.src.shown, attr.line,
+                               self.locals[name].src.shown, self.locals[name].line)
             self.locals.update(block.attrs)
             return
         table: dict[Any, Block] | None = {
@@ -60,8 +64,17 @@ class Module:
             return
         if override and key in table:
             _merge(table[key], block)
-        else:
-            table[key] = block
+            return
+        if key in table:
+            first = table[key]
+            _duplicate(f"{kind} " + " ".join(f'"{label}"' for label in labels), block.src.shown,
+                       block.line, first.src.shown, first.line)
+        table[key] = block
+
+
+def _duplicate(what: str, shown: str, line: int, first_shown: str, first_line: int) -> None:
+    message = f"duplicate {what}; first declared at {first_shown}:{first_line}"
+    raise InputError(shown, line, 1, message)
 
 
 def _merge(original: Block, override: Block) -> None:

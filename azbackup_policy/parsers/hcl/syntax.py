@@ -166,6 +166,10 @@ def _fill(block: Block, body: Tree, src: SourceFile) -> None:
         if child.data == "attribute":
             name = str(child.children[0].children[0])
             meta = child.meta
+            if name in block.attrs:
+                first = block.attrs[name].line
+                raise InputError(src.shown, meta.line, meta.column,
+                                 f"attribute {name!r} is set twice (first on line {first})")
             block.attrs[name] = Attr(name, child.children[2], meta.line, meta.end_line, src)
         elif child.data == "block":
             block.blocks.append(_block(child, src))
