@@ -70,6 +70,11 @@ CASES: list[tuple[str, Any]] = [
     ('trimprefix("vm-web", "vm-")', "web"),
     ("var.count_text + 1", 3),
     ("var.flag_text", True),
+    ('"vm-%{ if var.known.a == 1 }one%{ else }other%{ endif }"', "vm-one"),
+    ('"%{ for n in local.names }<${n}>%{ endfor }"', "<b><a><b>"),
+    ('"%{ for k, v in local.m }${k}=${v};%{ endfor }"', "k1=v1;k2=v2;"),
+    ('"%{ if var.unknown_v }x%{ endif }"', Unknown('"%{ if var.unknown_v }x%{ endif }"')),
+    ('"%{~ if true ~}x%{ endif }"', Unknown('"%{~ if true ~}x%{ endif }"')),
     ("<<EOT\nheredoc ${var.known.b}\nEOT\n", "heredoc x\n"),
     ("<<-EOT\n    two\n      lines\n    EOT\n", "two\n  lines\n"),
 ]

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from lark import Token, Tree
 
 from azbackup_policy.errors import InputError
-from azbackup_policy.parsers.hcl import functions, operators
+from azbackup_policy.parsers.hcl import functions, operators, templates
 from azbackup_policy.parsers.hcl.syntax import (
     Literal,
     Sub,
@@ -177,7 +177,7 @@ class Evaluator:
                 elif inner.data == "interpolation":
                     parts.append(expressions(inner)[0])
                 else:
-                    return Pending(self.source(node))
+                    return templates.render(self, node.children, self.source(node))
         if not parts:
             return ""
         return self.concat(parts, self.source(node))
