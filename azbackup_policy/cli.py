@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from enum import IntEnum
 from typing import Any, TextIO
 
@@ -58,6 +59,11 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
                         help="follow modules and linked templates outside the scanned paths")
     parser.add_argument("--max-file-size", type=int, default=200 * 1024 * 1024,
                         metavar="BYTES", help="refuse files larger than this (default 200 MB)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="configuration file (default: .azbackup-policy.yaml or "
+                        "[tool.azbackup-policy] in pyproject.toml, found upwards)")
+    parser.add_argument("--no-config", action="store_true",
+                        help="ignore configuration files")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,11 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser("scan", help="check inputs and report findings")
     _input_options(scan)
-    scan.add_argument("--format", choices=SCAN_FORMATS, action=_FormatAction, dest="outputs",
-                      help="output format (repeatable; default text)")
+    scan.add_argument("--format", action=_FormatAction, dest="outputs", metavar="FORMAT",
+                      help=f"output format: {', '.join(SCAN_FORMATS)} or one a plugin adds "
+                      "(repeatable; default text)")
     scan.add_argument("--output", action=_FormatAction, dest="outputs", metavar="FILE",
                       help="write the preceding --format to FILE instead of stdout")
-    scan.add_argument("--fail-on", choices=FAIL_ON, default="warning",
+    scan.add_argument("--fail-on", choices=FAIL_ON,
                       help="lowest severity that makes the exit code 1 (default warning)")
     scan.add_argument("--strict", action="store_true",
                       help="report values that cannot be verified statically as reviews")
@@ -84,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--ignore", action="append", default=[], metavar="RULE",
                       help="do not run these rules (repeatable)")
     scan.add_argument("--matrix", metavar="FILE", help="a newer support-matrix data file")
+    scan.add_argument("--rules", action="append", default=[], metavar="FILE",
+                      help="YAML rule file (repeatable)")
+    scan.add_argument("--baseline", metavar="FILE",
+                      help="report only findings not recorded in this baseline")
+    scan.add_argument("--write-baseline", metavar="FILE",
+                      help="record the current findings in FILE (the exit code then ignores "
+                      "findings)")
     scan.add_argument("--changed-files", action="store_true",
                       help="PATHs are changed files (pre-commit): scan each module or template "
                       "they belong to as a whole")
@@ -97,25 +111,46 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--format", choices=("text", "markdown"), default="text")
     explain = commands.add_parser("explain", help="explain one rule")
     explain.add_argument("rule", metavar="RULE", help="rule id or name")
+    for command in (rules, explain):
+        command.add_argument("--rules", action="append", default=[], metavar="FILE",
+                             help="also YAML rules from FILE (repeatable)")
+        command.add_argument("--config", metavar="FILE", help="configuration file")
+        command.add_argument("--no-config", action="store_true",
+                             help="ignore configuration files")
     return parser
 
 
-def _scan_options(args: argparse.Namespace) -> Any:
-    from azbackup_policy.pipeline import ScanOptions
+# Command-line value -> ScanOptions field; a flag that was not given leaves the config value.
+_OVERRIDES = {
+    "parameters": "parameter_files", "var_file": "var_files", "source_dir": "source_dir",
+    "exclude": "excludes", "fail_on": "fail_on", "strict": "strict", "select": "select",
+    "ignore": "ignore", "matrix": "matrix_file", "allow_outside_root": "allow_outside_root",
+    "max_file_size": "max_file_bytes", "rules": "rule_files", "baseline": "baseline_file",
+}
 
-    return ScanOptions(
-        parameter_files=tuple(args.parameters),
-        var_files=tuple(args.var_file),
-        source_dir=args.source_dir,
-        excludes=tuple(args.exclude),
-        fail_on=getattr(args, "fail_on", "warning"),
-        strict=getattr(args, "strict", False),
-        select=tuple(getattr(args, "select", ())),
-        ignore=tuple(getattr(args, "ignore", ())),
-        matrix_file=getattr(args, "matrix", None),
-        allow_outside_root=args.allow_outside_root,
-        max_file_bytes=args.max_file_size,
-    )
+
+def _scan_options(args: argparse.Namespace) -> Any:
+    from azbackup_policy.config import resolve_config
+
+    config = resolve_config(args.paths, args.config, disabled=args.no_config)
+    given = {field: getattr(args, name) for name, field in _OVERRIDES.items()
+             if getattr(args, name, None) not in (None, [], False)}
+    return config.scan_options(**{k: tuple(v) if isinstance(v, list) else v
+                                  for k, v in given.items()})
+
+
+def _plugin_reporters() -> dict[str, Any]:
+    """Output formats added by plugins (``azbackup_policy_reporters``), by name."""
+    from azbackup_policy.errors import PluginError
+    from azbackup_policy.plugins import default_host
+    from azbackup_policy.reporters import ReporterSpec
+
+    found: dict[str, Any] = {}
+    for origin, spec in default_host().extras("azbackup_policy_reporters"):
+        if not isinstance(spec, ReporterSpec):
+            raise PluginError(origin, f"returned {spec!r}, which is not a ReporterSpec")
+        found[spec.name] = spec.render
+    return found
 
 
 def _write(text: str, destination: str | None, stdout: TextIO) -> None:
@@ -138,6 +173,8 @@ def _auto_formats(outputs: list[tuple[str, str | None]],
 
 
 def _print_errors(report: Any, stderr: TextIO) -> None:
+    for warning in report.warnings:
+        stderr.write(f"azbackup-policy: warning: {warning}\n")
     for problem in report.errors:
         stderr.write(f"{problem}\n")
     for failure in report.rule_failures:
@@ -154,10 +191,17 @@ def _exit_code(report: Any) -> ExitCode:
 
 def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
              environ: dict[str, str]) -> ExitCode:
+    from azbackup_policy.baseline import recordable, render_baseline
     from azbackup_policy.pipeline import scan
     from azbackup_policy.reporters import RenderOptions, load_reporter
 
     outputs = [(fmt or "text", out) for fmt, out in (args.outputs or [["text", None]])]
+    extra = _plugin_reporters()
+    unknown = sorted({fmt for fmt, _ in outputs} - set(SCAN_FORMATS) - set(extra))
+    if unknown:
+        stderr.write(f"azbackup-policy: error: unknown --format {', '.join(unknown)} "
+                     f"(choose from {', '.join([*SCAN_FORMATS, *sorted(extra)])})\n")
+        return ExitCode.INPUT_ERROR
     if args.changed_files:
         from azbackup_policy.precommit import scan_changed
 
@@ -167,10 +211,15 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     for fmt, destination in _auto_formats(outputs, environ):
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ
-        options = RenderOptions(color=color, fail_on=args.fail_on, cwd=os.getcwd(),
+        options = RenderOptions(color=color, fail_on=report.fail_on, cwd=os.getcwd(),
                                 environment=environ)
-        _write(load_reporter(fmt)(report, options), destination, stdout)
+        _write(load_reporter(fmt, extra)(report, options), destination, stdout)
     _print_errors(report, stderr)
+    if args.write_baseline:
+        _write(render_baseline(report.findings), args.write_baseline, stdout)
+        stderr.write(f"azbackup-policy: wrote {len(recordable(report.findings))} findings to "
+                     f"the baseline {args.write_baseline}\n")
+        return _exit_code(replace(report, fail_on="never"))
     return _exit_code(report)
 
 
@@ -199,9 +248,11 @@ def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> E
 
 def cmd_rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> ExitCode:
     from azbackup_policy import ruledocs
+    from azbackup_policy.config import resolve_config
     from azbackup_policy.pipeline import available_rules
 
-    rules = available_rules()
+    config = resolve_config(["."], args.config, disabled=args.no_config)
+    rules = available_rules(tuple(args.rules) or config.rules)
     if args.command == "rules":
         render = ruledocs.rules_markdown if args.format == "markdown" else ruledocs.rules_table_text
         stdout.write(render(rules))

@@ -7,21 +7,29 @@ still scanned; nothing here prints or exits.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from azbackup_policy._version import __version__
+from azbackup_policy.baseline import apply_baseline, load_baseline
 from azbackup_policy.discover import FileLoader, Source, discover
 from azbackup_policy.document import Document, NotFollowed
-from azbackup_policy.engine import EngineSettings, Selection, run, select_rules
+from azbackup_policy.engine import EngineResult, EngineSettings, Selection, run, select_rules
 from azbackup_policy.errors import InputError
 from azbackup_policy.linkers import link
 from azbackup_policy.model import Estate
 from azbackup_policy.parsers import BUILTIN_PARSERS, ParseContext, ParseOptions, load_parser
-from azbackup_policy.report import InputProblem, Report, ScannedUnit, SkippedFile
+from azbackup_policy.report import Finding, InputProblem, Report, ScannedUnit, SkippedFile
 from azbackup_policy.rules import Rule, Severity
+from azbackup_policy.suppressions import (
+    ConfigSuppression,
+    InlineSuppression,
+    Suppressor,
+    inline_suppressions,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +50,10 @@ class ScanOptions:
     allow_outside_root: bool = False
     max_file_bytes: int = 200 * 1024 * 1024
     cwd: str | None = None
+    rule_files: tuple[str, ...] = ()  # YAML rules (--rules, config ``rules``)
+    suppressions: tuple[ConfigSuppression, ...] = ()  # config ``suppressions``
+    baseline_file: str | None = None  # --baseline
+    today: dt.date | None = None  # for suppression expiry; None = today
 
 
 @dataclass(slots=True)
@@ -50,6 +62,9 @@ class Loaded:
     skipped: list[SkippedFile] = field(default_factory=list)
     errors: list[InputProblem] = field(default_factory=list)
     not_followed: list[NotFollowed] = field(default_factory=list)
+    # Unit path -> the inline suppressions of its resources (read before linking).
+    inline: dict[str, list[InlineSuppression]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _problem(error: InputError) -> InputProblem:
@@ -107,12 +122,15 @@ def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions()) -> Lo
         documents.extend(_parse_source(source, context, loaded))
     for doc in _roots_only(documents):
         loaded.not_followed.extend(doc.not_followed)
+        inline, problems = inline_suppressions(doc)
+        loaded.warnings.extend(problems)
         try:
             estate = link(doc)
         except InputError as error:
             loaded.errors.append(_problem(error))
             continue
         loaded.units.append(ScannedUnit(doc.path, doc.format, doc.files or (doc.path,), estate))
+        loaded.inline[doc.path] = inline
     return loaded
 
 
@@ -122,11 +140,69 @@ def _load_matrix(path: str | None) -> dict[str, Any]:
     return dict(load_matrix(path))
 
 
-def available_rules() -> list[Rule]:
-    """Every rule of the built-in policies and installed plugins."""
+def available_rules(rule_files: Sequence[str] = ()) -> list[Rule]:
+    """Every rule of the built-in policies and installed plugins, and of ``rule_files``."""
     from azbackup_policy.plugins import default_host
 
-    return default_host().rules()
+    found = default_host().rules()
+    if rule_files:
+        from azbackup_policy.yaml_rules import load_rule_files
+
+        found.extend(load_rule_files(rule_files, taken={r.id for r in found}))
+    return found
+
+
+def _all_rules(options: ScanOptions, rules: Sequence[Rule] | None) -> list[Rule]:
+    if rules is None:
+        return available_rules(options.rule_files)
+    from azbackup_policy.yaml_rules import load_rule_files
+
+    return [*rules, *load_rule_files(options.rule_files, taken={r.id for r in rules})]
+
+
+def _check(loaded: Loaded, everything: Sequence[Rule], chosen: Sequence[Rule],
+           options: ScanOptions) -> tuple[EngineResult, list[str]]:
+    """Run the rules unit by unit (inline suppressions belong to a unit), then the baseline."""
+    settings = EngineSettings(
+        matrix=_load_matrix(options.matrix_file),
+        strict=options.strict,
+        options=options.rule_options,
+        severity_overrides=options.severity_overrides,
+    )
+    suppressor = Suppressor(
+        config=options.suppressions, rules=everything, ran=frozenset(r.id for r in chosen),
+        today=options.today or dt.date.today(), opt_out_tag=_opt_out_tag(options),
+    )
+    total = EngineResult()
+    for unit in loaded.units:
+        result = run([(unit.path, unit.estate)], chosen, settings)
+        total.findings.extend(suppressor.apply(result.findings, loaded.inline.get(unit.path, ()),
+                                               unit.estate))
+        total.failures.extend(result.failures)
+        total.evaluations.extend(result.evaluations)
+    warnings = [*loaded.warnings, *suppressor.warnings(), *_unknown_names(options, everything)]
+    if options.baseline_file is not None:
+        total.findings, gone = apply_baseline(total.findings, load_baseline(options.baseline_file))
+        warnings.extend(gone)
+    total.findings.sort(key=Finding.sort_key)
+    return total, warnings
+
+
+def _opt_out_tag(options: ScanOptions) -> str | None:
+    organisation = options.rule_options.get("organisation") or {}
+    tag = organisation.get("opt_out_tag")
+    return tag if isinstance(tag, str) else None
+
+
+def _unknown_names(options: ScanOptions, everything: Sequence[Rule]) -> list[str]:
+    """Severity overrides and select/ignore patterns that name no rule (likely typos)."""
+    known = {r.id for r in everything}
+    out = [f"severity override for unknown rule {rule_id}"
+           for rule_id in sorted(options.severity_overrides) if rule_id not in known]
+    for key, patterns in (("select", options.select), ("ignore", options.ignore)):
+        out.extend(f"{key} {pattern!r} matches no rule" for pattern in patterns
+                   if not select_rules(everything, Selection(select=(pattern,))))
+    return out
 
 
 def scan(
@@ -137,22 +213,16 @@ def scan(
 ) -> Report:
     """Scan ``paths`` and return the finished :class:`Report`.
 
+    ``rules`` replaces the installed rules (YAML rule files of ``options`` are added).
+
     >>> report = scan(["fixtures/example"])          # doctest: +SKIP
     >>> [f.rule_id for f in report.findings]          # doctest: +SKIP
     """
     options = options or ScanOptions()
     loaded = load_units(paths, options)
-    chosen = select_rules(
-        available_rules() if rules is None else rules,
-        Selection(options.select, options.ignore),
-    )
-    settings = EngineSettings(
-        matrix=_load_matrix(options.matrix_file),
-        strict=options.strict,
-        options=options.rule_options,
-        severity_overrides=options.severity_overrides,
-    )
-    result = run([(u.path, u.estate) for u in loaded.units], chosen, settings)
+    everything = _all_rules(options, rules)
+    chosen = select_rules(everything, Selection(options.select, options.ignore))
+    result, warnings = _check(loaded, everything, chosen, options)
     return Report(
         tool_version=__version__,
         findings=tuple(result.findings),
@@ -162,6 +232,7 @@ def scan(
         errors=tuple(sorted(loaded.errors, key=lambda e: (e.file, e.line, e.column))),
         rule_failures=tuple(result.failures),
         not_followed=tuple(loaded.not_followed),
+        warnings=tuple(warnings),
         fail_on=options.fail_on,
         evaluations=tuple(result.evaluations),
     )

@@ -56,8 +56,8 @@ class PluginHost:
         try:
             self._pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            name = getattr(exc, "plugin_name", None) or "?"
-            raise PluginError(str(name), str(exc)) from exc
+            name = self._pm.get_name(exc.plugin) or "?"
+            raise PluginError(name, str(exc)) from exc
 
     def _results(self, hook_name: str) -> Iterable[tuple[str, Any]]:
         for impl in getattr(self._pm.hook, hook_name).get_hookimpls():

@@ -1,0 +1,88 @@
+"""Tests of the example plugin; run with the plugin installed (pip install -e .[test])."""
+
+from __future__ import annotations
+
+import importlib.util
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from azbackup_policy_example_org_rules import BACKUP_TIER_TAG, azbackup_policy_rules
+
+from azbackup_policy.engine import EngineSettings, run
+from azbackup_policy.model import BackupPolicy, Estate, Protection, Unknown, VirtualMachine
+from azbackup_policy.rules import Kind
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "backup-tier"
+
+
+def vm(name: str, tags: object) -> VirtualMachine:
+    return VirtualMachine(address=f"azurerm_linux_virtual_machine.{name}", name=name, tags=tags)
+
+
+def estate(*vms: VirtualMachine, protect_with: str | None = None) -> Estate:
+    policies = (BackupPolicy(address="azurerm_backup_policy_vm.daily", name="pol-daily"),
+                BackupPolicy(address="azurerm_backup_policy_vm.weekly", name="pol-weekly"))
+    items = tuple(
+        Protection(address=f"p.{m.name}", vm=m.address, policy=protect_with)
+        for m in vms if protect_with
+    )
+    return Estate(vms=vms, policies=policies, protections=items)
+
+
+def flagged(state: Estate, strict: bool = False) -> dict[str, Kind]:
+    result = run([("main.tf", state)], [BACKUP_TIER_TAG], EngineSettings(strict=strict))
+    assert not result.failures
+    return {f.resource.address.rsplit(".", 1)[-1]: f.kind for f in result.findings}
+
+
+def test_the_hook_returns_the_rule() -> None:
+    assert azbackup_policy_rules() == [BACKUP_TIER_TAG]
+
+
+def test_tag_naming_a_policy_passes_and_others_fail() -> None:
+    state = estate(vm("pass_tagged", {"Backup-Tier": "pol-daily"}),
+                   vm("fail_untagged", {"env": "prod"}),
+                   vm("fail_empty", {"backup-tier": " "}),
+                   vm("fail_gold", {"backup-tier": "gold"}))
+    assert flagged(state) == {"fail_untagged": Kind.VIOLATION, "fail_empty": Kind.VIOLATION,
+                              "fail_gold": Kind.VIOLATION}
+
+
+def test_protected_with_another_policy_fails() -> None:
+    state = estate(vm("fail_mismatch", {"backup-tier": "pol-weekly"}),
+                   protect_with="azurerm_backup_policy_vm.daily")
+    assert flagged(state) == {"fail_mismatch": Kind.VIOLATION}
+
+
+def test_unknown_tags_are_reviews_only_in_strict_mode() -> None:
+    state = estate(vm("unknown", Unknown("var.tags")),
+                   vm("unknown_value", {"backup-tier": Unknown("var.tier")}))
+    assert flagged(state) == {}
+    assert set(flagged(state, strict=True).values()) == {Kind.REVIEW}
+
+
+def test_the_entry_point_is_declared() -> None:
+    names = {ep.name for ep in metadata.entry_points(group="azbackup_policy")}
+    assert "example-org-rules" in names
+
+
+def _have(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not (_have("azbackup_policy.parsers.terraform_hcl")
+                         and _have("azbackup_policy.linkers.azurerm")),
+                    reason="needs the Terraform HCL parser and azurerm linker of azbackup-policy")
+def test_fixture_flags_exactly_the_fail_vms() -> None:
+    from azbackup_policy.pipeline import ScanOptions, scan
+
+    report = scan([str(FIXTURE)], ScanOptions(select=("ACME-TAG-001",)))
+    assert not report.errors
+    assert sorted(f.resource.address for f in report.findings) == [
+        'azurerm_linux_virtual_machine.vm["fail_no_policy"]',
+        'azurerm_linux_virtual_machine.vm["fail_untagged"]',
+    ]
