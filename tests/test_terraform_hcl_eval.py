@@ -228,3 +228,40 @@ def test_sensitive_function_marks_the_attribute(tmp_path: Path) -> None:
     resource = by_address(parse_folder(tmp_path, cwd=tmp_path))["t.r"]
     assert resource.properties["key"] == Unknown("(sensitive value)")
     assert resource.sensitive_paths == frozenset({"key"})
+
+
+def test_optional_object_attributes_get_their_defaults(tmp_path: Path) -> None:
+    write_module(tmp_path, {
+        "main.tf": (
+            'module "vm" {\n  source = "./vm"\n'
+            '  os_disk = { caching = "ReadOnly" }\n'
+            '  disks   = { a = { lun = "1" } }\n}\n'
+        ),
+        "vm/main.tf": (
+            'variable "os_disk" {\n'
+            '  type = object({\n'
+            '    caching              = string\n'
+            '    storage_account_type = optional(string, "Premium_LRS")\n'
+            '    disk_size_gb         = optional(number)\n'
+            '  })\n'
+            '}\n'
+            'variable "disks" {\n'
+            '  type = map(object({ lun = number, caching = optional(string, "None") }))\n'
+            '}\n'
+            'resource "azurerm_linux_virtual_machine" "vm" {\n'
+            '  os_disk {\n'
+            '    caching              = var.os_disk.caching\n'
+            '    storage_account_type = var.os_disk.storage_account_type\n'
+            '    disk_size_gb         = var.os_disk.disk_size_gb\n'
+            '  }\n'
+            '  lun     = var.disks["a"].lun\n'
+            '  caching = var.disks["a"].caching\n'
+            '}\n'
+        ),
+    })
+    resources = by_address(parse_folder(tmp_path, cwd=tmp_path))
+    vm = resources["module.vm.azurerm_linux_virtual_machine.vm"]
+    assert vm.properties["os_disk"] == [
+        {"caching": "ReadOnly", "storage_account_type": "Premium_LRS"}
+    ]
+    assert (vm.properties["lun"], vm.properties["caching"]) == (1, "None")

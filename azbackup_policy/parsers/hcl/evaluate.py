@@ -86,6 +86,10 @@ class Evaluator:
         self.text = attr.src.text
         return self.source(attr.expr)
 
+    def with_text(self, text: str) -> Evaluator:
+        self.text = text
+        return self
+
     def with_bindings(self, extra: dict[str, Any]) -> Evaluator:
         child = Evaluator(self.scope, {**self.bindings, **extra}, self.trace, self.line)
         child.text, child.shown = self.text, self.shown

@@ -16,8 +16,9 @@ from azbackup_policy.document import NotFollowed, Resource
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import Unknown
 from azbackup_policy.parsers import ParseOptions
+from azbackup_policy.parsers.hcl import typeconv
 from azbackup_policy.parsers.hcl.body import BodyReader, Evaluated, span_of
-from azbackup_policy.parsers.hcl.evaluate import Evaluator, Trace, expression_text
+from azbackup_policy.parsers.hcl.evaluate import Evaluator, Trace
 from azbackup_policy.parsers.hcl.expansion import Expansion, expand
 from azbackup_policy.parsers.hcl.loader import Loader, Module
 from azbackup_policy.parsers.hcl.syntax import Attr, Block, marker_comments
@@ -26,10 +27,6 @@ from azbackup_policy.parsers.hcl.values import (
     InstanceRef,
     ModuleRef,
     Pending,
-    as_bool,
-    as_number,
-    as_string,
-    has_pending,
     to_model,
 )
 
@@ -104,8 +101,9 @@ class Instance:
             flag, _ = self.evaluate(block.attrs["sensitive"], {})
             trace.sensitive = trace.sensitive or flag is True
         if "type" in block.attrs:
-            value = convert(value, expression_text(block.attrs["type"].expr,
-                                                   block.attrs["type"].src.text), text)
+            type_attr = block.attrs["type"]
+            evaluate = Evaluator(self, {}, Trace()).with_text(type_attr.src.text).eval
+            value = typeconv.convert(value, type_attr.expr, evaluate, text)
         return value, trace
 
     def local(self, name: str, text: str, trace: Trace) -> Any:
@@ -293,18 +291,6 @@ def _resource(type_: str, mode: str, address: str, block: Block, evaluated: Eval
         sensitive_paths=frozenset(evaluated.sensitive),
         comments=comments,
     )
-
-
-def convert(value: Any, type_text: str, text: str) -> Any:
-    """A primitive variable value converted to its declared primitive type."""
-    converters = {"string": as_string, "number": as_number, "bool": as_bool}
-    converter = converters.get(type_text.strip().strip('"'))
-    if converter is None or value is None or has_pending(value) or isinstance(value, (list, dict)):
-        return value
-    try:
-        return converter(value)
-    except EvalError:
-        return Pending(text)
 
 
 def _remote_kind(source: str) -> str:
