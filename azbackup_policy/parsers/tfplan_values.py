@@ -1,0 +1,86 @@
+"""Planned values with unknown and sensitive leaves made explicit.
+
+In plan JSON an unknown object member is simply absent (and an unknown list element is
+``null``); ``after_unknown`` marks it with ``true``. After :func:`merge_values` an absent
+key or ``None`` means *not set* and only :class:`Unknown` means unknown. Sensitive
+leaves become ``Unknown("(sensitive value)")`` and their paths are collected, so the
+secret itself is never copied anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from azbackup_policy.model import Unknown
+
+SENSITIVE = "(sensitive value)"
+KNOWN_AFTER_APPLY = "(known after apply)"
+
+ExpressionText = Callable[[str], str]
+
+
+class _Merger:
+    def __init__(self, expression: ExpressionText) -> None:
+        self.expression = expression
+        self.sensitive: set[str] = set()
+
+    def value(self, value: Any, unknown: Any, sensitive: Any, path: str) -> Any:
+        if sensitive is True:
+            if value is None and unknown is not True:
+                return None
+            self.sensitive.add(path)
+            return Unknown(SENSITIVE)
+        if unknown is True:
+            return Unknown(self.expression(path))
+        if isinstance(value, dict):
+            return self.mapping(value, unknown, sensitive, path)
+        if isinstance(value, list):
+            return self.sequence(value, unknown, sensitive, path)
+        return value
+
+    def mapping(self, value: dict[str, Any], unknown: Any, sensitive: Any,
+                path: str) -> dict[str, Any]:
+        unknown = unknown if isinstance(unknown, dict) else {}
+        sensitive = sensitive if isinstance(sensitive, dict) else {}
+        merged: dict[str, Any] = {}
+        for key, item in value.items():
+            merged[key] = self.value(item, unknown.get(key), sensitive.get(key),
+                                     _join(path, key))
+        for key, flag in unknown.items():
+            if flag is True and key not in merged:
+                merged[key] = self.value(None, True, sensitive.get(key), _join(path, key))
+        return merged
+
+    def sequence(self, value: list[Any], unknown: Any, sensitive: Any, path: str) -> list[Any]:
+        unknown = unknown if isinstance(unknown, list) else []
+        sensitive = sensitive if isinstance(sensitive, list) else []
+        return [
+            self.value(item, _at(unknown, index), _at(sensitive, index), _join(path, str(index)))
+            for index, item in enumerate(value)
+        ]
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _at(items: list[Any], index: int) -> Any:
+    return items[index] if index < len(items) else None
+
+
+def merge_values(
+    values: Any, unknown: Any, sensitive: Any, expression: ExpressionText
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """``values`` with ``Unknown`` leaves, and the set of sensitive property paths."""
+    merger = _Merger(expression)
+    merged = merger.value(values if isinstance(values, dict) else {}, unknown, sensitive, "")
+    return (merged if isinstance(merged, dict) else {}), frozenset(merger.sensitive)
+
+
+def redact(values: Any, sensitive: Any) -> dict[str, Any] | None:
+    """``before`` values with sensitive leaves replaced (no unknowns in prior state)."""
+    if not isinstance(values, dict):
+        return None
+    merged, _ = merge_values(values, None, sensitive, lambda _path: KNOWN_AFTER_APPLY)
+    return merged
