@@ -101,12 +101,28 @@ def test_spans_point_at_blocks_and_attribute_lines(count_doc: Document) -> None:
     assert first.span == vm.span and first.property_spans == vm.property_spans
 
 
-def test_marker_comments_above_and_inside_blocks(count_doc: Document) -> None:
-    resources = by_address(count_doc)
-    assert resources["azurerm_linux_virtual_machine.web[0]"].comments == (
-        '# azbackup-policy: ignore BKP-STO-003 reason="web tier is stateless"',
+def test_marker_comments_above_and_inside_blocks(tmp_path: Path) -> None:
+    write_module(tmp_path, {"main.tf": (
+        '# azbackup-policy: ignore[BKP-COV-001] reason="stateless"\n'
+        "# rebuilt nightly from an image\n"
+        'resource "azurerm_linux_virtual_machine" "a" {\n'
+        '  // azbackup-policy: ignore[BKP-SEC-001] reason="test VM"\n'
+        '  name = "vm-a" # azbackup-policy: not a whole-line comment\n'
+        "}\n"
+        "# azbackup-policy: ignore[BKP-COV-001] reason=\"separated by a blank line\"\n"
+        "\n"
+        'resource "azurerm_linux_virtual_machine" "b" {\n  name = "vm-b"\n}\n'
+    )})
+    resources = by_address(parse_folder(tmp_path, cwd=tmp_path))
+    assert resources["azurerm_linux_virtual_machine.a"].comments == (
+        '# azbackup-policy: ignore[BKP-COV-001] reason="stateless"',
+        '// azbackup-policy: ignore[BKP-SEC-001] reason="test VM"',
     )
-    assert resources["azurerm_backup_protected_vm.web[0]"].comments == ()
+    assert resources["azurerm_linux_virtual_machine.b"].comments == ()
+
+
+def test_fixtures_without_markers_have_no_comments(count_doc: Document) -> None:
+    assert all(r.comments == () for r in count_doc.resources)
 
 
 def test_for_each_over_a_set(in_repo: Path) -> None:
@@ -329,7 +345,7 @@ def test_crlf_file(in_repo: Path) -> None:
     assert vm.properties["custom_data"] == Unknown("(sensitive value)")
     assert (vm.span.line, vm.span.end_line) == (6, 18)
     assert vm.property_spans["os_disk.0.caching"].line == 15
-    assert vm.comments == ('# azbackup-policy: ignore BKP-CMP-001 reason="jump host"',)
+    assert vm.comments == ('# azbackup-policy: ignore[BKP-COV-001] reason="jump host"',)
 
 
 def test_override_files_merge_into_their_blocks(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from azbackup_policy.errors import InputError
 
-_MARKER = "azbackup-policy:"
+_MARKER = re.compile(r"azbackup-policy\s*:", re.IGNORECASE)
 _COMMENT = re.compile(r"^[ \t]*(#|//)")
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.DOTALL)
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
@@ -37,7 +37,7 @@ class SourceFile:
 
     def has_markers(self) -> bool:
         if self._has_markers is None:
-            self._has_markers = _MARKER in self.text
+            self._has_markers = _MARKER.search(self.text) is not None
         return self._has_markers
 
     def lines(self) -> list[str]:
@@ -295,5 +295,5 @@ def marker_comments(src: SourceFile, line: int, end_line: int) -> tuple[str, ...
 def _markers(lines: list[str], start: int, stop: int) -> Iterator[str]:
     for text in lines[start:stop]:
         match = _COMMENT.match(text)
-        if match and text[match.end() :].lstrip().startswith(_MARKER):
+        if match and _MARKER.match(text[match.end() :].lstrip()):
             yield text.strip()
