@@ -72,3 +72,27 @@ def test_same_links_and_secrets_as_the_plan(both: tuple[dict[str, Any], dict[str
     for address, resource in hcl.items():
         assert dict(resource.references) == dict(plan[address].references), address
         assert resource.sensitive_paths == plan[address].sensitive_paths, address
+
+
+def test_linked_estate_has_the_plans_links(both: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    from azbackup_policy.linkers import link
+
+    hcl = link(parse_folder(SCENARIO / "terraform"))
+    plan_parser = pytest.importorskip("azbackup_policy.parsers.terraform_plan")
+    (plan_doc,) = plan_parser.parse(Source(str(SCENARIO / "tfplan.json"), "terraform-plan"),
+                                    ParseContext(FileLoader()))
+    plan = link(plan_doc)
+
+    def links(estate: Any) -> set[tuple[Any, ...]]:
+        return {(p.address, p.vm, p.policy, p.vault) for p in estate.protections}
+
+    def machines(estate: Any) -> set[tuple[Any, ...]]:
+        return {(vm.address, vm.name, vm.size, vm.security_type,
+                 tuple(n.name for n in vm.nics), tuple(d.name for d in vm.data_disks))
+                for vm in estate.vms}
+
+    assert links(hcl) == links(plan)
+    assert machines(hcl) == machines(plan)
+    assert {p.address: p for p in hcl.policies} == {p.address: p for p in plan.policies}
+    unprotected = [vm.name for vm in hcl.vms if not hcl.protections_of(vm)]
+    assert unprotected == ["vm-jump"]
