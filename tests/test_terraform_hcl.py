@@ -6,7 +6,7 @@ from pathlib import Path
 
 import hcl2
 import pytest
-from hcl_helpers import by_address, parse_folder, write_module
+from test_terraform_hcl_helpers import by_address, parse_folder, write_module
 
 from azbackup_policy.document import Document
 from azbackup_policy.model import Unknown

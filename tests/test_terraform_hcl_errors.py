@@ -6,9 +6,9 @@ from pathlib import Path
 
 import hcl2
 import pytest
-from hcl_helpers import by_address, parse_folder, write_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_terraform_hcl_helpers import by_address, parse_folder, write_module
 
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import Unknown

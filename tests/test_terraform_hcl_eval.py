@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hcl_helpers import by_address, parse_folder, write_module
+from test_terraform_hcl_helpers import by_address, parse_folder, write_module
 
 from azbackup_policy.model import Unknown
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hcl_helpers import parse_folder
+from test_terraform_hcl_helpers import parse_folder
 
 from azbackup_policy.model import Estate, VirtualMachine
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hcl_helpers import parse_folder
+from test_terraform_hcl_helpers import parse_folder
 
 from azbackup_policy.discover import FileLoader, Source
 from azbackup_policy.model import is_known

@@ -1,4 +1,4 @@
-"""Helpers for the Terraform HCL parser tests."""
+"""Helpers for the Terraform HCL parser tests (no tests of its own)."""
 
 from __future__ import annotations
 
