@@ -91,7 +91,7 @@ def _disk_resource_fields(fields: Fields) -> dict[str, Any]:
     return {
         "max_shares": as_int(fields.get(None, "properties.maxShares")),
         "network_access_policy": fields.get(None, "properties.networkAccessPolicy"),
-        "public_network_access": fields.get(None, "properties.publicNetworkAccess"),
+        "public_network_access": fields.get(None, "properties.publicNetworkAccess", "Enabled"),
         "data_access_auth_mode": fields.get(None, "properties.dataAccessAuthMode"),
         "performance_plus": as_bool(
             fields.get(None, "properties.creationData.performancePlus", False)),
@@ -115,7 +115,7 @@ def ip_configuration_from_arm(fields: Fields) -> IpConfiguration:
     return IpConfiguration(
         name=as_text(fields.get("name", "name")),
         allocation=fields.get("allocation", "properties.privateIPAllocationMethod"),
-        version=fields.get("version", "properties.privateIPAddressVersion"),
+        version=fields.get("version", "properties.privateIPAddressVersion", "IPv4"),
         primary=as_bool(fields.get("primary", "properties.primary")),
         public_ip_id=fields.get("public_ip_id", "properties.publicIPAddress.id"),
         load_balancer_backend=_non_empty(
