@@ -59,6 +59,7 @@ from azbackup_policy.model import (
     VirtualMachine,
 )
 from azbackup_policy.parsers.arm.resources import split_name
+from azbackup_policy.parsers.arm.values import name_key
 
 DIAGNOSTICS = "Microsoft.Insights/diagnosticSettings"
 
@@ -73,7 +74,10 @@ def link(document: Document) -> Estate:
     scale_sets = [scale_set_from_arm(r) for r in index.of_type(VMSS)]
     vms = [vm_from_arm(r, index) for r in index.of_type(VM)]
     vms = [_with_scale_set(vm, scale_sets) for vm in vms]
-    protections = [_protection(r, index, vms, unresolved)
+    vms_by_name: dict[object, list[str]] = {}
+    for vm in vms:
+        vms_by_name.setdefault(name_key(vm.name), []).append(vm.address)
+    protections = [_protection(r, index, vms_by_name, unresolved)
                    for r in index.of_type(PROTECTED_ITEM) if is_vm_protected_item(r)]
     locks = [_lock(r, index) for r in index.resources if _is_lock(r)]
     return Estate(vms=tuple(vms), vaults=tuple(vaults.values()), policies=tuple(policies),
@@ -193,17 +197,24 @@ def _same_id(left: Any, right: Any) -> bool:
 
 
 def _has_diagnostics(vm: Resource, index: ResourceIndex) -> bool:
+    scopes, vm_names = index.memo("diagnostics", _diagnostic_targets)
+    return vm.address in scopes or name_key(vm.properties.get("name")) in vm_names
+
+
+def _diagnostic_targets(index: ResourceIndex) -> tuple[set[str], set[object]]:
+    """Addresses in ``scope`` of diagnostic settings; name keys of VM-nested settings."""
+    scopes: set[str] = set()
+    vm_names: set[object] = set()
     for setting in index.resources:
         kind = setting.type.lower()
-        if kind == DIAGNOSTICS.lower() and vm.address in setting.references.get("scope", ()):
-            return True
-        if kind == f"{VM}/providers/diagnosticSettings".lower() and same_name(
-                first_segment(setting.properties.get("name")), vm.properties.get("name")):
-            return True
-    return False
+        if kind == DIAGNOSTICS.lower():
+            scopes.update(setting.references.get("scope", ()))
+        elif kind == f"{VM}/providers/diagnosticSettings".lower():
+            vm_names.add(name_key(first_segment(setting.properties.get("name"))))
+    return scopes, vm_names
 
 
-def _protection(resource: Resource, index: ResourceIndex, vms: list[VirtualMachine],
+def _protection(resource: Resource, index: ResourceIndex, vms: dict[object, list[str]],
                 unresolved: list[Unresolved]) -> Protection:
     vm = index.referenced(resource, "properties.sourceResourceId", VM)
     vm_address = vm.address if vm is not None else _vm_by_item_name(resource, vms)
@@ -217,7 +228,7 @@ def _protection(resource: Resource, index: ResourceIndex, vms: list[VirtualMachi
                                vault)
 
 
-def _vm_by_item_name(resource: Resource, vms: list[VirtualMachine]) -> str | None:
+def _vm_by_item_name(resource: Resource, vms: dict[object, list[str]]) -> str | None:
     """The VM named by ``iaasvmcontainerv2;{rg};{vm}`` in the protected item's name."""
     segments = split_name(resource.properties.get("name"))
     if len(segments) < 4:
@@ -225,7 +236,7 @@ def _vm_by_item_name(resource: Resource, vms: list[VirtualMachine]) -> str | Non
     vm_name = text_tail(segments[-1], ";")
     if isinstance(vm_name, Unknown) and not isinstance(segments[-1], Unknown):
         vm_name = text_tail(segments[-2], ";")
-    matches = [vm.address for vm in vms if same_name(vm.name, vm_name)]
+    matches = vms.get(name_key(vm_name), [])  # VM addresses by name key
     return matches[0] if len(matches) == 1 else None
 
 

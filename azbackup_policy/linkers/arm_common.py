@@ -9,7 +9,7 @@ case-insensitive), by reference and by parent.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from azbackup_policy.document import Resource
@@ -25,7 +25,11 @@ def dig(value: Any, path: str) -> Any:
     """``value`` at a dotted path (keys case-insensitive); MISSING when absent."""
     for step in path.split(".") if path else ():
         if isinstance(value, Mapping):
-            value = next((v for k, v in value.items() if k.lower() == step.lower()), MISSING)
+            if step in value:  # exact key first, as get_ci does
+                value = value[step]
+                continue
+            lowered = step.lower()
+            value = next((v for k, v in value.items() if k.lower() == lowered), MISSING)
         elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
             value = value[int(step)]
         else:
@@ -128,20 +132,43 @@ def same_name(left: Any, right: Any) -> bool:
 
 
 class ResourceIndex:
-    """The resources of a document, by address and by id key."""
+    """The resources of a document, by address, by id key, by type and by parent.
+
+    Every lookup is a dictionary access: the per-type lists, the children of each parent
+    and the resources by name segments are built once (on first use), so linking N VMs
+    stays linear.
+    """
 
     def __init__(self, resources: Sequence[Resource]) -> None:
         self.resources = tuple(resources)
         self.by_address = {r.address: r for r in resources}
         self.by_key: dict[IdKey, list[Resource]] = {}
-        for resource in resources:
+        self._by_type: dict[str, list[int]] = {}
+        for position, resource in enumerate(self.resources):
             key = id_key(resource.id)
             if key is not None:
                 self.by_key.setdefault(key, []).append(resource)
+            if resource.mode == "managed":
+                self._by_type.setdefault(resource.type.lower(), []).append(position)
+        self._types: dict[frozenset[str], list[Resource]] = {}
+        self._children: dict[str, dict[IdKey, list[Resource]]] = {}
+        self._named: dict[frozenset[str], dict[tuple[Any, ...], list[Resource]]] = {}
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, name: str, build: Callable[[ResourceIndex], Any]) -> Any:
+        """``build(self)``, computed once per index (for linker-specific lookups)."""
+        if name not in self._memo:
+            self._memo[name] = build(self)
+        return self._memo[name]
 
     def of_type(self, *types: str) -> list[Resource]:
-        wanted = {t.lower() for t in types}
-        return [r for r in self.resources if r.type.lower() in wanted and r.mode == "managed"]
+        """Managed resources of ``types``, in document order (do not modify the list)."""
+        wanted = frozenset(t.lower() for t in types)
+        found = self._types.get(wanted)
+        if found is None:
+            positions = sorted(p for t in wanted for p in self._by_type.get(t, ()))
+            found = self._types[wanted] = [self.resources[p] for p in positions]
+        return found
 
     def referenced(self, resource: Resource, path: str, *types: str) -> Resource | None:
         """The resource that ``path`` of ``resource`` points at (of one of ``types``)."""
@@ -159,7 +186,17 @@ class ResourceIndex:
 
     def children(self, parent: Resource, child_type: str) -> list[Resource]:
         key = id_key(parent.id)
-        return [r for r in self.of_type(child_type) if key is not None and parent_key(r) == key]
+        if key is None:
+            return []
+        lowered = child_type.lower()
+        by_parent = self._children.get(lowered)
+        if by_parent is None:
+            by_parent = self._children[lowered] = {}
+            for child in self.of_type(child_type):
+                child_key = parent_key(child)
+                if child_key is not None:
+                    by_parent.setdefault(child_key, []).append(child)
+        return list(by_parent.get(key, ()))
 
     def parent(self, resource: Resource) -> Resource | None:
         key = parent_key(resource)
@@ -167,9 +204,15 @@ class ResourceIndex:
         return found[0] if found else None
 
     def named(self, names: Iterable[Name], *types: str) -> list[Resource]:
-        wanted = tuple(name_key(n) for n in names)
-        return [r for r in self.of_type(*types)
-                if (k := id_key(r.id)) is not None and k[1] == wanted]
+        wanted = frozenset(t.lower() for t in types)
+        by_names = self._named.get(wanted)
+        if by_names is None:
+            by_names = self._named[wanted] = {}
+            for resource in self.of_type(*types):
+                key = id_key(resource.id)
+                if key is not None:
+                    by_names.setdefault(key[1], []).append(resource)
+        return list(by_names.get(tuple(name_key(n) for n in names), ()))
 
 
 def resource_group_of(resource: Resource) -> Any:
