@@ -12,6 +12,7 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
+from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 from azbackup_policy.errors import InputError
@@ -19,6 +20,7 @@ from azbackup_policy.model import SourceSpan
 
 JsonPath = tuple[str | int, ...]
 
+_BLANK = re.compile(r"[ \t\r\n\ufeff]*")
 _SPACE = re.compile(r"(?:[ \t\r\n\ufeff]+|//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)*")
 _STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\.)*"', re.DOTALL)
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
@@ -59,6 +61,11 @@ class _Reader:
         return InputError(self.file, line, column, f"invalid JSON: {message}")
 
     def skip(self) -> None:
+        text = self.text
+        end = _BLANK.match(text, self.pos).end()  # type: ignore[union-attr]
+        if not text.startswith("/", end):  # fast path: no comment here
+            self.pos = end
+            return
         match = _SPACE.match(self.text, self.pos)
         assert match is not None  # the pattern accepts the empty string
         if match.end() > self.pos:
@@ -94,6 +101,11 @@ class _Reader:
     def scalar(self) -> Any:
         text, pos = self.text, self.pos
         if text.startswith('"', pos):
+            try:  # the C string scanner; the slow path below words the errors
+                value, self.pos = scanstring(text, pos + 1, True)
+                return value
+            except ValueError:
+                pass
             match = _STRING.match(text, pos)
             if match is None:
                 raise self.fail("unterminated string or control character in string")
@@ -155,8 +167,73 @@ class _Reader:
         return result
 
 
+# Fast path for strict JSON (most generated templates): the C decoder reads the values
+# and one regex pass over the tokens records the positions. Anything else (comments,
+# trailing commas, NaN, too deep, a syntax error) goes to the reader above, which also
+# words the errors.
+_STR = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+# Groups: 1 a string (2: its colon, when it is a key), 3 { or [, 4 } or ], 5 a number or
+# literal. Blanks and commas are consumed by the token after them.
+_TOKEN = re.compile(rf'[\s,]*(?:({_STR})(\s*:)?|([{{\[])|([}}\]])|([^\s{{}}\[\],:"]+))')
+
+
+class _NotStrict(Exception):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotStrict(name)
+
+
+def _strict(text: str, file: str, max_depth: int) -> Loaded | None:
+    """The Loaded of ``text`` when it is strict JSON within ``max_depth``, else None."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, _NotStrict, RecursionError):
+        return None
+    positions = _positions(text, file, max_depth)
+    return None if positions is None else Loaded(value, positions)
+
+
+def _positions(text: str, file: str, max_depth: int) -> dict[JsonPath, SourceSpan] | None:
+    """Spans by JSON path of valid strict JSON (one loop: it runs once per token)."""
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    positions: dict[JsonPath, SourceSpan] = {}
+    stack: list[list[Any]] = []  # open containers: [path, is_object, count/key, line, column]
+    for token in _TOKEN.finditer(text):
+        kind = token.lastindex
+        if kind == 2:  # a key: the path of the next value
+            key = token.group(1)
+            stack[-1][2] = json.loads(key) if "\\" in key else key[1:-1]
+            continue
+        start = token.start(kind)
+        index = bisect.bisect_left(newlines, start)
+        line = index + 1
+        if kind == 4:
+            path, _, _, first, column = stack.pop()
+            positions[path] = SourceSpan(file, first, line, column)
+            continue
+        if len(stack) > max_depth:
+            return None
+        column = start - (newlines[index - 1] + 1 if index else 0) + 1
+        path: JsonPath = ()
+        if stack:
+            top = stack[-1]
+            path = (*top[0], top[2])
+            if not top[1]:
+                top[2] += 1
+        if kind == 3:
+            stack.append([path, token.group(3) == "{", 0, line, column])
+        else:
+            positions[path] = SourceSpan(file, line, line, column)
+    return positions
+
+
 def load(text: str, file: str, *, max_depth: int = 200) -> Loaded:
     """Parse ``text`` (of ``file``); raise InputError with a location on bad JSON."""
+    fast = _strict(text, file, max_depth)
+    if fast is not None:
+        return fast
     reader = _Reader(text, file, max_depth)
     reader.result.value = reader.value((), 0)
     reader.skip()
