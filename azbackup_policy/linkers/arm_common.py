@@ -21,15 +21,18 @@ from azbackup_policy.parsers.arm.values import Name, PartialString, UnknownId, n
 MISSING: Any = object()
 
 
-def dig(value: Any, path: str) -> Any:
-    """``value`` at a dotted path (keys case-insensitive); MISSING when absent."""
+def dig(value: Any, path: str, lowered: dict[int, dict[str, Any]] | None = None) -> Any:
+    """``value`` at a dotted path (keys case-insensitive); MISSING when absent.
+
+    ``lowered`` memoises, per mapping, its keys lower-cased (the first of equal keys
+    wins), so that repeated look-ups in one resource body do not rescan its keys.
+    """
     for step in path.split(".") if path else ():
-        if isinstance(value, Mapping):
+        if isinstance(value, (dict, Mapping)):
             if step in value:  # exact key first, as get_ci does
                 value = value[step]
                 continue
-            lowered = step.lower()
-            value = next((v for k, v in value.items() if k.lower() == lowered), MISSING)
+            value = _lowered(value, lowered).get(step.lower(), MISSING)
         elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
             value = value[int(step)]
         else:
@@ -37,6 +40,18 @@ def dig(value: Any, path: str) -> Any:
         if value is MISSING:
             return MISSING
     return value
+
+
+def _lowered(mapping: Mapping[str, Any], memo: dict[int, dict[str, Any]] | None
+             ) -> dict[str, Any]:
+    found = memo.get(id(mapping)) if memo is not None else None
+    if found is None:
+        found = {}
+        for key, item in mapping.items():
+            found.setdefault(key.lower(), item)
+        if memo is not None:
+            memo[id(mapping)] = found
+    return found
 
 
 class Fields:
@@ -47,22 +62,27 @@ class Fields:
         self.base = base
         self.prefix = prefix
         self.spans: dict[str, SourceSpan] = {}
+        self.lowered: dict[int, dict[str, Any]] = {}  # for dig, shared with at() readers
 
     def path(self, path: str) -> str:
-        return ".".join(p for p in (self.base, path) if p)
+        if self.base and path:
+            return f"{self.base}.{path}"
+        return self.base or path
 
     def get(self, field: str | None, path: str, default: Any = None) -> Any:
-        value = dig(self.resource.properties, self.path(path))
+        full = self.path(path)
+        value = dig(self.resource.properties, full, self.lowered)
         if value is MISSING or value is None:
             return default
         if field is not None:
-            self.spans[self.prefix + field] = self.resource.span_of(self.path(path))
+            self.spans[self.prefix + field] = self.resource.span_of(full)
         return value
 
     def at(self, base: str, prefix: str = "") -> Fields:
         """A reader below ``base`` that records into the same spans."""
         child = Fields(self.resource, self.path(base), self.prefix + prefix)
         child.spans = self.spans
+        child.lowered = self.lowered
         return child
 
     def attr_spans(self, strip: str = "") -> AttrSpans:

@@ -9,7 +9,7 @@ expression produced).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from azbackup_policy.model import SourceSpan
@@ -79,14 +79,67 @@ def property_spans(
     positions: Mapping[JsonPath, SourceSpan],
     fallback: SourceSpan,
 ) -> dict[str, SourceSpan]:
-    """Dotted property path -> span, for every path of ``evaluated``."""
+    """Dotted property path -> span, for every path of ``evaluated``.
+
+    The span of a path is that of the raw path that produced it (:func:`source_path`),
+    or of its closest parent with a position. One walk over ``evaluated`` follows the
+    raw object along, so each path costs one step rather than a walk from the root.
+    """
     spans: dict[str, SourceSpan] = {}
-    for out_path in walk(evaluated):
-        probe = (*base, *source_path(raw, out_path))
-        while probe not in positions and len(probe) > len(base):
-            probe = probe[:-1]
-        spans[".".join(str(p) for p in out_path)] = positions.get(probe, fallback)
+    walker = _SpanWalker(spans, positions, len(base))
+    walker.walk(evaluated, raw, base, False, positions.get(base, fallback), "")
     return spans
+
+
+_BROKEN: Any = object()  # the raw side has no counterpart (source_path stopped here)
+
+
+class _SpanWalker:
+    def __init__(self, spans: dict[str, SourceSpan],
+                 positions: Mapping[JsonPath, SourceSpan], floor: int) -> None:
+        self.spans = spans
+        self.positions = positions
+        self.floor = floor
+
+    def walk(self, value: Any, raw: Any, full: JsonPath, skip_index: bool,
+             span: SourceSpan, prefix: str) -> None:
+        if isinstance(value, dict):
+            items: Iterable[tuple[str | int, Any]] = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            return
+        for step, item in items:
+            child_raw, child_full, child_skip = self.step(raw, full, skip_index, step)
+            child_span = span if child_full is full else self.span(child_full, len(full), span)
+            dotted = f"{prefix}.{step}" if prefix else str(step)
+            self.spans[dotted] = child_span
+            self.walk(item, child_raw, child_full, child_skip, child_span, dotted)
+
+    def step(self, raw: Any, full: JsonPath, skip_index: bool, step: str | int
+             ) -> tuple[Any, JsonPath, bool]:
+        """The raw value, full raw path and skip flag after one evaluated step."""
+        if raw is _BROKEN:
+            return raw, full, False
+        if skip_index and isinstance(step, int):  # the copy index: same input template
+            return raw, full, False
+        if _has(raw, step):
+            return raw[step], (*full, step), False
+        if isinstance(raw, dict) and isinstance(step, str):
+            found = _copy_input(raw, step)
+            if found is not None:
+                key, index = found
+                return get_ci(raw[key][index], "input"), (*full, key, index, "input"), True
+        return _BROKEN, full, False
+
+    def span(self, full: JsonPath, parent_length: int, parent: SourceSpan) -> SourceSpan:
+        """The position of ``full``, or of its longest prefix longer than the parent's."""
+        positions = self.positions
+        for length in range(len(full), max(parent_length, self.floor), -1):
+            found = positions.get(full[:length] if length < len(full) else full)
+            if found is not None:
+                return found
+        return parent
 
 
 def suppression_texts(raw: Mapping[str, Any], span: SourceSpan,
