@@ -139,14 +139,13 @@ def _scan_options(args: argparse.Namespace) -> Any:
                                   for k, v in given.items()})
 
 
-def _plugin_reporters() -> dict[str, Any]:
+def _plugin_reporters(host: Any) -> dict[str, Any]:
     """Output formats added by plugins (``azbackup_policy_reporters``), by name."""
     from azbackup_policy.errors import PluginError
-    from azbackup_policy.plugins import default_host
     from azbackup_policy.reporters import ReporterSpec
 
     found: dict[str, Any] = {}
-    for origin, spec in default_host().extras("azbackup_policy_reporters"):
+    for origin, spec in host.extras("azbackup_policy_reporters"):
         if not isinstance(spec, ReporterSpec):
             raise PluginError(origin, f"returned {spec!r}, which is not a ReporterSpec")
         found[spec.name] = spec.render
@@ -191,12 +190,13 @@ def _exit_code(report: Any) -> ExitCode:
 
 def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
              environ: dict[str, str]) -> ExitCode:
-    from azbackup_policy.baseline import recordable, render_baseline
     from azbackup_policy.pipeline import scan
+    from azbackup_policy.plugins import default_host
     from azbackup_policy.reporters import RenderOptions, load_reporter
 
     outputs = [(fmt or "text", out) for fmt, out in (args.outputs or [["text", None]])]
-    extra = _plugin_reporters()
+    host = default_host()  # entry points are read once: for reporters and for rules
+    extra = _plugin_reporters(host)
     unknown = sorted({fmt for fmt, _ in outputs} - set(SCAN_FORMATS) - set(extra))
     if unknown:
         stderr.write(f"azbackup-policy: error: unknown --format {', '.join(unknown)} "
@@ -207,7 +207,7 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
 
         report = scan_changed(args.paths, _scan_options(args))
     else:
-        report = scan(args.paths, _scan_options(args))
+        report = scan(args.paths, _scan_options(args), rules=host.rules())
     for fmt, destination in _auto_formats(outputs, environ):
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ
@@ -216,6 +216,8 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
         _write(load_reporter(fmt, extra)(report, options), destination, stdout)
     _print_errors(report, stderr)
     if args.write_baseline:
+        from azbackup_policy.baseline import recordable, render_baseline
+
         _write(render_baseline(report.findings), args.write_baseline, stdout)
         stderr.write(f"azbackup-policy: wrote {len(recordable(report.findings))} findings to "
                      f"the baseline {args.write_baseline}\n")

@@ -26,14 +26,13 @@ from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
-import yaml
-
 from azbackup_policy.errors import ConfigError
 from azbackup_policy.rules import Severity
 from azbackup_policy.suppressions import COVERAGE_RULE, ConfigSuppression, parse_date
 
 if TYPE_CHECKING:
+    import jsonschema
+
     from azbackup_policy.pipeline import ScanOptions
 
 CONFIG_NAMES = (".azbackup-policy.yaml", ".azbackup-policy.yml")
@@ -202,6 +201,8 @@ def _shown(path: str, cwd: str | None) -> str:
 
 
 def yaml_mapping(text: str, shown: str) -> dict[str, Any]:
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except ValueError as exc:  # a date such as 2027-02-30
@@ -296,6 +297,8 @@ def schema_errors(schema: Mapping[str, Any], data: Any,
     An unknown key names its own path (``organisation.min-retention``) and the closest
     allowed key.
     """
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema)
     out: list[tuple[str, str]] = []
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])

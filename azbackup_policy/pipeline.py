@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from azbackup_policy._version import __version__
-from azbackup_policy.baseline import apply_baseline, load_baseline
 from azbackup_policy.discover import FileLoader, Source, discover
 from azbackup_policy.document import Document, NotFollowed
 from azbackup_policy.engine import EngineResult, EngineSettings, Selection, run, select_rules
@@ -182,6 +181,8 @@ def _check(loaded: Loaded, everything: Sequence[Rule], chosen: Sequence[Rule],
         total.evaluations.extend(result.evaluations)
     warnings = [*loaded.warnings, *suppressor.warnings(), *_unknown_names(options, everything)]
     if options.baseline_file is not None:
+        from azbackup_policy.baseline import apply_baseline, load_baseline
+
         total.findings, gone = apply_baseline(total.findings, load_baseline(options.baseline_file))
         warnings.extend(gone)
     total.findings.sort(key=Finding.sort_key)

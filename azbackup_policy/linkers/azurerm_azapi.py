@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from types import ModuleType
 from typing import Any
 
 from azbackup_policy.document import Resource
-from azbackup_policy.linkers import arm_backup
 from azbackup_policy.linkers.azurerm_common import VM_TYPES, Index, parse_arm_id
 from azbackup_policy.model import BackupPolicy, Lock, Protection, Unknown, Vault
 
@@ -33,6 +33,14 @@ class Converted:
     policies: list[BackupPolicy] = field(default_factory=list)
     protections: list[Protection] = field(default_factory=list)
     locks: list[Lock] = field(default_factory=list)
+
+
+def _arm() -> ModuleType:
+    """The ARM linker's converters, imported only when a plan has azapi resources (they
+    bring the ARM parser along, which a scan of plain azurerm resources does not need)."""
+    from azbackup_policy.linkers import arm_backup
+
+    return arm_backup
 
 
 def kind(resource: Resource) -> str:
@@ -81,10 +89,10 @@ def convert(resources: Iterable[Resource], index: Index) -> Converted:
         if kind(resource) == VAULT_KINDS[1]:
             found.vaults.append(vault(resource))
     for resource in azapi:
-        if kind(resource) == POLICY_KINDS[1] and arm_backup.is_vm_policy(arm_view(resource)):
+        if kind(resource) == POLICY_KINDS[1] and _arm().is_vm_policy(arm_view(resource)):
             found.policies.append(policy(resource, index))
     for resource in azapi:
-        if kind(resource) == PROTECTED_KIND and arm_backup.is_vm_protected_item(
+        if kind(resource) == PROTECTED_KIND and _arm().is_vm_protected_item(
                 arm_view(resource)):
             found.protections.append(protection(resource, index))
         elif kind(resource) == LOCK_KIND:
@@ -124,7 +132,7 @@ def _located(resource: Resource, converted: Any) -> Any:
 
 
 def vault(resource: Resource) -> Vault:
-    found = arm_backup.vault_from_arm(arm_view(resource))
+    found = _arm().vault_from_arm(arm_view(resource))
     if not isinstance(resource.id, str):  # the group and subscription are in parent_id
         parent = parse_arm_id(resource.properties.get("parent_id"))
         found = replace(found, resource_group=parent.resource_group if parent else None,
@@ -135,7 +143,7 @@ def vault(resource: Resource) -> Vault:
 def policy(resource: Resource, index: Index) -> BackupPolicy:
     parent = resource.properties.get("parent_id")
     vaults = find(index, resource, "parent_id", parent, VAULT_KINDS)
-    found = arm_backup.policy_from_arm(arm_view(resource), vaults[0] if len(vaults) == 1
+    found = _arm().policy_from_arm(arm_view(resource), vaults[0] if len(vaults) == 1
                                        else None)
     return _located(resource, replace(found, vault_name=_vault_name(parent)))
 
@@ -164,7 +172,7 @@ def protection(resource: Resource, index: Index) -> Protection:
                      if not vms else f"several VMs match: {', '.join(vms)}")
     if len(policies) != 1:
         index.report(resource, "body", "the backup policy cannot be determined")
-    found = arm_backup.protection_from_arm(
+    found = _arm().protection_from_arm(
         view, vms[0] if len(vms) == 1 else None, policies[0] if len(policies) == 1 else None,
         vaults[0] if len(vaults) == 1 else None)
     return _located(resource, found)
@@ -190,6 +198,6 @@ def lock(resource: Resource, index: Index) -> Lock:
     if not targets and isinstance(scope, str):
         address = index.by_id.get(scope.lower())
         targets = [address] if address else []
-    found = arm_backup.lock_from_arm(arm_view(resource), scope,
+    found = _arm().lock_from_arm(arm_view(resource), scope,
                                      targets[0] if len(targets) == 1 else None)
     return _located(resource, found)
