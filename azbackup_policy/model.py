@@ -197,6 +197,8 @@ class VirtualMachine(ModelObject):
 
     id: Maybe[str] | None = field(default=None, compare=False)
     resource_group: Maybe[str] | None = None
+    # The VM's subscription when the input states it (else rules fall back to ``id``).
+    subscription_id: Maybe[str] | None = None
     location: Maybe[str] | None = None
     os_type: Maybe[str] | None = None  # "Linux" or "Windows"
     image: Image | None = None

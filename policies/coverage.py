@@ -1,62 +1,192 @@
-"""Area *scenarios* (coverage): every VM should be protected by Azure Backup."""
+"""Area *scenarios* (SC rows): is every VM protected, and can the backup extension run?"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from azbackup_policy.hookspecs import hookimpl
-from azbackup_policy.model import VirtualMachine
-from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
+from azbackup_policy.model import BackupPolicy, Protection, Unknown, Vault, VirtualMachine
+from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
-
-def _vm_label(vm: VirtualMachine) -> str:
-    return vm.name if isinstance(vm.name, str) else vm.address
-
-
-def check_vm_not_protected(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if vm.condition is not None or ctx.estate.protections_of(vm):
-        return
-    yield Observation(
-        subject=vm,
-        message=f"VM {_vm_label(vm)} ({vm.address}) is not protected by Azure Backup: no "
-        "protected item in this deployment points at it",
-    )
-
-
-VM_NOT_PROTECTED = Rule(
-    id="BKP-COV-001",
-    name="vm-not-protected",
-    area="coverage",
-    severity=Severity.WARNING,
-    matrix_rows=("SC1",),
-    summary="Every VM is protected by an Azure Backup protected item (VM -> policy -> vault).",
-    help="""\
-Azure Backup protects a whole VM once a protected item ties it to a backup policy in a
-Recovery Services vault (matrix row SC1). A VM declared without one has no backup at all.
-
-Fix: add a protected item in the same deployment, or suppress the finding with a reason
-when the VM is protected elsewhere (for example by Azure Policy's DeployIfNotExists).
-
-Before (Terraform):
-
-    resource "azurerm_linux_virtual_machine" "web" { ... }
-
-After:
-
-    resource "azurerm_backup_protected_vm" "web" {
-      resource_group_name = azurerm_recovery_services_vault.rsv.resource_group_name
-      recovery_vault_name = azurerm_recovery_services_vault.rsv.name
-      source_vm_id        = azurerm_linux_virtual_machine.web.id
-      backup_policy_id    = azurerm_backup_policy_vm.daily.id
-    }
-
-A VM whose ARM/Bicep condition cannot be evaluated is not reported: it may not exist.
-""",
-    target=Target.VM,
-    check=check_vm_not_protected,
+from ._helpers import (
+    crash_consistent_only,
+    item_label,
+    label,
+    observe,
+    protected_by,
+    review,
+    rule_factory,
+    vm_of,
 )
+
+rule = rule_factory("coverage")
+
+
+def _maybe_protected_elsewhere(vm: VirtualMachine, ctx: RuleContext) -> Unknown | None:
+    """An unlinked protected item whose VM id is unknown might protect ``vm``."""
+    for item in ctx.estate.protections:
+        if item.vm is None and isinstance(item.vm_id, Unknown):
+            return item.vm_id
+    return None
+
+
+@rule(
+    "BKP-COV-001", "vm-not-protected", Severity.WARNING, ("SC1",), Target.VM,
+    summary="Every virtual machine is protected by Azure Backup (a protected item in a vault).",
+    why="A VM without a protected item has no recovery points: Azure Backup protects the "
+    "whole VM only after it is registered with a Recovery Services vault and a policy.",
+    fix="Add a protected item (`azurerm_backup_protected_vm`, or "
+    "`vaults/backupFabrics/protectionContainers/protectedItems`) that points at the VM, or "
+    "suppress the finding with a reason when the VM is protected elsewhere (for example by "
+    "Azure Policy's DeployIfNotExists).",
+    before='resource "azurerm_linux_virtual_machine" "jump" {\n  name = "vm-jump"\n}',
+    after='resource "azurerm_backup_protected_vm" "jump" {\n'
+    '  resource_group_name = azurerm_recovery_services_vault.app.resource_group_name\n'
+    '  recovery_vault_name = azurerm_recovery_services_vault.app.name\n'
+    '  source_vm_id        = azurerm_linux_virtual_machine.jump.id\n'
+    '  backup_policy_id    = azurerm_backup_policy_vm.daily.id\n}',
+)
+def vm_not_protected(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    if ctx.estate.protections_of(vm):
+        return
+    if vm.condition is not None:  # an ARM/Bicep condition we cannot evaluate: it may not exist
+        yield from review(ctx, vm, vm.condition, f"whether {label(vm)} is deployed", None, vm)
+        return
+    maybe = _maybe_protected_elsewhere(vm, ctx)
+    if maybe is not None:
+        yield from review(ctx, vm, maybe, f"whether {label(vm)} is protected", None, vm)
+        return
+    yield observe(vm, f"VM {label(vm)} ({vm.address}) has no protected item in any Recovery "
+                  "Services vault; it is not backed up", None, vm)
+
+
+VM_NOT_PROTECTED = vm_not_protected  # the name the engine and suppression tests use
+
+
+def _agent_rule_check(field: str, what: str) -> Check:
+    def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+        pairs = list(protected_by(vm, ctx))
+        if not pairs or all(crash_consistent_only(p, ctx) is True for _, p in pairs):
+            return  # unprotected, or agentless crash-consistent only (no extension needed)
+        value = getattr(vm, field)
+        yield from review(ctx, vm, value, f"{field} of {label(vm)}", field, vm)
+        if value is False:
+            yield observe(vm, f"VM {label(vm)} is protected but {what} ({field} = false); the "
+                          "backup extension cannot be installed, so backups fail", field, vm)
+
+    return check
+
+
+VM_AGENT_DISABLED = rule(
+    "BKP-COV-002", "vm-agent-disabled", Severity.ERROR, ("SC1", "L1", "C6"), Target.VM,
+    summary="A VM protected with agent-based (app- or file-consistent) backup has the Azure VM "
+    "agent provisioned.",
+    why="Azure Backup installs its snapshot extension into the Azure VM agent; without the "
+    "agent (`provision_vm_agent = false` / `provisionVMAgent: false`) every backup fails. "
+    "Agentless crash-consistent policies (Enhanced, `OnlyCrashConsistent`) are exempt.",
+    fix="Provision the VM agent, or protect the VM with an agentless crash-consistent policy.",
+    before='resource "azurerm_linux_virtual_machine" "web" {\n  provision_vm_agent = false\n}',
+    after='resource "azurerm_linux_virtual_machine" "web" {\n  provision_vm_agent = true\n}',
+)(_agent_rule_check("vm_agent", "the VM agent is not provisioned"))
+
+EXTENSIONS_DISABLED = rule(
+    "BKP-COV-003", "extension-operations-disabled", Severity.ERROR, ("SC1", "L1"), Target.VM,
+    summary="A VM protected with agent-based backup allows extension operations.",
+    why="Azure Backup works through the VMSnapshot extension; with extension operations "
+    "disabled (`allow_extension_operations = false` / `allowExtensionOperations: false`) the "
+    "extension cannot be installed and backups fail.",
+    fix="Allow extension operations, or use an agentless crash-consistent policy.",
+    before='resource "azurerm_windows_virtual_machine" "api" {\n'
+    '  allow_extension_operations = false\n}',
+    after='resource "azurerm_windows_virtual_machine" "api" {\n'
+    '  allow_extension_operations = true\n}',
+)(_agent_rule_check("extension_operations", "extension operations are disabled"))
+
+
+@rule(
+    "BKP-COV-004", "policy-in-other-vault", Severity.ERROR, ("SC1",), Target.PROTECTION,
+    summary="A protected item uses a backup policy of the vault it is registered in.",
+    why="A backup policy belongs to one Recovery Services vault; a protected item in vault A "
+    "cannot use a policy of vault B. The deployment fails.",
+    fix="Point the item at a policy of its own vault (or register it in the policy's vault).",
+    before='resource "azurerm_backup_protected_vm" "web" {\n'
+    '  recovery_vault_name = azurerm_recovery_services_vault.app.name\n'
+    '  backup_policy_id    = azurerm_backup_policy_vm.other_vault_daily.id\n}',
+    after='resource "azurerm_backup_protected_vm" "web" {\n'
+    '  recovery_vault_name = azurerm_recovery_services_vault.app.name\n'
+    '  backup_policy_id    = azurerm_backup_policy_vm.daily.id\n}',
+)
+def policy_in_other_vault(item: Protection, ctx: RuleContext) -> Iterator[Observation]:
+    policy = ctx.estate.policy_of(item)
+    vault = ctx.estate.vault_of(item)
+    if policy is None or vault is None:
+        return
+    policy_vault = ctx.estate.vault_of_policy(policy)
+    if policy_vault is None:
+        yield from _compare_vault_names(item, policy, vault, ctx)
+        return
+    if policy_vault.address != vault.address:
+        yield observe(item, f"{item_label(item, ctx)} is registered in vault {label(vault)} "
+                      f"but uses policy {label(policy)} of vault {label(policy_vault)}", "policy",
+                      vm_of(item, ctx))
+
+
+def _compare_vault_names(item: Protection, policy: BackupPolicy, vault: Vault,
+                         ctx: RuleContext) -> Iterator[Observation]:
+    yield from review(ctx, item, policy.vault_name, f"the vault of policy {label(policy)}",
+                      "policy")
+    if isinstance(policy.vault_name, str) and isinstance(vault.name, str) \
+            and policy.vault_name.lower() != vault.name.lower():
+        yield observe(item, f"{item_label(item, ctx)} is registered in vault {vault.name} "
+                      f"but uses policy {label(policy)} of vault {policy.vault_name}", "policy",
+                      vm_of(item, ctx))
+
+
+def _luns(item: Protection) -> tuple[str, object]:
+    if item.include_luns is not None:
+        return "include_luns", item.include_luns
+    return "exclude_luns", item.exclude_luns
+
+
+@rule(
+    "BKP-COV-005", "selective-backup-unknown-lun", Severity.ERROR, ("EP15", "ST10"),
+    Target.PROTECTION,
+    summary="Include/exclude LUN lists of selective disk backup name only LUNs the VM has.",
+    why="Selective disk backup (`include_disk_luns` / `exclude_disk_luns`, "
+    "`diskExclusionProperties.diskLunList`) refers to data disks by LUN. A LUN the VM does not "
+    "have is a typo: an exclusion then silently backs up a disk you meant to skip, and an "
+    "inclusion leaves out the disk you meant to protect.",
+    fix="List the LUNs of the VM's data disk attachments.",
+    before='resource "azurerm_backup_protected_vm" "db" {\n  exclude_disk_luns = [3]\n}',
+    after='resource "azurerm_backup_protected_vm" "db" {\n  exclude_disk_luns = [0]\n}',
+)
+def selective_backup_unknown_lun(item: Protection, ctx: RuleContext) -> Iterator[Observation]:
+    vm = ctx.estate.lookup(item.vm)
+    field, luns = _luns(item)
+    if not isinstance(vm, VirtualMachine) or luns is None:
+        return
+    if isinstance(luns, Unknown):
+        yield from review(ctx, item, luns, f"{field} of {item_label(item, ctx)}", field, vm)
+        return
+    present = [d.lun for d in vm.data_disks]
+    unknown = next((lun for lun in present if isinstance(lun, Unknown)), None)
+    if unknown is not None:
+        yield from review(ctx, item, unknown, f"the data disk LUNs of {label(vm)}", field, vm)
+        return
+    yield from _missing_luns(item, vm, field, tuple(luns), present)
+
+
+def _missing_luns(item: Protection, vm: VirtualMachine, field: str, luns: Sequence[object],
+                  present: Sequence[object]) -> Iterator[Observation]:
+    missing = sorted(lun for lun in luns if isinstance(lun, int) and lun not in present)
+    if missing:
+        have = ", ".join(str(lun) for lun in sorted(p for p in present if isinstance(p, int)))
+        yield observe(item, f"{field} of the protected item of VM {label(vm)} names LUN(s) "
+                      f"{', '.join(map(str, missing))} but VM {label(vm)} has data disk LUNs "
+                      f"[{have}]", field, vm)
 
 
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [VM_NOT_PROTECTED]
+    return [VM_NOT_PROTECTED, VM_AGENT_DISABLED, EXTENSIONS_DISABLED, policy_in_other_vault,
+            selective_backup_unknown_lun]

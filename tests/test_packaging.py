@@ -46,14 +46,18 @@ def test_fresh_venv_install_runs_a_scan(wheel: Path, tmp_path: Path) -> None:
                              capture_output=True, text=True, check=True)
     assert version.stdout.startswith("azbackup-policy ")
     scan = subprocess.run(
-        [str(python), "-m", "azbackup_policy", "scan", str(REPO / "fixtures"), "--format",
-         "json", "--fail-on", "never"],
+        [str(python), "-m", "azbackup_policy", "scan", str(REPO / "fixtures" / "example"),
+         "--format", "json"],
         capture_output=True, text=True, cwd=tmp_path,
     )
-    assert scan.returncode == 0, scan.stderr
+    assert scan.returncode == 1, scan.stderr  # the bundled example has findings
     data = json.loads(scan.stdout)
-    assert "BKP-COV-001" in data["rules"]
-    assert data["files_scanned"], "the bundled fixtures must be scanned"
+    assert data["errors"] == []
+    assert len(data["files_scanned"]) == 3
+    found = {(f["rule_id"], f["vm"]) for f in data["findings"]}
+    assert ("BKP-COV-001", "vm-build") in found
+    assert ("BKP-ACT-001", "vm-sql") in found
+    assert ("BKP-STO-002", "vm-analytics") in found
 
 
 @pytest.mark.slow

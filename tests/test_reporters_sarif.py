@@ -61,7 +61,7 @@ def test_driver_describes_the_tool_and_every_rule() -> None:
     assert "ST13" in storage["fullDescription"]["text"]
     assert storage["help"]["markdown"].startswith("The OS disk")
     assert storage["help"]["text"]
-    assert storage["helpUri"].endswith("docs/rules.md#bkp-sto-003")
+    assert storage["helpUri"].endswith("docs/rules.md#bkp-sto-003-ephemeral-os-disk")
     assert storage["defaultConfiguration"]["level"] == "error"
     assert "storage" in storage["properties"]["tags"]
     assert storage["properties"]["security-severity"] == "7.5"

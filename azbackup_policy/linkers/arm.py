@@ -168,7 +168,7 @@ def vm_from_arm(resource: Resource, index: ResourceIndex) -> VirtualMachine:
         license_type=fields.get("license_type", "properties.licenseType"),
         has_diagnostic_settings=_has_diagnostics(resource, index),
         tags=fields.get("tags", "tags", {}),
-        custom_data=fields.get(None, "properties.osProfile.customData"),
+        custom_data=fields.get("custom_data", "properties.osProfile.customData"),
         condition=resource.condition, span=resource.span, attr_spans=fields.attr_spans(),
     )
 

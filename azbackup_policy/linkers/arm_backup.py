@@ -69,12 +69,12 @@ def vault_from_arm(resource: Resource, storage_config: Resource | None = None,
         cross_subscription_restore=fields.get(
             "cross_subscription_restore", "properties.restoreSettings."
             "crossSubscriptionRestoreSettings.crossSubscriptionRestoreState"),
-        soft_delete=soft,
+        soft_delete="Enabled" if soft is None else soft,  # the service default
         immutability=fields.get("immutability",
                                 "properties.securitySettings.immutabilitySettings.state"),
         cmk=key_uri is not None or encryption_config is not None,
         public_network_access=fields.get("public_network_access",
-                                         "properties.publicNetworkAccess"),
+                                         "properties.publicNetworkAccess", "Enabled"),
         span=resource.span, attr_spans=fields.attr_spans(),
     )
 

@@ -19,6 +19,7 @@ from azbackup_policy.linkers.arm_common import (
     last_segment,
 )
 from azbackup_policy.model import (
+    AttrSpans,
     Disk,
     Extension,
     Image,
@@ -38,39 +39,47 @@ _WINDOWS_PUBLISHERS = ("microsoftwindowsserver", "microsoftwindowsdesktop", "mic
 
 
 def disk_from_inline(fields: Fields, role: str, disk: Resource | None) -> Disk:
-    """An OS disk or a ``dataDisks[]`` entry; ``disk`` is the attached disk resource."""
+    """An OS disk or a ``dataDisks[]`` entry; ``disk`` is the attached disk resource.
+
+    Values the inline entry leaves out come from the attached disk resource, and their
+    spans point at the disk resource's lines.
+    """
     from_disk = Fields(disk) if disk is not None else None
     storage = fields.get("storage_type", "managedDisk.storageAccountType")
     if storage is None and from_disk is not None:
-        storage = from_disk.get(None, "sku.name")
+        storage = from_disk.get("storage_type", "sku.name")
     size = fields.get("size_gb", "diskSizeGB")
     if size is None and from_disk is not None:
-        size = from_disk.get(None, "properties.diskSizeGB")
+        size = from_disk.get("size_gb", "properties.diskSizeGB")
     option = fields.get("ephemeral", "diffDiskSettings.option")
     name = fields.get("name", "name")
     if disk is not None:
         name = last_segment(disk.properties.get("name"))
     des = fields.get("disk_encryption_set_id", "managedDisk.diskEncryptionSet.id")
+    if des is None:
+        des = _disk_des(from_disk)
+    values: dict[str, Any] = {
+        "lun": as_int(fields.get("lun", "lun")),
+        "managed": fields.get("managed", "vhd.uri") is None,
+        "ephemeral": _ephemeral(option),
+        "ephemeral_placement": fields.get("ephemeral_placement", "diffDiskSettings.placement"),
+        "write_accelerator": as_bool(fields.get("write_accelerator", "writeAcceleratorEnabled",
+                                                False)),
+        "caching": fields.get("caching", "caching"),
+        "security_encryption_type": fields.get(
+            "security_encryption_type", "managedDisk.securityProfile.securityEncryptionType"),
+        **(_disk_resource_fields(from_disk) if from_disk is not None else {}),
+    }
+    spans = dict(fields.attr_spans(fields.prefix))
+    if from_disk is not None:
+        spans = {**from_disk.attr_spans(), **spans}
     return Disk(
         address=disk.address if disk is not None else "",
         resource_type=disk.type if disk is not None else "",
-        name=as_text(name),
-        role=role,
-        lun=as_int(fields.get("lun", "lun")),
-        managed=fields.get("managed", "vhd.uri") is None,
-        storage_type=storage,
-        size_gb=as_int(size),
-        ephemeral=_ephemeral(option),
-        ephemeral_placement=fields.get("ephemeral_placement", "diffDiskSettings.placement"),
-        write_accelerator=as_bool(fields.get("write_accelerator", "writeAcceleratorEnabled",
-                                             False)),
-        caching=fields.get("caching", "caching"),
-        disk_encryption_set_id=des if des is not None else _disk_des(from_disk),
-        security_encryption_type=fields.get(
-            "security_encryption_type", "managedDisk.securityProfile.securityEncryptionType"),
-        **(_disk_resource_fields(from_disk) if from_disk is not None else {}),
+        name=as_text(name), role=role, storage_type=storage, size_gb=as_int(size),
+        disk_encryption_set_id=des, **values,
         span=fields.resource.span_of(fields.base),
-        attr_spans=fields.attr_spans(fields.prefix),
+        attr_spans=AttrSpans(spans),
     )
 
 
@@ -83,18 +92,22 @@ def _ephemeral(option: Any) -> Any:
 def _disk_des(fields: Fields | None) -> Any:
     if fields is None:
         return None
-    return fields.get(None, "properties.encryption.diskEncryptionSetId")
+    return fields.get("disk_encryption_set_id", "properties.encryption.diskEncryptionSetId")
 
 
 def _disk_resource_fields(fields: Fields) -> dict[str, Any]:
     """Fields only a standalone ``Microsoft.Compute/disks`` resource has."""
     return {
-        "max_shares": as_int(fields.get(None, "properties.maxShares")),
-        "network_access_policy": fields.get(None, "properties.networkAccessPolicy"),
-        "public_network_access": fields.get(None, "properties.publicNetworkAccess"),
-        "data_access_auth_mode": fields.get(None, "properties.dataAccessAuthMode"),
-        "performance_plus": as_bool(
-            fields.get(None, "properties.creationData.performancePlus", False)),
+        "max_shares": as_int(fields.get("max_shares", "properties.maxShares")),
+        "network_access_policy": fields.get("network_access_policy",
+                                            "properties.networkAccessPolicy"),
+        "public_network_access": fields.get("public_network_access",
+                                            "properties.publicNetworkAccess", "Enabled"),
+        "data_access_auth_mode": fields.get("data_access_auth_mode",
+                                            "properties.dataAccessAuthMode"),
+        "performance_plus": as_bool(fields.get(
+            "performance_plus", "properties.creationData.performancePlus", False)),
+        "security_type": fields.get("security_type", "properties.securityProfile.securityType"),
     }
 
 
@@ -115,7 +128,7 @@ def ip_configuration_from_arm(fields: Fields) -> IpConfiguration:
     return IpConfiguration(
         name=as_text(fields.get("name", "name")),
         allocation=fields.get("allocation", "properties.privateIPAllocationMethod"),
-        version=fields.get("version", "properties.privateIPAddressVersion"),
+        version=fields.get("version", "properties.privateIPAddressVersion", "IPv4"),
         primary=as_bool(fields.get("primary", "properties.primary")),
         public_ip_id=fields.get("public_ip_id", "properties.publicIPAddress.id"),
         load_balancer_backend=_non_empty(

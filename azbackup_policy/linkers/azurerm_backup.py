@@ -30,7 +30,8 @@ SCALE_SETS = {
 
 def vault(resource: Resource) -> Vault:
     reader = Reader(resource)
-    soft = reader.get("soft_delete", "soft_delete_enabled")
+    # v5 removed the switch: soft delete is always on; v3/v4 default to on.
+    soft = reader.get("soft_delete", "soft_delete_enabled", True)
     ident = parse_arm_id(resource.id)
     encryption = reader.block("encryption")
     reader.mark("cmk", "encryption")
@@ -48,9 +49,12 @@ def vault(resource: Resource) -> Vault:
         immutability=reader.get("immutability", "immutability"),
         cmk=encryption is not None,
         public_network_access=enabled_word(
-            reader.get("public_network_access", "public_network_access_enabled")),
+            reader.get("public_network_access", "public_network_access_enabled", True)),
         attr_spans=reader.attr_spans(),
     )
+
+
+_SCHEDULE_TYPES = {"V1": "SimpleSchedulePolicy", "V2": "SimpleSchedulePolicyV2"}
 
 
 def policy(resource: Resource, index: Index) -> BackupPolicy:
@@ -78,13 +82,17 @@ def policy(resource: Resource, index: Index) -> BackupPolicy:
     prefix = reader.block("instant_restore_resource_group")
     tier = reader.block("tiering_policy")
     archived = tier.block("archived_restore_point") if tier else None
+    policy_type = reader.get("policy_type", "policy_type", "V1")
     return BackupPolicy(
         address=resource.address, resource_type=resource.type, span=resource.span,
         id=resource.id, name=reader.get("name", "name"),
         vault=index.one(resource, "recovery_vault_name", (VAULT,), "vault", required=False)
         or _vault_by_name(resource, index),
         vault_name=reader.get("vault_name", "recovery_vault_name"),
-        policy_type=reader.get("policy_type", "policy_type", "V1"),
+        policy_type=policy_type,
+        # The provider sends the schedule type that matches the policy type.
+        schedule_policy_type=_SCHEDULE_TYPES.get(policy_type)
+        if isinstance(policy_type, str) else policy_type,
         instant_restore_days=reader.get("instant_restore_days", "instant_restore_retention_days"),
         instant_restore_rg_prefix=prefix.get("instant_restore_rg_prefix", "prefix")
         if prefix else None,

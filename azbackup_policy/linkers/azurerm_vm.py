@@ -77,7 +77,7 @@ def ip_configuration(resource: Resource, base: str) -> IpConfiguration:
 def managed_disk(resource: Resource) -> Disk:
     """A standalone ``azurerm_managed_disk`` (the lun and caching come from its attachment)."""
     reader = Reader(resource)
-    public = reader.get("public_network_access", "public_network_access_enabled")
+    public = reader.get("public_network_access", "public_network_access_enabled", True)
     return Disk(
         address=resource.address, resource_type=resource.type, span=resource.span,
         name=reader.get("name", "name"), role="data",

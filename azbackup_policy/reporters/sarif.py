@@ -102,8 +102,9 @@ def _tags(area: str, extra: Iterable[str]) -> list[str]:
     return list(tags)[:20]  # GitHub rejects more than 20 tags per rule
 
 
-def help_uri(rule_id: str, explicit: str | None) -> str:
-    return explicit or f"{INFORMATION_URI}/blob/main/docs/rules.md#{rule_id.lower()}"
+def help_uri(rule_id: str, name: str, explicit: str | None) -> str:
+    """The rule's own help link, else its section of docs/rules.md (GitHub's anchor)."""
+    return explicit or f"{INFORMATION_URI}/blob/main/docs/rules.md#{rule_id.lower()}-{name}"
 
 
 def _descriptor(rule: Rule) -> Json:
@@ -116,7 +117,7 @@ def _descriptor(rule: Rule) -> Json:
         "fullDescription": {"text": f"{summary}. Enforces the Azure Backup support matrix "
                                     f"(rows {rows}; article of {rule.article_date})."},
         "help": {"text": rule.help, "markdown": rule.help},
-        "helpUri": help_uri(rule.id, rule.help_uri),
+        "helpUri": help_uri(rule.id, rule.name, rule.help_uri),
         "defaultConfiguration": {"level": rule.severity.value},
         "properties": {
             "tags": _tags(rule.area, rule.tags),
@@ -135,7 +136,7 @@ def _descriptor_from_finding(finding: Finding) -> Json:
         "name": finding.rule_name,
         "shortDescription": {"text": text},
         "fullDescription": {"text": text},
-        "helpUri": help_uri(finding.rule_id, None),
+        "helpUri": help_uri(finding.rule_id, finding.rule_name, None),
         "defaultConfiguration": {"level": finding.severity.value},
         "properties": {"tags": _tags(finding.area, ()),
                        "security-severity": SECURITY_SEVERITY[finding.severity.value],

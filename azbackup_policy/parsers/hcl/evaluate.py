@@ -1,0 +1,393 @@
+"""The static evaluator: an HCL expression (a Lark node or a JSON value) -> a value.
+
+It evaluates what is known without guessing. A value that depends on something not known
+before apply becomes a :class:`~.values.Pending` with the expression's source text. An
+expression Terraform would reject (:class:`~.values.EvalError`) also becomes Pending at the
+attribute that holds it, except inside ``try()``/``can()`` where it selects the fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from lark import Token, Tree
+
+from azbackup_policy.errors import InputError
+from azbackup_policy.parsers.hcl import functions, operators, templates
+from azbackup_policy.parsers.hcl.syntax import (
+    Literal,
+    Sub,
+    expression_text,
+    heredoc_body,
+    literal_part,
+)
+from azbackup_policy.parsers.hcl.traversal import Traversal
+from azbackup_policy.parsers.hcl.values import (
+    EvalError,
+    Pending,
+    TfSet,
+    Trace,
+    as_string,
+    has_pending,
+    normal_number,
+    refs_in,
+)
+
+_SKIP = "new_line_or_comment"
+
+
+class Scope(Protocol):
+    """A module instance, as the evaluator sees it."""
+
+    shown: str
+
+    def variable(self, name: str, text: str, trace: Trace) -> Any: ...
+
+    def local(self, name: str, text: str, trace: Trace) -> Any: ...
+
+    def resource(self, mode: str, type_: str, name: str, text: str) -> Any: ...
+
+    def module(self, name: str, text: str) -> Any: ...
+
+    def has_resource(self, mode: str, type_: str, name: str) -> bool: ...
+
+    def template(self, text: str, shown: str, line: int) -> list[Any] | None: ...
+
+
+def expressions(node: Tree) -> list[Any]:
+    return [c for c in node.children if isinstance(c, Tree) and c.data != _SKIP]
+
+
+class Evaluator:
+    def __init__(self, scope: Scope, bindings: dict[str, Any], trace: Trace, line: int = 1):
+        self.scope = scope
+        self.bindings = bindings
+        self.trace = trace
+        self.text = ""
+        self.line = line  # of the attribute, for errors in embedded templates
+        self.shown = ""
+
+    # -- entry points -----------------------------------------------------------------
+    def value(self, node: Any, text: str, line: int = 1, shown: str = "") -> Any:
+        """The value of an attribute's expression; errors become Pending."""
+        self.text = text
+        self.line = line
+        self.shown = shown
+        try:
+            return self.eval(node)
+        except EvalError:
+            return Pending(self.source(node), frozenset())
+        except RecursionError:
+            raise InputError(shown, line, 1, "expression nested too deeply") from None
+
+    def source_of(self, attr: Any) -> str:
+        """The source text of an attribute's expression."""
+        self.text = attr.src.text
+        return self.source(attr.expr)
+
+    def with_text(self, text: str) -> Evaluator:
+        self.text = text
+        return self
+
+    def with_bindings(self, extra: dict[str, Any]) -> Evaluator:
+        child = Evaluator(self.scope, {**self.bindings, **extra}, self.trace, self.line)
+        child.text, child.shown = self.text, self.shown
+        return child
+
+    def source(self, node: Any) -> str:
+        return expression_text(node, self.text)
+
+    # -- dispatch ---------------------------------------------------------------------
+    def eval(self, node: Any) -> Any:
+        if isinstance(node, Tree):
+            handler = _DISPATCH.get(node.data)
+            if handler is None:
+                return Pending(self.source(node))
+            return handler(self, node)
+        if isinstance(node, Sub):
+            saved, self.text = self.text, node.text
+            try:
+                return self.eval(node.node)
+            finally:
+                self.text = saved
+        if isinstance(node, Literal):
+            return node.value
+        return self.json_value(node)
+
+    def json_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            if "${" not in value and "%{" not in value:
+                return value.replace("$${", "${").replace("%%{", "%{")
+            return self.template(value)
+        if isinstance(value, list):
+            return [self.eval(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.eval(item) for key, item in value.items()}
+        return value
+
+    def template(self, raw: str) -> Any:
+        parts = self.scope.template(raw, self.shown, self.line)
+        if parts is None:
+            return Pending(raw)
+        return self.concat(parts, raw)
+
+    def concat(self, parts: list[Any], whole: str) -> Any:
+        if len(parts) == 1 and not isinstance(parts[0], str):
+            return self.eval(parts[0])  # "${x}" keeps x's type
+        pieces: list[str] = []
+        pending: set[str] = set()
+        unknown = False
+        for part in parts:
+            value = part if isinstance(part, str) else self.eval(part)
+            if has_pending(value):
+                unknown = True
+                refs_in(value, pending)
+            elif not unknown:
+                pieces.append(as_string(value))
+        if unknown:
+            return Pending(whole, frozenset(pending))
+        return "".join(pieces)
+
+    # -- literals ---------------------------------------------------------------------
+    def _expr_term(self, node: Tree) -> Any:
+        inner = expressions(node)
+        if len(inner) == 1:
+            return self.eval(inner[0])
+        return Pending(self.source(node))
+
+    def _int_lit(self, node: Tree) -> Any:
+        return int(str(node.children[0]))
+
+    def _float_lit(self, node: Tree) -> Any:
+        return normal_number(float(str(node.children[0])))
+
+    def _literal_value(self, node: Tree) -> Any:
+        return {"true": True, "false": False, "null": None}[str(node.children[0])]
+
+    def _identifier(self, node: Tree) -> Any:
+        name = str(node.children[0])
+        if name in self.bindings:
+            return self.bindings[name]
+        return Pending(name)
+
+    def _string(self, node: Tree) -> Any:
+        parts: list[Any] = []
+        for part in node.children:
+            if isinstance(part, Tree):
+                inner = part.children[0]
+                if isinstance(inner, Token):
+                    parts.append(literal_part(inner))
+                elif inner.data == "interpolation":
+                    parts.append(expressions(inner)[0])
+                else:
+                    return templates.render(self, node.children, self.source(node))
+        if not parts:
+            return ""
+        return self.concat(parts, self.source(node))
+
+    def _heredoc(self, node: Tree) -> Any:
+        body = heredoc_body(node.children[0])
+        if "${" not in body and "%{" not in body:
+            return body
+        parts = self.scope.template(body, self.shown, node.meta.line)
+        if parts is None:
+            return Pending(self.source(node))
+        return self.concat(parts, self.source(node))
+
+    def _tuple(self, node: Tree) -> Any:
+        return [self.eval(item) for item in expressions(node)]
+
+    def _object(self, node: Tree) -> Any:
+        result: dict[str, Any] = {}
+        for elem in expressions(node):
+            key_node, value_node = expressions(elem)
+            key = self.object_key(key_node)
+            if isinstance(key, Pending):
+                return Pending(self.source(node), key.refs)
+            result[key] = self.eval(value_node)
+        return result
+
+    def object_key(self, node: Tree) -> Any:
+        inner = node.children[0]
+        if isinstance(inner, Tree) and inner.data == "keyword":
+            return str(inner.children[0])
+        if isinstance(inner, Tree) and inner.data == "expr_term":
+            first = inner.children[0]
+            if isinstance(first, Tree) and first.data == "identifier":
+                return str(first.children[0])
+        key = self.eval(inner)
+        return key if has_pending(key) else as_string(key)
+
+    # -- operators --------------------------------------------------------------------
+    def _conditional(self, node: Tree) -> Any:
+        condition, yes, no = expressions(node)
+        test = self.eval(condition)
+        if has_pending(test):
+            found: set[str] = set()
+            refs_in(test, found)
+            refs_in(self.eval(yes), found)
+            refs_in(self.eval(no), found)
+            return Pending(self.source(node), frozenset(found))
+        return self.eval(yes if operators.truth(test) else no)
+
+    def _binary_op(self, node: Tree) -> Any:
+        left_node, term = expressions(node)[:2]
+        operator_node, right_node = expressions(term)
+        operator = str(operator_node.children[0]).strip()
+        left, right = self.eval(left_node), self.eval(right_node)
+        if has_pending(left) or has_pending(right):
+            found: set[str] = set()
+            refs_in(left, found)
+            refs_in(right, found)
+            return Pending(self.source(node), frozenset(found))
+        return operators.binary(operator, left, right)
+
+    def _unary_op(self, node: Tree) -> Any:
+        operator = str(node.children[0])
+        operand = self.eval(node.children[1])
+        if has_pending(operand):
+            found: set[str] = set()
+            refs_in(operand, found)
+            return Pending(self.source(node), frozenset(found))
+        return operators.unary(operator, operand)
+
+    # -- functions --------------------------------------------------------------------
+    def _function_call(self, node: Tree) -> Any:
+        children = node.children
+        names = [c for c in children if isinstance(c, Tree) and c.data == "identifier"]
+        if len(names) != 1:  # provider::ns::fn
+            return Pending(self.source(node))
+        name = str(names[0].children[0])
+        arguments = next(
+            (c for c in children if isinstance(c, Tree) and c.data == "arguments"), None
+        )
+        arg_nodes = expressions(arguments) if arguments is not None else []
+        expand = arguments is not None and any(
+            isinstance(c, Token) and c.type == "ELLIPSIS" for c in arguments.children
+        )
+        if name in ("try", "can"):
+            return self.try_can(name, arg_nodes, node)
+        if name == "sensitive" and len(arg_nodes) == 1:
+            self.trace.sensitive = True
+            return self.eval(arg_nodes[0])
+        return self.call(name, [self.eval(arg) for arg in arg_nodes], expand, node)
+
+    def call(self, name: str, args: list[Any], expand: bool, node: Tree) -> Any:
+        function = functions.BUILTINS.get(name)
+        if function is None:
+            return self.pending_of(args, node)
+        if expand:
+            if not args or (has_pending(args[-1]) and not isinstance(args[-1], list)):
+                return self.pending_of(args, node)
+            if not isinstance(args[-1], list):
+                raise EvalError(f"{name}(...): the expanded argument is not a list")
+            args = args[:-1] + list(args[-1])
+        try:
+            return function(*args)
+        except functions.NotKnown:
+            return self.pending_of(args, node)
+        except (TypeError, ValueError) as exc:
+            raise EvalError(f"{name}(): {exc}") from None
+
+    def pending_of(self, args: list[Any], node: Tree) -> Pending:
+        found: set[str] = set()
+        for arg in args:
+            refs_in(arg, found)
+        return Pending(self.source(node), frozenset(found))
+
+    def try_can(self, name: str, arg_nodes: list[Any], node: Tree) -> Any:
+        for arg in arg_nodes:
+            try:
+                value = self.eval(arg)
+            except EvalError:
+                continue
+            if has_pending(value):
+                return self.pending_of([value], node)
+            return True if name == "can" else value
+        if name == "can":
+            return False
+        raise EvalError("try(): no argument could be evaluated")
+
+    # -- for expressions ----------------------------------------------------------------
+    def _for_tuple_expr(self, node: Tree) -> Any:
+        return self.for_expr(node, is_object=False)
+
+    def _for_object_expr(self, node: Tree) -> Any:
+        return self.for_expr(node, is_object=True)
+
+    def for_expr(self, node: Tree, is_object: bool) -> Any:
+        parts = expressions(node)
+        intro = parts[0]
+        condition = parts[-1] if parts[-1].data == "for_cond" else None
+        bodies = [p for p in parts[1:] if p is not condition]
+        names = [str(c.children[0]) for c in expressions(intro) if c.data == "identifier"]
+        collection = self.eval(next(c for c in expressions(intro) if c.data != "identifier"))
+        if has_pending(collection) and not isinstance(collection, (list, dict)):
+            return self.pending_of([collection], node)
+        grouped = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children)
+        result: Any = {} if is_object else []
+        for key, item in _items(collection):
+            values = [key, item] if len(names) == 2 else [item]
+            scope = self.with_bindings(dict(zip(names, values, strict=True)))
+            if condition is not None:
+                test = scope.eval(expressions(condition)[0])
+                if has_pending(test):
+                    return self.pending_of([test], node)
+                if not operators.truth(test):
+                    continue
+            if not is_object:
+                result.append(scope.eval(bodies[0]))
+                continue
+            out_key = scope.eval(bodies[0])
+            if has_pending(out_key):
+                return self.pending_of([out_key], node)
+            value = scope.eval(bodies[1])
+            if grouped:
+                result.setdefault(as_string(out_key), []).append(value)
+            else:
+                result[as_string(out_key)] = value
+        return result
+
+    # -- traversals (references) ----------------------------------------------------------
+    def _traversal(self, node: Tree) -> Any:
+        return Traversal(self).evaluate(node)
+
+
+def _items(collection: Any) -> Iterator[tuple[Any, Any]]:
+    if isinstance(collection, dict):
+        for key in sorted(collection):
+            yield key, collection[key]
+    elif isinstance(collection, TfSet):
+        for item in collection:
+            yield item, item
+    elif isinstance(collection, list):
+        yield from enumerate(collection)
+    elif collection is not None:
+        raise EvalError("a for expression needs a list, set, map or object")
+
+
+_DISPATCH: dict[str, Callable[[Evaluator, Tree], Any]] = {
+    "expr_term": Evaluator._expr_term,
+    "int_lit": Evaluator._int_lit,
+    "float_lit": Evaluator._float_lit,
+    "literal_value": Evaluator._literal_value,
+    "identifier": Evaluator._identifier,
+    "string": Evaluator._string,
+    "heredoc_template": Evaluator._heredoc,
+    "heredoc_template_trim": Evaluator._heredoc,
+    "tuple": Evaluator._tuple,
+    "object": Evaluator._object,
+    "conditional": Evaluator._conditional,
+    "binary_op": Evaluator._binary_op,
+    "unary_op": Evaluator._unary_op,
+    "function_call": Evaluator._function_call,
+    "for_tuple_expr": Evaluator._for_tuple_expr,
+    "for_object_expr": Evaluator._for_object_expr,
+    "get_attr_expr_term": Evaluator._traversal,
+    "index_expr_term": Evaluator._traversal,
+    "attr_splat_expr_term": Evaluator._traversal,
+    "full_splat_expr_term": Evaluator._traversal,
+}
+
+__all__ = ["Evaluator", "Scope", "Trace", "expression_text"]

@@ -1,0 +1,95 @@
+"""``count`` and ``for_each``: which instances a resource or module call has.
+
+Instances get the keys Terraform gives them (``[0]``, ``["k"]``). When the number of
+instances is not known statically, one stand-in instance ``[*]`` is produced, with
+``count.index`` / ``each.*`` unknown, and the expression is kept as its ``condition``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from azbackup_policy.errors import InputError
+from azbackup_policy.model import Unknown
+from azbackup_policy.parsers.hcl.evaluate import expression_text
+from azbackup_policy.parsers.hcl.values import EvalError, Pending, has_pending, instance_key
+
+if TYPE_CHECKING:
+    from azbackup_policy.parsers.hcl.instance import Instance
+    from azbackup_policy.parsers.hcl.syntax import Attr, Block
+
+InstanceSpec = tuple[Any, str, dict[str, Any]]  # (key, address suffix, bindings)
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    kind: str  # "single", "count" or "for_each"
+    instances: tuple[InstanceSpec, ...]
+    condition: Unknown | None = None
+
+    def shape(self, by_key: dict[Any, Any]) -> Any:
+        """Instance values arranged as Terraform shows the resource: one, a list or a map."""
+        if self.kind == "single":
+            return by_key[None]
+        if self.kind == "count":
+            return list(by_key.values())
+        return dict(by_key)
+
+
+_SINGLE = Expansion("single", ((None, "", {}),))
+
+
+def expand(scope: Instance, block: Block, max_loop: int) -> Expansion:
+    count, for_each = block.attrs.get("count"), block.attrs.get("for_each")
+    if count is None and for_each is None:
+        return _SINGLE
+    attr = count if count is not None else for_each
+    assert attr is not None
+    value, _ = scope.evaluate(attr, {})
+    kind = "count" if count is not None else "for_each"
+    if _unknown(value):
+        return _stand_in(kind, scope, attr)
+    try:
+        keys = _count_keys(value) if kind == "count" else _each_keys(value)
+    except EvalError as exc:
+        raise InputError(attr.src.shown, attr.line, 1, f"{kind}: {exc}") from None
+    if len(keys) > max_loop:
+        raise InputError(attr.src.shown, attr.line, 1,
+                         f"{kind} makes {len(keys)} instances, over the limit of {max_loop}")
+    if kind == "count":
+        specs = tuple((k, instance_key(k), {"count": {"index": k}}) for k, _ in keys)
+    else:
+        specs = tuple((k, instance_key(k), {"each": {"key": k, "value": v}}) for k, v in keys)
+    return Expansion(kind, specs)
+
+
+def _unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return False  # the keys are known even when some values are not
+    return has_pending(value)
+
+
+def _stand_in(kind: str, scope: Instance, attr: Attr) -> Expansion:
+    text = expression_text(attr.expr, attr.src.text)
+    if kind == "count":
+        bindings: dict[str, Any] = {"count": {"index": Pending("count.index")}}
+    else:
+        bindings = {"each": {"key": Pending("each.key"), "value": Pending("each.value")}}
+    return Expansion(kind, ((None, "[*]", bindings),), Unknown(text))
+
+
+def _count_keys(value: Any) -> list[tuple[int, None]]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise EvalError("must be a whole number")
+    if value < 0 or int(value) != value:
+        raise EvalError(f"must be a non-negative whole number, not {value}")
+    return [(index, None) for index in range(int(value))]
+
+
+def _each_keys(value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [(key, value[key]) for key in sorted(value)]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return [(item, item) for item in sorted(set(value))]
+    raise EvalError("must be a map, or a set of strings")

@@ -1,0 +1,333 @@
+"""Small helpers shared by the built-in policy modules (private to this package).
+
+Everything here reads only the model and the matrix data in ``RuleContext.matrix``.
+Tri-state answers are ``True``/``False`` or an :class:`Unknown`, never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from azbackup_policy.model import (
+    BackupPolicy,
+    Disk,
+    ModelObject,
+    NetworkInterface,
+    Protection,
+    Unknown,
+    Vault,
+    VirtualMachine,
+)
+from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
+
+ARTICLE_DATE = "2026-03-26"
+Tri = bool | Unknown
+DiskHit = tuple[str, Disk, Any]  # (model path, disk, the matching value)
+RuleMaker = Callable[[Check], Rule]
+
+
+def make_help(why: str, fix: str, before: str, after: str, lang: str = "hcl") -> str:
+    """Help text: why, the fix, and a before/after snippet (Markdown)."""
+    return (
+        f"{why.strip()}\n\n**Fix:** {fix.strip()}\n\n"
+        f"Before:\n\n```{lang}\n{before.strip()}\n```\n\n"
+        f"After:\n\n```{lang}\n{after.strip()}\n```\n"
+    )
+
+
+def rule_factory(area: str) -> Callable[..., Callable[[Check], Rule]]:
+    """A decorator factory that turns a check function into a :class:`Rule` of ``area``."""
+
+    def define(
+        rule_id: str,
+        name: str,
+        severity: Severity,
+        rows: Sequence[str],
+        target: Target,
+        *,
+        summary: str,
+        why: str,
+        fix: str,
+        before: str,
+        after: str,
+        lang: str = "hcl",
+    ) -> RuleMaker:
+        def wrap(check: Check) -> Rule:
+            return Rule(
+                id=rule_id, name=name, area=area, severity=severity, matrix_rows=tuple(rows),
+                summary=summary, help=make_help(why, fix, before, after, lang), target=target,
+                check=check, article_date=ARTICLE_DATE,
+            )
+
+        return wrap
+
+    return define
+
+
+def limit(ctx: RuleContext, *path: str) -> Any:
+    """A value of the matrix data, e.g. ``limit(ctx, "disks", "max_disks_per_vm")``."""
+    node: Any = ctx.matrix
+    for key in path:
+        node = node[key]
+    return node
+
+
+def label(obj: ModelObject) -> str:
+    """The Azure name when known, else the address."""
+    return obj.name if isinstance(obj.name, str) else (obj.address or "?")
+
+
+def same(value: object, expected: str) -> Tri:
+    """Case-insensitive equality; Unknown stays Unknown, None is False."""
+    if isinstance(value, Unknown):
+        return value
+    return isinstance(value, str) and value.lower() == expected.lower()
+
+
+def one_of(value: object, options: Sequence[str]) -> Tri:
+    if isinstance(value, Unknown):
+        return value
+    return isinstance(value, str) and value.lower() in {o.lower() for o in options}
+
+
+def region(value: object) -> str | Unknown | None:
+    """An Azure location normalised to its short name (``West Europe`` -> ``westeurope``)."""
+    if isinstance(value, str):
+        return value.replace(" ", "").lower()
+    return value if isinstance(value, Unknown) else None
+
+
+def subscription_of(obj: VirtualMachine | Vault) -> str | Unknown | None:
+    """The subscription id stated on the object, else parsed from its ARM id."""
+    if obj.subscription_id is not None:
+        return obj.subscription_id
+    if isinstance(obj.id, str):
+        match = re.match(r"^/subscriptions/([^/]+)", obj.id, re.IGNORECASE)
+        return match.group(1).lower() if match else None
+    return obj.id if isinstance(obj.id, Unknown) else None
+
+
+def is_enhanced(policy: BackupPolicy) -> Tri:
+    """True for an Enhanced (V2) policy: ``policy_type`` V2 or a V2 schedule type."""
+    if same(policy.schedule_policy_type, "SimpleSchedulePolicyV2") is True:
+        return True
+    return same(policy.policy_type, "V2")
+
+
+def crash_consistent_only(policy: BackupPolicy, ctx: RuleContext) -> Tri:
+    return same(policy.consistency_type, limit(ctx, "policy", "crash_consistent_value"))
+
+
+def protected_by(
+    vm: VirtualMachine, ctx: RuleContext
+) -> Iterator[tuple[Protection, BackupPolicy]]:
+    """Each protected item of ``vm`` whose policy is declared, with that policy."""
+    for item in ctx.estate.protections_of(vm):
+        policy = ctx.estate.policy_of(item)
+        if policy is not None:
+            yield item, policy
+
+
+def vault_of_vm(vm: VirtualMachine, ctx: RuleContext) -> Iterator[tuple[Protection, Vault]]:
+    for item in ctx.estate.protections_of(vm):
+        vault = ctx.estate.vault_of(item)
+        if vault is not None:
+            yield item, vault
+
+
+def disks_with_path(vm: VirtualMachine) -> Iterator[tuple[str, Disk]]:
+    """Every disk with its model path: ``os_disk``, ``data_disks.0``, ..."""
+    if vm.os_disk is not None:
+        yield "os_disk", vm.os_disk
+    for index, disk in enumerate(vm.data_disks):
+        yield f"data_disks.{index}", disk
+
+
+def disk_label(path: str, disk: Disk, vm: VirtualMachine) -> str:
+    if path == "os_disk":
+        return f"OS disk of {label(vm)}"
+    name = f" {disk.name}" if isinstance(disk.name, str) else ""
+    lun = f" (LUN {disk.lun})" if isinstance(disk.lun, int) else ""
+    return f"data disk{name}{lun} of {label(vm)}"
+
+
+def _relocate(
+    subject: ModelObject, attribute: str | None, vm: VirtualMachine | None
+) -> tuple[ModelObject, str | None]:
+    """Findings about a disk or NIC name the resource that declares it, with a path relative
+    to it, so that the finding points at the attribute's line.
+
+    A standalone disk or NIC resource (it has an address) is reported with the field
+    relative to it (``max_shares``, ``ip_configurations.0.allocation``); an inline one on its
+    VM with the VM-relative path (``os_disk.ephemeral``). When only the other one has a span
+    for the attribute (linkers record spans where they read the value), that one is used.
+    """
+    if not isinstance(subject, (Disk, NetworkInterface)) or vm is None:
+        return subject, attribute
+    rest = re.sub(r"^(os_disk|data_disks\.\d+|nics\.\d+)\.?", "", attribute or "") or None
+    options: list[tuple[ModelObject, str | None]] = [(vm, attribute)]
+    if subject.address:
+        options.insert(0, (subject, rest))
+    for obj, attr in options:
+        if attr is not None and attr in obj.attr_spans:
+            return obj, attr
+    return options[0]
+
+
+def locate(*options: tuple[ModelObject, str]) -> tuple[ModelObject, str]:
+    """The first (object, attribute) whose object has a span for the attribute, else the
+    first one with an address, else the last."""
+    for obj, attr in options:
+        if attr in obj.attr_spans:
+            return obj, attr
+    return next(((o, a) for o, a in options if o.address), options[-1])
+
+
+def observe(
+    subject: ModelObject, message: str, attribute: str | None, vm: VirtualMachine | None = None
+) -> Observation:
+    subject, attribute = _relocate(subject, attribute, vm)
+    return Observation(subject=subject, message=message, attribute=attribute, vm=vm)
+
+
+def review(
+    ctx: RuleContext,
+    subject: ModelObject,
+    value: object,
+    what: str,
+    attribute: str | None,
+    vm: VirtualMachine | None = None,
+) -> Iterator[Observation]:
+    """A could-not-verify review (strict mode) when ``value`` is Unknown."""
+    if isinstance(value, Unknown):
+        subject, attribute = _relocate(subject, attribute, vm)
+        yield from ctx.unknown(subject, value, what, attribute=attribute, vm=vm)
+
+
+def disk_flag(
+    vm: VirtualMachine,
+    ctx: RuleContext,
+    field: str,
+    test: Callable[[Any], Tri],
+) -> Iterator[DiskHit | Observation]:
+    """Disks whose ``field`` passes ``test``; reviews for unknown values are yielded too."""
+    for path, disk in disks_with_path(vm):
+        value = getattr(disk, field)
+        verdict = test(value)
+        if isinstance(verdict, Unknown):
+            what = f"{field} of {disk_label(path, disk, vm)}"
+            yield from review(ctx, disk, verdict, what, f"{path}.{field}", vm)
+        elif verdict:
+            yield path, disk, value
+
+
+def matching_disks(
+    vm: VirtualMachine, ctx: RuleContext, field: str, test: Callable[[Any], Tri]
+) -> tuple[list[DiskHit], list[Observation]]:
+    """``disk_flag`` split into (matches, reviews)."""
+    hits: list[DiskHit] = []
+    reviews: list[Observation] = []
+    for item in disk_flag(vm, ctx, field, test):
+        if isinstance(item, Observation):
+            reviews.append(item)
+        else:
+            hits.append(item)
+    return hits, reviews
+
+
+def known_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def size_parts(size: str) -> tuple[str, str, int | None] | None:
+    """``Standard_D4as_v5`` -> (family ``D``, features ``as``, version 5)."""
+    match = re.match(
+        r"^(?:standard|basic)_([a-z]+?)(\d+)(?:-\d+)?([a-z]*)(?:_.*?_?v(\d+))?(?:_v(\d+))?$",
+        size.lower(),
+    )
+    if match is None:
+        return None
+    family, _, features, version_a, version_b = match.groups()
+    version = version_a or version_b
+    return family, features, int(version) if version else None
+
+
+def excluded(item: Protection, lun: object) -> Tri:
+    """Is the data disk at ``lun`` left out of backup by ``item``'s selective disk backup?"""
+    if isinstance(lun, Unknown):
+        return lun
+    for field, inclusion in (("include_luns", True), ("exclude_luns", False)):
+        luns = getattr(item, field)
+        if isinstance(luns, Unknown):
+            return luns
+        if luns is not None:
+            return (lun in luns) != inclusion
+    return False
+
+
+def selective(item: Protection) -> Tri:
+    """Does ``item`` configure selective disk backup?"""
+    for luns in (item.include_luns, item.exclude_luns):
+        if isinstance(luns, Unknown):
+            return luns
+        if luns is not None:
+            return True
+    return False
+
+
+def has_ade(vm: VirtualMachine, ctx: RuleContext) -> Tri:
+    """Is the Azure Disk Encryption extension declared on ``vm``?"""
+    types = limit(ctx, "os", "ade_extension_types")
+    for ext in vm.extensions:
+        if ext.is_azure_disk_encryption:
+            return True
+        if isinstance(ext.extension_type, Unknown) and one_of(ext.publisher,
+                                                              ["Microsoft.Azure.Security"]):
+            return ext.extension_type
+        if one_of(ext.extension_type, types) is True and isinstance(ext.publisher, Unknown):
+            return ext.publisher
+    return False
+
+
+def each_enhanced_gap(
+    vm: VirtualMachine, ctx: RuleContext, what: str, attribute: str | None
+) -> Iterator[tuple[Protection, BackupPolicy] | Observation]:
+    """The (item, policy) pairs of ``vm`` whose policy is not Enhanced; reviews when unknown."""
+    for item, policy in protected_by(vm, ctx):
+        enhanced = is_enhanced(policy)
+        if isinstance(enhanced, Unknown):
+            yield from ctx.unknown(vm, enhanced, f"policy type of {label(policy)} for {what}",
+                                   attribute=attribute, vm=vm)
+        elif not enhanced:
+            yield item, policy
+
+
+def agent_based(vm: VirtualMachine, ctx: RuleContext) -> bool:
+    """True when ``vm`` is protected by a policy known not to be agentless crash-consistent."""
+    return any(crash_consistent_only(p, ctx) is False for _, p in protected_by(vm, ctx))
+
+
+def item_label(item: Protection, ctx: RuleContext) -> str:
+    """A readable name for a protected item: its VM's name when linked (ARM item names are
+    long ``vault/Azure/iaasvmcontainer;...`` paths)."""
+    vm = vm_of(item, ctx)
+    if vm is not None:
+        return f"the protected item of VM {label(vm)}"
+    return f"protected item {label(item)}"
+
+
+def present(value: object) -> Tri:
+    """Is an optional reference (an id) set? An unknown id built by ``resourceId(...)`` or a
+    Terraform reference is still *set*; only a conditional expression leaves it open."""
+    if isinstance(value, Unknown):
+        text = value.expression.replace(" ", "").lower()
+        return value if "if(" in text or "?" in text else True
+    return value is not None
+
+
+def vm_of(item: Protection, ctx: RuleContext) -> VirtualMachine | None:
+    """The VM a protected item points at, when it is declared."""
+    found = ctx.estate.lookup(item.vm)
+    return found if isinstance(found, VirtualMachine) else None

@@ -1,0 +1,294 @@
+"""Area *compute* (C rows): VM size, Trusted Launch, scale sets, placement and plans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from azbackup_policy.hookspecs import hookimpl
+from azbackup_policy.model import Protection, Unknown, VirtualMachine
+from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
+
+from ._helpers import (
+    each_enhanced_gap,
+    item_label,
+    label,
+    limit,
+    observe,
+    present,
+    review,
+    rule_factory,
+    same,
+)
+
+rule = rule_factory("compute")
+
+
+@rule(
+    "BKP-CMP-001", "vm-size-below-minimum", Severity.ERROR, ("C1",), Target.VM,
+    summary="A protected VM has at least 2 vCPUs and 1 GB of memory.",
+    why="Azure Backup backs up any VM with at least 2 CPU cores and 1 GB RAM. Sizes below that "
+    "(1-vCPU A/B/D/F sizes, 0.5 GB B1ls ...) are listed in matrix.yaml `compute.size_catalogue`.",
+    fix="Choose a size with at least 2 vCPUs and 1 GB of memory.",
+    before='resource "azurerm_linux_virtual_machine" "jump" {\n  size = "Standard_B1s"\n}',
+    after='resource "azurerm_linux_virtual_machine" "jump" {\n  size = "Standard_B2s"\n}',
+)
+def vm_size_below_minimum(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    if not ctx.estate.protections_of(vm):
+        return
+    yield from review(ctx, vm, vm.size, f"size of {label(vm)}", "size", vm)
+    catalogue = {k.lower(): v for k, v in limit(ctx, "compute", "size_catalogue").items()}
+    entry = catalogue.get(vm.size.lower()) if isinstance(vm.size, str) else None
+    if entry is None:
+        return
+    vcpus, memory = entry["vcpus"], entry["memory_gb"]
+    if vcpus < limit(ctx, "compute", "min_vcpus") or memory < limit(ctx, "compute",
+                                                                       "min_memory_gb"):
+        yield observe(vm, f"VM {label(vm)} has size {vm.size} ({vcpus} vCPU, {memory} GB); Azure "
+                      "Backup needs at least 2 vCPUs and 1 GB of memory", "size", vm)
+
+
+def _tl_standard(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Protection | Observation]:
+    trusted = same(vm.security_type, "TrustedLaunch")
+    yield from review(ctx, vm, trusted, f"security type of {label(vm)}", "security_type", vm)
+    if trusted is not True:
+        return
+    for item in each_enhanced_gap(vm, ctx, "Trusted Launch", "security_type"):
+        yield item if isinstance(item, Observation) else item[0]
+
+
+def _min_api(ctx: RuleContext) -> str:
+    return str(limit(ctx, "policy", "trusted_launch_standard_min_api"))
+
+
+def _old_api(item: Protection, ctx: RuleContext) -> bool:
+    return item.api_version is not None and item.api_version[:10] < _min_api(ctx)
+
+
+@rule(
+    "BKP-CMP-002", "trusted-launch-standard-policy-old-api", Severity.ERROR, ("C18", "EP2"),
+    Target.VM,
+    summary="A Trusted Launch VM on a Standard policy is protected through API 2025-01-01 or "
+    "newer.",
+    why="Trusted Launch VMs can use the Standard policy only through CLI >= 2.73.0, PowerShell "
+    "Az >= 14.0.0 or REST API >= 2025-01-01 (MATRIX.md C8: the Enhanced-policy article's CLI "
+    "tab still says Enhanced only; we follow the newer note). An older API version fails.",
+    fix="Deploy the protected item with apiVersion 2025-01-01 or newer, or use Enhanced policy.",
+    before="resource item 'Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/"
+    "protectedItems@2023-04-01' = {\n  properties: { policyId: dailyV1.id }\n}",
+    after="resource item 'Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/"
+    "protectedItems@2025-01-01' = {\n  properties: { policyId: dailyV1.id }\n}",
+    lang="bicep",
+)
+def tl_standard_old_api(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    for item in _tl_standard(vm, ctx):
+        if isinstance(item, Observation):
+            yield item
+        elif _old_api(item, ctx):
+            yield observe(item, f"Trusted Launch VM {label(vm)} uses a Standard policy through "
+                          f"{item_label(item, ctx)} with apiVersion {item.api_version}; "
+                          f"Standard policy for Trusted Launch needs {_min_api(ctx)} or newer",
+                          "policy", vm)
+
+
+@rule(
+    "BKP-CMP-003", "trusted-launch-standard-policy", Severity.NOTE, ("C18", "EP2"), Target.VM,
+    summary="Know the conditions of protecting a Trusted Launch VM with a Standard policy.",
+    why="Trusted Launch with Standard policy works only from CLI >= 2.73.0, PowerShell Az >= "
+    "14.0.0 or REST >= 2025-01-01 (the portal offers Enhanced only), and it keeps instant-"
+    "restore snapshots as managed-disk snapshots (Enhanced-like snapshot cost).",
+    fix="Prefer an Enhanced (V2) policy for Trusted Launch VMs.",
+    before='resource "azurerm_backup_policy_vm" "daily" {\n  policy_type = "V1"\n}',
+    after='resource "azurerm_backup_policy_vm" "enhanced" {\n  policy_type = "V2"\n}',
+)
+def tl_standard(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    for item in _tl_standard(vm, ctx):
+        if isinstance(item, Observation):
+            yield item
+        elif not _old_api(item, ctx):
+            yield observe(item, f"Trusted Launch VM {label(vm)} is protected by a Standard "
+                          f"policy through {item_label(item, ctx)}; this needs a recent client and "
+                          "uses managed-disk snapshots", "policy", vm)
+
+
+@rule(
+    "BKP-CMP-004", "trusted-launch-conversion-standard-policy", Severity.ERROR,
+    ("C18", "EP3"), Target.VM,
+    summary="A VM converted to Trusted Launch is moved to an Enhanced policy first.",
+    why="Converting an existing Gen2 VM protected by a Standard policy to Trusted Launch "
+    "requires switching the VM to Enhanced policy first; otherwise backups fail.",
+    fix="Move the protected item to a `policy_type = \"V2\"` policy, then convert the VM.",
+    before='resource "azurerm_windows_virtual_machine" "api" {\n  secure_boot_enabled = true\n'
+    '  vtpm_enabled        = true\n}\n# item still on azurerm_backup_policy_vm.daily (V1)',
+    after='resource "azurerm_backup_protected_vm" "api" {\n'
+    '  backup_policy_id = azurerm_backup_policy_vm.enhanced.id\n}',
+)
+def tl_conversion(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    before = vm.previous_security_type
+    if before is None:
+        return
+    yield from review(ctx, vm, before, f"previous security type of {label(vm)}",
+                      "security_type", vm)
+    if not isinstance(before, str) or same(before, "TrustedLaunch") is True:
+        return
+    for item in _tl_standard(vm, ctx):
+        if isinstance(item, Protection):
+            yield observe(vm, f"VM {label(vm)} changes from security type {before} to "
+                          f"TrustedLaunch while {item_label(item, ctx)} uses a Standard "
+                          "policy", "security_type", vm)
+
+
+@rule(
+    "BKP-CMP-005", "trusted-data-disk", Severity.ERROR, ("C18",), Target.VM,
+    summary="No data disk of a protected VM has security type TrustedLaunch or ConfidentialVM.",
+    why="Data disks whose security type is TrustedLaunch or ConfidentialVM (for example a "
+    "Trusted Launch OS disk attached elsewhere as a data disk) are not supported.",
+    fix="Attach a regular data disk (copy the data to a disk without a security profile).",
+    before='resource "azurerm_managed_disk" "old_os" {\n  security_type = '
+    '"TrustedLaunch"\n}',
+    after='resource "azurerm_managed_disk" "data" {\n  create_option = "Empty"\n}',
+)
+def trusted_data_disk(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    if not ctx.estate.protections_of(vm):
+        return
+    prefixes = [p.lower() for p in limit(ctx, "disks", "trusted_data_disk_security_types")]
+    for index, disk in enumerate(vm.data_disks):
+        kind, path = disk.security_type, f"data_disks.{index}.security_type"
+        yield from review(ctx, disk, kind, f"security type of data disk {index}", path, vm)
+        if isinstance(kind, str) and any(kind.lower().startswith(p) for p in prefixes):
+            yield observe(disk, f"data disk {label(disk)} of VM {label(vm)} has security type "
+                          f"{kind}; such data disks are not supported", path, vm)
+
+
+def _vm_flag(field: str, test: object, message: str) -> Check:
+    """``test`` None: the (id) field is set; a string: equal to it; True: is True."""
+
+    def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+        if not ctx.estate.protections_of(vm):
+            return
+        value = getattr(vm, field)
+        if test is None:
+            verdict = present(value)
+        elif isinstance(test, str):
+            verdict = same(value, test)
+        else:
+            verdict = value if isinstance(value, Unknown) else value is test
+        yield from review(ctx, vm, verdict, f"{field} of {label(vm)}", field, vm)
+        if verdict is True:
+            yield observe(vm, f"VM {label(vm)} has {field} = {value}; {message}", field, vm)
+
+    return check
+
+
+DIAGNOSTICS = rule(
+    "BKP-CMP-006", "diagnostic-settings", Severity.WARNING, ("C8",), Target.VM,
+    summary="Know that a VM with diagnostic settings cannot be restored with 'Create new'.",
+    why="Backup of a VM with diagnostic settings works, but 'Create new VM' restore fails.",
+    fix="Restore such VMs with 'Restore disks' and deploy from the template, or drop the "
+    "diagnostic setting.",
+    before='resource "azurerm_monitor_diagnostic_setting" "vm" {\n'
+    '  target_resource_id = azurerm_linux_virtual_machine.web.id\n}',
+    after="# no diagnostic setting on the VM (collect with the Azure Monitor agent instead)",
+)(_vm_flag("has_diagnostic_settings", True, "a 'Create new' restore of this VM fails"))
+
+SPOT = rule(
+    "BKP-CMP-008", "spot-vm", Severity.WARNING, ("C12",), Target.VM,
+    summary="Know that a Spot VM is restored as a regular VM.",
+    why="Restoring as Spot is not supported: the restored VM has regular priority.",
+    fix="Set priority again after restore, or protect only regular VMs.",
+    before='resource "azurerm_linux_virtual_machine" "batch" {\n  priority = "Spot"\n}',
+    after='resource "azurerm_linux_virtual_machine" "batch" {\n  priority = "Regular"\n}',
+)(_vm_flag("priority", "Spot", "restores come back as regular (non-Spot) VMs"))
+
+DEDICATED_HOST = rule(
+    "BKP-CMP-009", "dedicated-host", Severity.NOTE, ("C13",), Target.VM,
+    summary="Know that a VM on a dedicated host is restored via disks.",
+    why="'Create new' restore does not land the VM on the dedicated host; restore the disks, "
+    "create the VM on the host from the template and attach them. Not applicable to the "
+    "secondary region during Cross Region Restore.",
+    fix="Plan restores as 'Restore disks' + template deployment onto the host.",
+    before='resource "azurerm_windows_virtual_machine" "sql" {\n'
+    '  dedicated_host_id = azurerm_dedicated_host.h1.id\n}',
+    after="# same VM; document the restore-disks runbook for the host",
+)(_vm_flag("dedicated_host_id", None, "'Create new' restore cannot place it on the host"))
+
+AVAILABILITY_SET = rule(
+    "BKP-CMP-010", "availability-set", Severity.NOTE, ("C2", "VM7"), Target.VM,
+    summary="Know that quick 'Create new' restore cannot place a VM into its availability set.",
+    why="VMs in availability sets are supported, but restore must go through 'Restore disks' "
+    "(with the template's availability-set option) or 'Replace disks'.",
+    fix="Use 'Restore disks' and deploy the template into the availability set.",
+    before='resource "azurerm_linux_virtual_machine" "web" {\n'
+    '  availability_set_id = azurerm_availability_set.web.id\n}',
+    after="# same VM; restore runbook uses 'Restore disks' + template",
+)(_vm_flag("availability_set_id", None, "'Create new' restore cannot target the set"))
+
+
+@rule(
+    "BKP-CMP-007", "uniform-scale-set", Severity.ERROR, ("C16",), Target.VM,
+    summary="A protected VM belongs to no scale set or to a Flexible-orchestration scale set.",
+    why="Azure Backup supports individual VMs of Flexible-orchestration scale sets only.",
+    fix="Use a Flexible scale set (`azurerm_orchestrated_virtual_machine_scale_set`).",
+    before='resource "azurerm_linux_virtual_machine_scale_set" "web" {}',
+    after='resource "azurerm_orchestrated_virtual_machine_scale_set" "web" {\n'
+    '  platform_fault_domain_count = 1\n}',
+)
+def uniform_scale_set(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    if not ctx.estate.protections_of(vm):
+        return
+    mode = vm.scale_set_orchestration
+    scale_set = ctx.estate.scale_set_of(vm)
+    if mode is None and scale_set is not None:
+        mode = scale_set.orchestration_mode
+    yield from review(ctx, vm, mode, f"scale set orchestration of {label(vm)}",
+                      "scale_set_orchestration", vm)
+    if same(mode, "Uniform") is True:
+        yield observe(vm, f"VM {label(vm)} belongs to a scale set with orchestration mode "
+                      f"{mode}; only Flexible orchestration is supported", "scale_set_id", vm)
+
+
+@rule(
+    "BKP-CMP-011", "marketplace-plan", Severity.WARNING, ("C4", "A17"), Target.VM,
+    summary="Know that a VM with a Marketplace plan is restored only as disks.",
+    why="Marketplace VMs need purchase information, so they are restored as disks, not as "
+    "VMs; if the publisher later removes the plan, 'Create new' restore fails (MATRIX.md C15: "
+    "the newest text keeps restore to the original VM working).",
+    fix="Keep a template to re-create the VM with its plan from restored disks.",
+    before='resource "azurerm_linux_virtual_machine" "fw" {\n  plan {\n'
+    '    name = "byol"\n  }\n}',
+    after="# same VM; restore runbook: restore disks, then create the VM with its plan",
+)
+def marketplace_plan(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    if vm.plan is not None and ctx.estate.protections_of(vm):
+        name = vm.plan.name if isinstance(vm.plan.name, str) else "?"
+        yield observe(vm, f"VM {label(vm)} has Marketplace plan {name}; it can be restored only "
+                      "as disks", "plan.name", vm)
+
+
+@rule(
+    "BKP-CMP-012", "extended-zone-needs-enhanced", Severity.ERROR, ("A14", "EP3"), Target.VM,
+    summary="A VM in an Azure Extended Zone is protected with an Enhanced (V2) policy.",
+    why="VMs in Extended Zones (extendedLocation EdgeZone) are supported only through Enhanced "
+    "policy, with crash-consistent snapshots.",
+    fix="Protect the VM with a `policy_type = \"V2\"` policy.",
+    before='resource "azurerm_linux_virtual_machine" "edge" {\n  edge_zone = "losangeles"\n}\n'
+    '# protected with azurerm_backup_policy_vm.daily (V1)',
+    after='resource "azurerm_backup_policy_vm" "enhanced" {\n  policy_type = "V2"\n}',
+)
+def extended_zone(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    zone = vm.extended_location
+    yield from review(ctx, vm, zone, f"extended location of {label(vm)}", "extended_location", vm)
+    if not isinstance(zone, str):
+        return
+    for item in each_enhanced_gap(vm, ctx, "Extended Zones", "extended_location"):
+        if isinstance(item, Observation):
+            yield item
+        else:
+            yield observe(vm, f"VM {label(vm)} is in Extended Zone {zone} but policy "
+                          f"{label(item[1])} is Standard", "extended_location", vm)
+
+
+@hookimpl
+def azbackup_policy_rules() -> list[Rule]:
+    return [vm_size_below_minimum, tl_standard_old_api, tl_standard, tl_conversion,
+            trusted_data_disk, DIAGNOSTICS, uniform_scale_set, SPOT, DEDICATED_HOST,
+            AVAILABILITY_SET, marketplace_plan, extended_zone]

@@ -1,0 +1,99 @@
+"""Area *network* (N rows): network settings a restore does not bring back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from azbackup_policy.hookspecs import hookimpl
+from azbackup_policy.model import IpConfiguration, ModelObject, NetworkInterface, VirtualMachine
+from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
+
+from ._helpers import label, locate, observe, review, rule_factory, same
+
+rule = rule_factory("network")
+
+
+@rule(
+    "BKP-NET-001", "static-private-ip", Severity.WARNING, ("N7", "N8"), Target.VM,
+    summary="Know that a VM restored with 'Create new' gets a dynamic private IP.",
+    why="Static IPs are not preserved: a VM created from a restore point gets a dynamic IP.",
+    fix="Reserve the address again after restore, or rely on DNS names instead of fixed IPs.",
+    before='ip_configuration {\n  private_ip_address_allocation = "Static"\n'
+    '  private_ip_address            = "10.0.1.10"\n}',
+    after='ip_configuration {\n  private_ip_address_allocation = "Dynamic"\n}',
+)
+def static_private_ip(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    if not ctx.estate.protections_of(vm):
+        return
+    for n, nic in enumerate(vm.nics):
+        for i, config in enumerate(nic.ip_configurations):
+            subject, path = _where(vm, n, nic, i, config, "allocation")
+            yield from review(ctx, subject, config.allocation, f"IP allocation of {label(nic)}",
+                              path, vm)
+            if same(config.allocation, "Static") is True:
+                yield Observation(subject, f"NIC {label(nic)} of VM {label(vm)} has a static "
+                                  "private IP (allocation = Static); a restored VM gets a "
+                                  "dynamic IP", path, vm)
+
+
+def _where(vm: VirtualMachine, n: int, nic: NetworkInterface, i: int, config: IpConfiguration,
+           field: str) -> tuple[ModelObject, str]:
+    """Where an IP configuration field is declared (linkers record it at different levels)."""
+    return locate((config, field), (nic, f"ip_configurations.{i}.{field}"),
+                  (vm, f"nics.{n}.ip_configurations.{i}.{field}"))
+
+
+def _special(vm: VirtualMachine) -> list[str]:
+    reasons = []
+    if len(vm.nics) > 1:
+        reasons.append(f"{len(vm.nics)} network interfaces")
+    if any(len(nic.ip_configurations) > 1 for nic in vm.nics):
+        reasons.append("several IP configurations on one NIC")
+    if any(c.load_balancer_backend is True for nic in vm.nics for c in nic.ip_configurations):
+        reasons.append("a load balancer backend pool")
+    return reasons
+
+
+@rule(
+    "BKP-NET-002", "special-network-restore", Severity.NOTE, ("N2", "N3", "N4", "FL6"),
+    Target.VM,
+    summary="Know that VMs with special network settings need the special restore steps.",
+    why="Load balancers, multiple reserved IPs and multiple NICs are supported, but 'Create "
+    "new' restore does not rebuild them: restore disks and deploy from the template. File-level "
+    "restore must run on another (compatible) VM.",
+    fix="Keep a template to re-create the network configuration; run file recovery elsewhere.",
+    before="network_interface_ids = [\n  azurerm_network_interface.front.id,\n"
+    "  azurerm_network_interface.back.id,\n]",
+    after="network_interface_ids = [azurerm_network_interface.front.id]",
+)
+def special_network(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    reasons = _special(vm)
+    if reasons and ctx.estate.protections_of(vm):
+        yield observe(vm, f"VM {label(vm)} has {' and '.join(reasons)}; 'Create new' restore "
+                      "does not rebuild them and file-level restore needs another VM", "nics", vm)
+
+
+@rule(
+    "BKP-NET-003", "public-ip-not-restored", Severity.NOTE, ("N5",), Target.VM,
+    summary="Know that public IPs are not re-attached after a restore.",
+    why="Public IPs are supported, but after a restore you attach an existing public IP to "
+    "the NIC or create a new one.",
+    fix="Add the public IP re-association to the restore runbook.",
+    before="public_ip_address_id = azurerm_public_ip.web.id",
+    after="public_ip_address_id = azurerm_public_ip.web.id  # runbook: re-attach after restore",
+)
+def public_ip(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    if not ctx.estate.protections_of(vm):
+        return
+    for n, nic in enumerate(vm.nics):
+        for i, config in enumerate(nic.ip_configurations):
+            if config.public_ip_id is not None:
+                subject, path = _where(vm, n, nic, i, config, "public_ip_id")
+                yield Observation(subject, f"NIC {label(nic)} of VM {label(vm)} has a public "
+                                  "IP; it is not re-attached after restore", path, vm)
+                return
+
+
+@hookimpl
+def azbackup_policy_rules() -> list[Rule]:
+    return [static_private_ip, special_network, public_ip]

@@ -1,0 +1,120 @@
+"""Areas *os_linux* and *linux* (OL and L rows): Linux images and the guest's mounts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+
+from azbackup_policy.hookspecs import hookimpl
+from azbackup_policy.model import Image, VirtualMachine
+from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
+
+from ._helpers import agent_based, label, limit, observe, one_of, review, rule_factory, same
+
+rule = rule_factory("os_linux")
+_NOEXEC = re.compile(r"^(?!\s*#).*\s(/var|/var/lib)\s+\S+\s+\S*\bnoexec\b", re.MULTILINE)
+_MOUNT = re.compile(r"mount\b[^\n]*\bnoexec\b[^\n]*\s(/var|/var/lib)(\s|$|['\"\]])")
+_YAML_MOUNT = re.compile(r"\[[^\]\n]*['\"]?(/var|/var/lib)['\"]?\s*,[^\]\n]*noexec")
+
+
+def _linux_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation | Image]:
+    """Reviews, then the image of an agent-protected Linux VM."""
+    linux = same(vm.os_type, "Linux")
+    yield from review(ctx, vm, linux, f"OS type of {label(vm)}", "os_type", vm)
+    if linux is True and vm.image is not None and agent_based(vm, ctx):
+        yield vm.image
+
+
+@rule(
+    "BKP-LNX-001", "coreos-image", Severity.ERROR, ("OL2", "OL6", "L2"), Target.VM,
+    summary="Agent-based backup does not protect CoreOS VMs.",
+    why="CoreOS is not supported by agent-based Linux backup. Agentless crash-consistent backup "
+    "is OS-agnostic and works for VMs whose OS agent-based backup does not support.",
+    fix="Protect the VM with an agentless crash-consistent (Enhanced) policy.",
+    before='backup_policy_id = azurerm_backup_policy_vm.daily.id',
+    after='backup_policy_id = azurerm_backup_policy_vm.crash_consistent.id  '
+    '# V2, OnlyCrashConsistent',
+)
+def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    markers = [m.lower() for m in limit(ctx, "os", "coreos_markers")]
+    for image in _linux_image(vm, ctx):
+        if isinstance(image, Observation):
+            yield image
+            continue
+        for field in ("publisher", "offer"):
+            value = getattr(image, field)
+            if isinstance(value, str) and any(m in value.lower() for m in markers):
+                yield observe(vm, f"VM {label(vm)} runs CoreOS image (image {field} = {value}); "
+                              "agent-based backup does not support CoreOS", f"image.{field}", vm)
+                return
+
+
+@rule(
+    "BKP-LNX-002", "linux-publisher-not-endorsed", Severity.WARNING, ("OL1", "OL4"), Target.VM,
+    summary="Agent-based backup protects Linux images of Azure-endorsed distributions.",
+    why="Agent-based Linux backup supports the Azure-endorsed distributions; other "
+    "(bring-your-own) distributions may work only with the Azure Linux VM agent and a "
+    "supported Python. The publisher list is in matrix.yaml.",
+    fix="Use an endorsed distribution, make sure waagent and Python are present, or use "
+    "agentless crash-consistent backup.",
+    before='source_image_reference {\n  publisher = "someone"\n  offer = "my-distro"\n}',
+    after='source_image_reference {\n  publisher = "Canonical"\n'
+    '  offer     = "0001-com-ubuntu-server-jammy"\n}',
+)
+def linux_not_endorsed(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    endorsed = limit(ctx, "os", "endorsed_linux_publishers")
+    for image in _linux_image(vm, ctx):
+        if isinstance(image, Observation):
+            yield image
+            continue
+        publisher = image.publisher
+        yield from review(ctx, vm, publisher, f"image publisher of {label(vm)}",
+                          "image.publisher", vm)
+        if isinstance(publisher, str) and one_of(publisher, endorsed) is False:
+            yield observe(vm, f"VM {label(vm)} runs a Linux image from publisher {publisher}, "
+                          "which is not an Azure-endorsed distribution", "image.publisher", vm)
+
+
+def _decode(text: str) -> str:
+    try:
+        return base64.b64decode(text, validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return text
+
+
+def mounts_var_noexec(custom_data: str) -> str | None:
+    """``/var`` or ``/var/lib`` when the (base64 or plain) custom data mounts it noexec."""
+    text = _decode(custom_data)
+    for pattern in (_NOEXEC, _MOUNT, _YAML_MOUNT):
+        match = pattern.search(text)
+        if match:
+            return match.group(1)
+    return None
+
+
+@rule(
+    "BKP-LNX-003", "var-noexec-mount", Severity.ERROR, ("L1",), Target.VM,
+    summary="Custom data of a protected Linux VM does not mount /var or /var/lib noexec.",
+    why="The backup extension runs helper scripts from /var/lib; with /var or /var/lib mounted "
+    "`noexec` they can't run and backups fail. Only mounts in cloud-init/custom data are "
+    "visible to IaC (the value itself is never printed).",
+    fix="Drop `noexec` from the /var and /var/lib mount options.",
+    before="mounts:\n  - [/dev/sdc1, /var, ext4, 'defaults,noexec']",
+    after="mounts:\n  - [/dev/sdc1, /var, ext4, 'defaults']", lang="yaml",
+)
+def var_noexec(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    if same(vm.os_type, "Linux") is not True or not agent_based(vm, ctx):
+        return
+    data = vm.custom_data
+    yield from review(ctx, vm, data, f"custom data of {label(vm)}", "custom_data", vm)
+    path = mounts_var_noexec(data) if isinstance(data, str) else None
+    if path is not None:
+        yield observe(vm, f"custom data of VM {label(vm)} mounts {path} with noexec; the backup "
+                      "extension's helper scripts can't run", "custom_data", vm)
+
+
+@hookimpl
+def azbackup_policy_rules() -> list[Rule]:
+    return [coreos_image, linux_not_endorsed, var_noexec]
