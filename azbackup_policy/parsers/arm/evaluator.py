@@ -35,6 +35,9 @@ class ExprError(Exception):
     """An expression that is wrong for ARM too (unknown parameter, bad arguments)."""
 
 
+ARM_COPY_LIMIT = 800  # Azure Resource Manager rejects a copy count over 800
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     """Copy indexes in force: loop name (lower) -> index; ``current`` is the innermost."""
@@ -166,7 +169,12 @@ class Evaluator:
         if isinstance(count, str) and count.strip().isdigit():
             count = int(count)
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            raise self.scope.error(path, f"copy count must be a whole number, not {count!r}")
+            shown = repr(count)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise self.scope.error(path, f"copy count must be a whole number, not {shown}")
+        if count > ARM_COPY_LIMIT:
+            raise self.scope.error(path, f"copy count {count} is over ARM's limit of "
+                                   f"{ARM_COPY_LIMIT} copies")
         if count > self.scope.max_loop_count:
             raise self.scope.error(
                 path, f"copy count {count} is over the limit of {self.scope.max_loop_count}"
