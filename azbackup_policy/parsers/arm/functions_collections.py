@@ -15,7 +15,6 @@ from azbackup_policy.model import Unknown, is_known
 from azbackup_policy.parsers.arm.evaluator import Context, ExprError, Function
 from azbackup_policy.parsers.arm.values import get_ci
 
-
 _MAX_PAD = 100_000  # padLeft('', 10**10) would otherwise try to build a 10 GB string
 
 
