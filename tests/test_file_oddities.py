@@ -1,0 +1,205 @@
+"""Odd files through the CLI: every problem is ``file:line:col: message`` on stderr with
+exit code 2 and no traceback, and the other files of the same run are still scanned."""
+
+from __future__ import annotations
+
+import builtins
+import codecs
+import io
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from azbackup_policy.cli import main
+
+ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+LOCATED = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$", re.M)
+GOOD_ARM = json.dumps({"$schema": ARM_SCHEMA, "contentVersion": "1.0.0.0", "resources": [
+    {"type": "Microsoft.RecoveryServices/vaults", "apiVersion": "2024-04-01",
+     "name": "rsv-good", "location": "westeurope"}]}, indent=2)
+GOOD = {
+    "good.json": GOOD_ARM,
+    "good.bicep": "resource v 'Microsoft.RecoveryServices/vaults@2024-04-01' = {\n"
+                  "  name: 'rsv-bicep'\n  location: 'westeurope'\n}\n",
+    "tf/main.tf": 'resource "azurerm_recovery_services_vault" "v" {\n  name = "rsv-tf"\n'
+                  '  location = "westeurope"\n  resource_group_name = "rg"\n'
+                  '  sku = "Standard"\n}\n',
+}
+
+
+def scan(*args: str) -> tuple[int, dict[str, Any], str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["scan", "--no-config", "--format", "json", "--fail-on", "never", *args],
+                stdout=out, stderr=err, environ={})
+    return code, json.loads(out.getvalue()), err.getvalue()
+
+
+def with_good_files(folder: Path) -> list[str]:
+    for name, text in GOOD.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return sorted(GOOD)
+
+
+def located(err: str) -> list[dict[str, str]]:
+    assert "Traceback" not in err and "Error:" not in err, err
+    return [m.groupdict() for m in LOCATED.finditer(err)]
+
+
+def assert_one_error(code: int, report: dict[str, Any], err: str, file: str,
+                     line: int | None = None) -> dict[str, str]:
+    assert code == 2, err
+    found = located(err)
+    assert len(found) == 1, err
+    assert found[0]["file"].endswith(file) and int(found[0]["line"]) >= 1, found
+    assert int(found[0]["col"]) >= 1
+    if line is not None:
+        assert int(found[0]["line"]) == line, found
+    assert len(report["errors"]) == 1
+    return found[0]
+
+
+def assert_good_scanned(report: dict[str, Any], folder: Path) -> None:
+    scanned = " ".join(report["files_scanned"])
+    for name in GOOD:
+        assert name.split("/")[-1] in scanned, (name, scanned)
+
+
+# -- symlinks -------------------------------------------------------------------------------
+
+def test_symlink_loops_are_not_followed(tmp_path: Path) -> None:
+    with_good_files(tmp_path)
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "tf" / "up").symlink_to(tmp_path / "tf", target_is_directory=True)
+    (tmp_path / "self.json").symlink_to(tmp_path / "self.json")
+    code, report, err = scan(str(tmp_path))
+    assert code == 0 and located(err) == [], err
+    assert_good_scanned(report, tmp_path)
+    assert len(report["files_scanned"]) == len(GOOD)
+
+
+def test_symlink_loop_named_explicitly(tmp_path: Path) -> None:
+    with_good_files(tmp_path)
+    (tmp_path / "self.json").symlink_to(tmp_path / "self.json")
+    code, report, err = scan(str(tmp_path / "self.json"), str(tmp_path))
+    assert_one_error(code, report, err, "self.json", 1)
+    assert_good_scanned(report, tmp_path)
+
+
+# -- unreadable files -----------------------------------------------------------------------
+
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_good_files(tmp_path)
+    secret = tmp_path / "locked.json"
+    secret.write_text(GOOD_ARM, encoding="utf-8")
+    secret.chmod(0)
+    real_open = builtins.open
+
+    def guarded(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if os.fspath(file).endswith("locked.json"):  # what chmod 000 does for non-root
+            raise PermissionError(13, "Permission denied", os.fspath(file))
+        return real_open(file, *args, **kwargs)
+
+    if os.geteuid() == 0:  # root reads anything: simulate the permission error
+        monkeypatch.setattr(builtins, "open", guarded)
+    code, report, err = scan(str(tmp_path))
+    found = assert_one_error(code, report, err, "locked.json", 1)
+    assert "Permission denied" in found["message"]
+    assert_good_scanned(report, tmp_path)
+
+
+# -- encodings and line ends ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["bad.json", "bad.bicep", "badtf/main.tf"])
+def test_non_utf8_bytes(tmp_path: Path, name: str) -> None:
+    with_good_files(tmp_path)
+    text = {"bad.json": GOOD_ARM, "bad.bicep": GOOD["good.bicep"],
+            "badtf/main.tf": GOOD["tf/main.tf"]}[name]
+    data = text.encode("utf-8").replace(b"westeurope", b"west\xffeurope")
+    (tmp_path / name).parent.mkdir(exist_ok=True)
+    (tmp_path / name).write_bytes(data)
+    code, report, err = scan(str(tmp_path))
+    line = data[: data.index(b"\xff")].count(b"\n") + 1
+    found = assert_one_error(code, report, err, name, line)
+    assert "UTF-8" in found["message"] and "0xff" in found["message"]
+    assert_good_scanned(report, tmp_path)
+
+
+@pytest.mark.parametrize("bom", ["utf-8-sig", "utf-16"])
+@pytest.mark.parametrize("name", ["good.json", "good.bicep", "tf/main.tf"])
+def test_byte_order_marks_are_read(tmp_path: Path, bom: str, name: str) -> None:
+    with_good_files(tmp_path)
+    data = GOOD[name].encode(bom)
+    assert data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    (tmp_path / name).write_bytes(data)
+    code, report, err = scan(str(tmp_path))
+    assert code == 0 and located(err) == [], err
+    assert_good_scanned(report, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["good.json", "good.bicep", "tf/main.tf"])
+def test_crlf_is_read_and_errors_keep_their_line(tmp_path: Path, name: str) -> None:
+    with_good_files(tmp_path)
+    (tmp_path / name).write_bytes(GOOD[name].replace("\n", "\r\n").encode())
+    code, report, err = scan(str(tmp_path))
+    assert code == 0 and located(err) == [], err
+    first, rest = GOOD[name].split("\n", 1)
+    broken = f"{first}\n\n  ^^^ ?!\n{rest}"
+    (tmp_path / name).write_bytes(broken.replace("\n", "\r\n").encode())
+    line = 3
+    code, report, err = scan(str(tmp_path))
+    assert_one_error(code, report, err, name.split("/")[0], line)
+
+
+# -- empty files and directories with file names --------------------------------------------
+
+@pytest.mark.parametrize("name", ["empty.bicep", "emptytf/main.tf", "empty.bicepparam"])
+def test_empty_source_files(tmp_path: Path, name: str) -> None:
+    with_good_files(tmp_path)
+    (tmp_path / name).parent.mkdir(exist_ok=True)
+    (tmp_path / name).write_bytes(b"")
+    code, report, err = scan(str(tmp_path))
+    assert code in (0, 2), err
+    if code == 2:
+        assert_one_error(code, report, err, name.split("/")[0], 1)
+    assert_good_scanned(report, tmp_path)
+
+
+def test_empty_json_named_explicitly(tmp_path: Path) -> None:
+    with_good_files(tmp_path)
+    (tmp_path / "empty.json").write_bytes(b"")
+    code, report, err = scan(str(tmp_path / "empty.json"), str(tmp_path))
+    found = assert_one_error(code, report, err, "empty.json", 1)
+    assert "no known kind" in found["message"]
+    assert_good_scanned(report, tmp_path)
+    code, report, err = scan(str(tmp_path))  # met while walking: skipped, not an error
+    assert code == 0 and "empty.json" in json.dumps(report["files_skipped"])
+
+
+@pytest.mark.parametrize("name", ["dir.json", "dir.tf", "dir.bicep", "dir.bicepparam"])
+def test_directories_named_like_files(tmp_path: Path, name: str) -> None:
+    with_good_files(tmp_path)
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "x.bicep").write_text(GOOD["good.bicep"], encoding="utf-8")
+    code, report, err = scan(str(tmp_path))
+    assert code == 0 and located(err) == [], err
+    assert_good_scanned(report, tmp_path)
+    code, report, err = scan(str(tmp_path / name), str(tmp_path))  # named explicitly
+    assert code == 0 and located(err) == [], err
+
+
+@pytest.mark.parametrize("folder", [".git", ".terraform", "node_modules"])
+def test_tool_folders_are_skipped(tmp_path: Path, folder: str) -> None:
+    with_good_files(tmp_path)
+    hidden = tmp_path / "tf" / folder / "modules" / "x"
+    hidden.mkdir(parents=True)
+    (hidden / "main.tf").write_text("resource {{{ broken", encoding="utf-8")
+    (hidden / "broken.json").write_text('{"$schema": "' + ARM_SCHEMA + '", ', encoding="utf-8")
+    (hidden / "broken.bicep").write_text("resource ??? {", encoding="utf-8")
+    code, report, err = scan(str(tmp_path))
+    assert code == 0 and located(err) == [], err
+    assert folder not in json.dumps(report["files_scanned"])
