@@ -203,3 +203,127 @@ def test_tool_folders_are_skipped(tmp_path: Path, folder: str) -> None:
     code, report, err = scan(str(tmp_path))
     assert code == 0 and located(err) == [], err
     assert folder not in json.dumps(report["files_scanned"])
+
+
+# -- many files in one run ------------------------------------------------------------------
+
+BROKEN = {
+    "b1.json": GOOD_ARM[:-20],
+    "b2.bicep": "resource v 'Microsoft.RecoveryServices/vaults@2024-04-01' = {\n  name: \n",
+    "b3/main.tf": 'resource "azurerm_resource_group" "rg" {\n  name = \n}\n',
+    "b4.json": '{"format_version": "1.2", "planned_values": {"root_module": [}}',
+    "b5.json": GOOD_ARM.replace("rsv-good", "[concat('a']"),
+}
+
+
+def test_twenty_good_and_five_broken_files(tmp_path: Path) -> None:
+    for i in range(7):
+        (tmp_path / f"arm{i}.json").write_text(GOOD_ARM.replace("rsv-good", f"rsv-{i}"),
+                                               encoding="utf-8")
+        (tmp_path / f"bicep{i}.bicep").write_text(GOOD["good.bicep"].replace(
+            "rsv-bicep", f"rsv-b{i}"), encoding="utf-8")
+    for i in range(6):
+        (tmp_path / f"tf{i}").mkdir()
+        (tmp_path / f"tf{i}" / "main.tf").write_text(GOOD["tf/main.tf"], encoding="utf-8")
+    for name, text in BROKEN.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    code, report, err = scan(str(tmp_path))
+    assert code == 2, err
+    found = located(err)
+    assert sorted(Path(e["file"]).name for e in found) == sorted(
+        Path(n).name for n in BROKEN), err
+    assert len(report["errors"]) == 5
+    scanned = report["files_scanned"]
+    assert len(scanned) == 20, scanned
+    broken = {str(tmp_path / name) for name in BROKEN}
+    assert not broken & set(scanned), scanned
+
+
+# -- boundaries: scan root, network, YAML tags, eval --------------------------------------
+
+def test_paths_outside_the_scan_root_are_not_followed(tmp_path: Path) -> None:
+    outside, root = tmp_path / "outside", tmp_path / "root"
+    outside.mkdir()
+    root.mkdir()
+    (outside / "m.bicep").write_text(GOOD["good.bicep"], encoding="utf-8")
+    (outside / "mod").mkdir()
+    (outside / "mod" / "main.tf").write_text(GOOD["tf/main.tf"], encoding="utf-8")
+    (outside / "linked.json").write_text(GOOD_ARM, encoding="utf-8")
+    (outside / "data.json").write_text('{"a": 1}', encoding="utf-8")
+    (root / "main.bicep").write_text(
+        "module m '../outside/m.bicep' = {\n  name: 'm'\n}\n"
+        "var d = loadJsonContent('../outside/data.json')\n"
+        "var t = loadTextContent('../outside/data.json')\n", encoding="utf-8")
+    (root / "tf").mkdir()
+    (root / "tf" / "main.tf").write_text('module "m" {\n  source = "../../outside/mod"\n}\n',
+                                         encoding="utf-8")
+    deployment = {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+                  "name": "d", "properties": {"mode": "Incremental", "templateLink": {
+                      "relativePath": "../outside/linked.json"}}}
+    (root / "arm.json").write_text(json.dumps({"$schema": ARM_SCHEMA, "resources": [
+        deployment]}), encoding="utf-8")
+    code, report, err = scan(str(root))
+    mentions = " ".join([err, json.dumps(report["not_followed"])])
+    for name in ("m.bicep", "mod", "linked.json"):
+        assert name in mentions, (name, mentions)
+    assert "outside the scan root" in mentions
+    assert "rsv-good" not in json.dumps(report) and "rsv-tf" not in json.dumps(report)
+    code, report, err = scan(str(root), "--allow-outside-root")
+    assert code == 0 and located(err) == [], err
+    assert len(report["files_scanned"]) >= 6
+
+
+def test_no_network_access_while_scanning_every_fixture(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("network access during a scan")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["scan", "--no-config", "--allow-outside-root", "--format", "json",
+                 str(fixtures)], stdout=out, stderr=err, environ={})
+    report = json.loads(out.getvalue())
+    assert code in (1, 2) and len(report["files_scanned"]) > 50, err
+    assert "network access" not in err
+
+
+@pytest.mark.parametrize("option", ["--config", "--rules"])
+def test_yaml_with_python_tags_is_rejected(tmp_path: Path, option: str) -> None:
+    with_good_files(tmp_path)
+    evil = tmp_path / "evil.yaml"
+    evil.write_text("rules: !!python/object/apply:os.system ['touch pwned']\n"
+                    "strict: !!python/object:builtins.object {}\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["scan", option, str(evil), str(tmp_path)], stdout=out, stderr=err,
+                environ={})
+    text = err.getvalue()
+    assert code == 2 and "evil.yaml" in text and "Traceback" not in text, text
+    assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
+def test_no_eval_exec_or_unsafe_yaml_in_the_package() -> None:
+    package = Path(__file__).resolve().parent.parent / "azbackup_policy"
+    policies = Path(__file__).resolve().parent.parent / "policies"
+    banned = re.compile(r"(?<![\w.])(?<!def )(eval|exec|compile)\(|"
+                        r"yaml\.(load|unsafe_load|full_load)\(|yaml\.Loader|pickle|marshal\.loads|__import__\(")
+    hits = [f"{path}:{n}: {line.strip()}"
+            for folder in (package, policies) for path in sorted(folder.rglob("*.py"))
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if banned.search(line)]
+    assert hits == []
+
+
+def test_plugins_come_only_from_entry_points() -> None:
+    import inspect
+
+    from azbackup_policy import plugins
+
+    source = inspect.getsource(plugins)
+    assert "entry_points" in source or "load_setuptools_entrypoints" in source
+    assert "import_module" not in source and "spec_from_file_location" not in source

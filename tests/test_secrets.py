@@ -36,8 +36,9 @@ def plan_json() -> str:
         "source_image_reference": [{k: v for k, v in IMAGE.items()}],
     }
     sensitive = {"admin_password": True, "custom_data": True, "tags": {"owner": True}}
-    extension = {"name": "ext", "virtual_machine_id": "x", "publisher": "Microsoft.Azure.Extensions",
-                 "type": "CustomScript", "type_handler_version": "2.1",
+    extension = {"name": "ext", "virtual_machine_id": "x",
+                 "publisher": "Microsoft.Azure.Extensions", "type": "CustomScript",
+                 "type_handler_version": "2.1",
                  "protected_settings": json.dumps({"commandToExecute": SECRET})}
     resources = [
         {"address": "azurerm_linux_virtual_machine.vm", "mode": "managed",
