@@ -327,3 +327,24 @@ def test_plugins_come_only_from_entry_points() -> None:
     source = inspect.getsource(plugins)
     assert "entry_points" in source or "load_setuptools_entrypoints" in source
     assert "import_module" not in source and "spec_from_file_location" not in source
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("m.bicep", "module m './a\\u{0}b.bicep' = {\n  name: 'm'\n}\n"),
+    ("p.bicepparam", "using './x\\u{0}.bicep'\n"),
+    ("arm.json", json.dumps({"$schema": ARM_SCHEMA, "resources": [{
+        "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "d",
+        "properties": {"templateLink": {"relativePath": "a\u0000b.json"}}}]})),
+    ("tfnul/main.tf", 'module "m" {\n  source = "./a\\u0000b"\n}\n'),
+])
+@pytest.mark.parametrize("outside", [False, True])
+def test_module_path_with_a_nul_character(tmp_path: Path, name: str, text: str,
+                                          outside: bool) -> None:
+    """Found by fuzzing: ``using '\\x00./main.bicep'`` raised ValueError (embedded null byte)."""
+    with_good_files(tmp_path)
+    (tmp_path / name).parent.mkdir(exist_ok=True)
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    code, report, err = scan(str(tmp_path), *(["--allow-outside-root"] if outside else []))
+    found = assert_one_error(code, report, err, name.split("/")[-1])
+    assert "NUL" in found["message"]
+    assert_good_scanned(report, tmp_path)
