@@ -227,6 +227,8 @@ def _positions(text: str, file: str, max_depth: int) -> dict[JsonPath, SourceSpa
                 top[2] += 1
         if kind == 3:
             stack.append([path, token.group(3) == "{", 0, line, column])
+        elif kind == 5 and token.end(5) - start > _MAX_NUMBER_CHARS:
+            return None  # the reader words the error
         else:
             positions[path] = SourceSpan(file, line, line, column)
     return positions
