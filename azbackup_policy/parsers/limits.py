@@ -17,21 +17,21 @@ _STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
 def json_depth_exceeds(value: Any, max_depth: int) -> bool:
-    """True when ``value`` has containers nested more than ``max_depth`` levels deep."""
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth >= max_depth:
-            return True
-        stack.extend((child, depth + 1) for child in children
-                     if isinstance(child, (dict, list)))
-    return False
+    """True when ``value`` has containers nested more than ``max_depth`` levels deep.
+
+    Level by level (a list of the containers at each depth), so the check stays
+    iterative and costs one comprehension step per container.
+    """
+    level = [value] if isinstance(value, (dict, list)) else []
+    for _ in range(max_depth):
+        if not level:
+            return False
+        below: list[Any] = []
+        for item in level:
+            below += [child for child in (item.values() if isinstance(item, dict) else item)
+                      if isinstance(child, (dict, list))]
+        level = below
+    return bool(level)
 
 
 def too_deep_error(text: str, file: str, max_depth: int) -> InputError:

@@ -66,7 +66,8 @@ def _scan(text: str, found: PlanLocations, with_values: bool) -> None:
             line += passed
             line_start = text.rfind("\n", mark, brace)
         mark = brace
-        address = json.loads('"' + match.group(1) + '"')
+        quoted = match.group(1)
+        address = json.loads('"' + quoted + '"') if "\\" in quoted else quoted
         if address in found.resources:
             continue
         column = brace - line_start

@@ -45,8 +45,11 @@ class _Merger:
         sensitive = sensitive if isinstance(sensitive, dict) else {}
         merged: dict[str, Any] = {}
         for key, item in value.items():
-            merged[key] = self.value(item, unknown.get(key), sensitive.get(key),
-                                     _join(path, key))
+            flag, secret = unknown.get(key), sensitive.get(key)
+            if flag is not True and secret is not True and not isinstance(item, (dict, list)):
+                merged[key] = item  # a plain known leaf (the common case): kept as it is
+                continue
+            merged[key] = self.value(item, flag, secret, _join(path, key))
         for key, flag in unknown.items():
             if flag is True and key not in merged:
                 merged[key] = self.value(None, True, sensitive.get(key), _join(path, key))
