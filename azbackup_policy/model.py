@@ -18,7 +18,7 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -325,6 +325,14 @@ def _index(objects: tuple[ModelObject, ...]) -> dict[str, Any]:
     return {obj.address: obj for obj in objects}
 
 
+def _group(items: tuple[Protection, ...], key: Callable[[Protection], str | None]
+           ) -> dict[str | None, tuple[Protection, ...]]:
+    groups: dict[str | None, list[Protection]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return {k: tuple(v) for k, v in groups.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class Estate:
     """Everything one deployment unit declares, linked together."""
@@ -342,6 +350,13 @@ class Estate:
     _protections_by_vm: dict[str, tuple[Protection, ...]] = field(
         init=False, default_factory=dict, compare=False, repr=False
     )
+    # Built once so that rules run per VM/policy/vault stay linear in the estate's size.
+    _protections_by: dict[str, dict[str | None, tuple[Protection, ...]]] = field(
+        init=False, default_factory=dict, compare=False, repr=False
+    )
+    _scale_set_keys: dict[tuple[str, str], int] = field(
+        init=False, default_factory=dict, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         by_address: dict[str, Any] = {}
@@ -356,6 +371,17 @@ class Estate:
         object.__setattr__(
             self, "_protections_by_vm", {k: tuple(v) for k, v in by_vm.items()}
         )
+        object.__setattr__(self, "_protections_by", {
+            "policy": _group(self.protections, lambda p: p.policy),
+            "vault": _group(self.protections, lambda p: p.vault),
+            "vm": _group(self.protections, lambda p: p.vm),
+        })
+        keys: dict[tuple[str, str], int] = {}
+        for position, scale_set in enumerate(self.scale_sets):
+            if isinstance(scale_set.id, str):
+                keys.setdefault(("id", scale_set.id.lower()), position)
+            keys.setdefault(("address", scale_set.address), position)
+        object.__setattr__(self, "_scale_set_keys", keys)
 
     def lookup(self, address: str | None) -> Any:
         """The object declared at ``address``, or None."""
@@ -378,21 +404,24 @@ class Estate:
         return found if isinstance(found, Vault) else None
 
     def protections_with_policy(self, policy: BackupPolicy) -> tuple[Protection, ...]:
-        return tuple(p for p in self.protections if p.policy == policy.address)
+        return self._protections_by["policy"].get(policy.address, ())
 
     def protections_in_vault(self, vault: Vault) -> tuple[Protection, ...]:
-        return tuple(p for p in self.protections if p.vault == vault.address)
+        return self._protections_by["vault"].get(vault.address, ())
+
+    def unlinked_protections(self) -> tuple[Protection, ...]:
+        """Protected items whose VM is not declared in this estate (``vm`` is None)."""
+        return self._protections_by["vm"].get(None, ())
 
     def scale_set_of(self, vm: VirtualMachine) -> ScaleSet | None:
+        """The first scale set whose id (case-insensitively) or address is the VM's."""
         vm_set = vm.scale_set_id
         if not isinstance(vm_set, str):
             return None
-        for scale_set in self.scale_sets:
-            if isinstance(scale_set.id, str) and scale_set.id.lower() == vm_set.lower():
-                return scale_set
-            if scale_set.address == vm_set:
-                return scale_set
-        return None
+        keys = self._scale_set_keys
+        found = [p for p in (keys.get(("id", vm_set.lower())), keys.get(("address", vm_set)))
+                 if p is not None]
+        return self.scale_sets[min(found)] if found else None
 
 
 MODEL_TYPES = (VirtualMachine, Disk, NetworkInterface, IpConfiguration, Extension, Vault,
