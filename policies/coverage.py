@@ -24,8 +24,8 @@ rule = rule_factory("coverage")
 
 def _maybe_protected_elsewhere(vm: VirtualMachine, ctx: RuleContext) -> Unknown | None:
     """An unlinked protected item whose VM id is unknown might protect ``vm``."""
-    for item in ctx.estate.protections:
-        if item.vm is None and isinstance(item.vm_id, Unknown):
+    for item in ctx.estate.unlinked_protections():
+        if isinstance(item.vm_id, Unknown):
             return item.vm_id
     return None
 
