@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from azbackup_policy.discover import (
     ARM,
@@ -42,6 +43,9 @@ class ParseOptions:
 class ParseContext:
     loader: FileLoader
     options: ParseOptions = ParseOptions()
+    # Work parsers share between the sources of one scan, by a key each parser owns
+    # (``hcl.modules``: a module folder used by several roots is read and parsed once).
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 Parser = Callable[[Source, ParseContext], Sequence[Document]]

@@ -1,7 +1,7 @@
 """Reading module folders: every ``.tf`` and ``.tf.json`` file of a folder is one module.
 
-A folder is read and parsed once per parse call (cached by real path), however many
-module calls use it.
+A folder is read and parsed once per scan (cached by real path in the scan's
+``ParseContext.memo``), however many module calls and root modules use it.
 """
 
 from __future__ import annotations
@@ -95,7 +95,10 @@ class Loader:
     def __init__(self, context: ParseContext) -> None:
         self.context = context
         self.files: list[str] = []
-        self._modules: dict[str, Module] = {}
+        # By (real path, absolute path): a folder reached through another symlink is read
+        # again, so that its files keep the names they are reached by.
+        self._modules: dict[tuple[str, str], Module] = context.memo.setdefault(
+            "hcl.modules", {})
         self._templates: dict[str, list[Any] | None] = {}
 
     def read(self, path: str) -> SourceFile:
@@ -108,10 +111,13 @@ class Loader:
 
     def module(self, folder: str) -> Module:
         real = os.path.realpath(folder)
-        cached = self._modules.get(real)
+        key = (real, os.path.abspath(folder))
+        cached = self._modules.get(key)
         if cached is None:
             cached = self._load(folder, real)
-            self._modules[real] = cached
+            self._modules[key] = cached
+        else:  # parsed for another root (or call): its files are still this one's files
+            self.files.extend(src.shown for src in cached.files if src.shown not in self.files)
         return cached
 
     def _load(self, folder: str, real: str) -> Module:

@@ -1,0 +1,70 @@
+"""The speed-ups keep results: fast paths agree with the slow ones, shared work is shared."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from azbackup_policy import pipeline
+from azbackup_policy.errors import InputError
+from azbackup_policy.parsers.arm import jsonc
+from azbackup_policy.parsers.hcl import loader
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_MODULE = ROOT / "fixtures" / "scenarios" / "estate-basic" / "terraform" / "modules" / "db"
+TEMPLATES = sorted(p for p in (ROOT / "fixtures").rglob("*.json")
+                   if "deploymentTemplate" in p.read_text(encoding="utf-8-sig")[:2000])
+
+
+def _slow(text: str) -> jsonc.Loaded:
+    reader = jsonc._Reader(text, "t.json", 200)
+    reader.result.value = reader.value((), 0)
+    return reader.result
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_strict_json_fast_path_gives_the_reader_positions(path: Path) -> None:
+    text = path.read_text(encoding="utf-8-sig")
+    fast = jsonc._strict(text, "t.json", 200)
+    if fast is None:  # comments or trailing commas: the reader alone reads this file
+        return
+    slow = _slow(text)
+    assert fast.value == slow.value
+    assert fast.positions == slow.positions
+
+
+def test_fast_path_leaves_errors_and_limits_to_the_reader() -> None:
+    assert jsonc._strict('{"a": [1, 2,]}', "t.json", 200) is None
+    assert jsonc._strict('{"a": NaN}', "t.json", 200) is None
+    assert jsonc._strict("[[[1]]]", "t.json", 2) is None
+    with pytest.raises(InputError, match="nesting deeper than 2 levels"):
+        jsonc.load("[[[1]]]", "t.json", max_depth=2)
+    loaded = jsonc.load('{\n  "a": "x\\u0041", // note\n  "b": [1, {"c": null}]\n}', "t")
+    assert loaded.value == {"a": "xA", "b": [1, {"c": None}]}
+    assert loaded.positions[("b", 1, "c")].line == 3
+
+
+def test_a_module_shared_by_two_roots_is_parsed_once(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(DB_MODULE, tmp_path / "modules" / "db")
+    for env in ("a", "b"):
+        (tmp_path / "envs" / env).mkdir(parents=True)
+        (tmp_path / "envs" / env / "main.tf").write_text(
+            'module "db" {\n  source = "../../modules/db"\n}\n', encoding="utf-8")
+    parsed: list[str] = []
+    original = loader.parse_file
+
+    def counting(src: loader.SourceFile) -> list[loader.Block]:
+        parsed.append(src.shown)
+        return original(src)
+
+    monkeypatch.setattr(loader, "parse_file", counting)
+    monkeypatch.chdir(tmp_path)
+    report = pipeline.scan(["envs", "modules"])
+    assert len(parsed) == len(set(parsed))
+    assert [unit.path for unit in report.units] == ["envs/a", "envs/b"]
+    module_files = {f"modules/db/{p.name}" for p in DB_MODULE.glob("*.tf")}
+    for unit in report.units:
+        assert module_files <= set(unit.files)
