@@ -1,7 +1,8 @@
 """Generate synthetic estates of N VMs in all four formats, for the benchmarks.
 
-Each VM has a NIC, a managed data disk and a protected item; a few vaults and
-policies serve them all. Resources are written out one by one (no count/copy), so
+Each VM has a NIC and a managed data disk, and nine VMs in ten a protected item (the
+tenth gives a BKP-COV-001 finding, so the reporters have work too); two vaults and
+twenty policies serve them all. Resources are written out one by one (no count/copy), so
 the size of the input grows with N as it does in real large plans.
 
     python benchmarks/generate.py 1000 benchmarks/out/n1000
@@ -24,6 +25,7 @@ ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentT
 ITEM_TYPE = "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems"
 POLICY_TYPE = "Microsoft.RecoveryServices/vaults/backupPolicies"
 RUN_TIME = "2026-01-01T23:00:00Z"
+UNPROTECTED_EVERY = 10
 
 
 
@@ -41,6 +43,11 @@ def _container(i: int) -> str:
 
 def _assignment(i: int) -> tuple[int, int]:
     return i % VAULTS, (i // VAULTS) % POLICIES_PER_VAULT
+
+
+def protected(i: int) -> bool:
+    """Every tenth VM has no protected item, so every scan reports some findings."""
+    return i % UNPROTECTED_EVERY != UNPROTECTED_EVERY - 1
 
 
 # ---------------------------------------------------------------- plan JSON
@@ -77,7 +84,7 @@ def _plan_vm(i: int) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
                      "write_accelerator_enabled": False}
     item_values = {"resource_group_name": RG, "recovery_vault_name": _vault(v),
                    "exclude_disk_luns": None, "include_disk_luns": None}
-    return [
+    resources = [
         ("azurerm_linux_virtual_machine", f"vm{i}", vm_values, vm_unknown),
         ("azurerm_network_interface", f"nic{i}", nic_values, {"id": True}),
         ("azurerm_managed_disk", f"disk{i}", disk_values, {"id": True}),
@@ -87,6 +94,7 @@ def _plan_vm(i: int) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
          {"id": True, "source_vm_id": True, "backup_policy_id": True,
           "protection_state": True}),
     ]
+    return resources if protected(i) else resources[:-1]
 
 
 def _plan_expressions(type_: str, i: int) -> dict[str, Any]:
@@ -177,6 +185,8 @@ def hcl(n: int) -> str:
   location            = "{LOCATION}"
   resource_group_name = "{RG}"
   sku                 = "Standard"
+  storage_mode_type   = "GeoRedundant"
+  cross_region_restore_enabled = true
 }}
 ''')
         for p in range(POLICIES_PER_VAULT):
@@ -241,8 +251,10 @@ resource "azurerm_virtual_machine_data_disk_attachment" "attach{i}" {{
   lun                = 0
   caching            = "ReadOnly"
 }}
-
-resource "azurerm_backup_protected_vm" "item{i}" {{
+''')
+        if not protected(i):
+            continue
+        parts.append(f'''resource "azurerm_backup_protected_vm" "item{i}" {{
   resource_group_name = "{RG}"
   recovery_vault_name = azurerm_recovery_services_vault.rsv{v}.name
   source_vm_id        = azurerm_linux_virtual_machine.vm{i}.id
@@ -261,7 +273,7 @@ def _arm_id(type_: str, name: str) -> str:
 def _arm_vm_resources(i: int) -> list[dict[str, Any]]:
     v, p = _assignment(i)
     vm_id = f"[resourceId('Microsoft.Compute/virtualMachines', 'vm-{i}')]"
-    return [
+    resources = [
         {"type": "Microsoft.Network/networkInterfaces", "apiVersion": "2023-09-01",
          "name": f"nic-{i}", "location": LOCATION,
          "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {
@@ -289,6 +301,7 @@ def _arm_vm_resources(i: int) -> list[dict[str, Any]]:
                         "policyId": f"[resourceId('{POLICY_TYPE}', "
                                     f"'{_vault(v)}', '{_policy(v, p)}')]"}},
     ]
+    return resources if protected(i) else resources[:-1]
 
 
 def arm(n: int) -> dict[str, Any]:
@@ -439,8 +452,10 @@ resource vm{i} 'Microsoft.Compute/virtualMachines@2024-03-01' = {{
     }}
   }}
 }}
-
-resource item{i} '{ITEM_TYPE}@2024-04-01' = {{
+''')
+        if not protected(i):
+            continue
+        parts.append(f'''resource item{i} '{ITEM_TYPE}@2024-04-01' = {{
   name: '{_vault(v)}/Azure/{_container(i)}/vm;iaasvmcontainerv2;{RG};vm-{i}'
   properties: {{
     protectedItemType: 'Microsoft.Compute/virtualMachines'
