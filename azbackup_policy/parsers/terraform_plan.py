@@ -37,8 +37,10 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
     plan = _load(text, source.path)
     check_json_depth(plan, text, source.path, context.options.max_nesting_depth)
     _check(plan, text, source.path)
+    builder = _Builder(plan, text, source, context)
+    del plan, text  # the builder lets go of them as soon as it can (peak memory)
     try:
-        return [_Builder(plan, text, source, context).build()]
+        return [builder.build()]
     except InputError:
         raise
     except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
@@ -140,19 +142,32 @@ class _Builder:
         self.file = source.path
 
     def build(self) -> Document:
+        self.sources = SourceMap(self.context.loader,
+                                 root_dir_for(self.file, self.context.options.source_dir),
+                                 self.plan.get("configuration"))
+        self.locations: PlanLocations | None = None
+        self.release_text()
         entries = self.entries()
         if len(entries) > self.context.options.max_resources:
             raise InputError(self.file, 1, 1, f"plan has {len(entries)} resources, over the "
                              f"limit of {self.context.options.max_resources}")
         self.config = Configuration(self.plan.get("configuration"),
                                     [e.address for e in entries])
-        self.sources = SourceMap(self.context.loader,
-                                 root_dir_for(self.file, self.context.options.source_dir),
-                                 self.plan.get("configuration"))
-        self.locations: PlanLocations | None = None
-        resources = tuple(self.resource(entry) for entry in entries)
+        for key in ("planned_values", "resource_changes", "prior_state"):
+            self.plan.pop(key, None)  # the entries hold what is still needed
+        entries.reverse()
+        resources: list[Resource] = []
+        while entries:  # each entry (and the plan values it holds) is freed once converted
+            resources.append(self.resource(entries.pop()))
         files = (self.file, *sorted(set(self.sources.files)))
-        return Document(self.file, FORMAT, "azurerm", resources, files=files)
+        return Document(self.file, FORMAT, "azurerm", tuple(resources), files=files)
+
+    def release_text(self) -> None:
+        """Locate the resources in the plan text now and drop it, when no ``.tf`` sources
+        can give spans instead: the text is then not held while resources are built."""
+        if not self.sources.has_sources():
+            self.locations = locate(self.text, self.file)
+            self.text = ""
 
     # -- gathering --------------------------------------------------------------------
     def changes(self) -> dict[str, dict[str, Any]]:
