@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -105,7 +105,12 @@ def _roots_only(documents: list[Document]) -> list[Document]:
     return keep
 
 
-def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions()) -> Loaded:
+Progress = Callable[[int, int, str], None]
+"""Told (done, total, path) before each source is parsed; for a progress display."""
+
+
+def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions(),
+               progress: Progress | None = None) -> Loaded:
     """Discover, parse and link every input below ``paths``."""
     loader = FileLoader(
         [p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in paths],
@@ -128,7 +133,9 @@ def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions()) -> Lo
         max_module_depth=options.max_module_depth,
     ))
     documents: list[Document] = []
-    for source in found.sources:
+    for index, source in enumerate(found.sources):
+        if progress is not None:
+            progress(index, len(found.sources), source.path)
         documents.extend(_parse_source(source, context, loaded))
     for doc in _roots_only(documents):
         loaded.not_followed.extend(doc.not_followed)
@@ -222,6 +229,7 @@ def scan(
     options: ScanOptions | None = None,
     *,
     rules: Sequence[Rule] | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Scan ``paths`` and return the finished :class:`Report`.
 
@@ -231,7 +239,7 @@ def scan(
     >>> [f.rule_id for f in report.findings]          # doctest: +SKIP
     """
     options = options or ScanOptions()
-    loaded = load_units(paths, options)
+    loaded = load_units(paths, options, progress)
     everything = _all_rules(options, rules)
     chosen = select_rules(everything, Selection(options.select, options.ignore))
     result, warnings = _check(loaded, everything, chosen, options)
