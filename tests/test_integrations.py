@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -72,11 +73,9 @@ def test_schema_check_rejects_a_broken_copy(schema: str, path: Path, old: str, n
 
 
 def test_example_workflow_passes_actionlint() -> None:
-    try:
-        actionlint = tool("actionlint")
-    except FileNotFoundError:
-        pytest.skip("actionlint not installed (pip install -e '.[actionlint]'; the build "
-                    "downloads the binary from GitHub)")
+    if not (sys.platform == "linux" and platform.machine() == "x86_64"):
+        pytest.skip("the actionlint wheel of the test extra exists for Linux x86_64 only")
+    actionlint = tool("actionlint")  # installed by the test extra: missing is a failure
     result = subprocess.run([actionlint, "-no-color", str(WORKFLOW)], capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -87,3 +87,22 @@ def test_colour_snapshot_of_text() -> None:
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_REPORTERS))
+def test_snapshot_of_the_bundled_example(name: str, in_repo: Path) -> None:
+    """Every format on a real estate: the whole pipeline over fixtures/example."""
+    from azbackup_policy.pipeline import scan
+
+    report = scan(["fixtures/example"])
+    options = RenderOptions(fail_on="warning", cwd=str(in_repo),
+                            environment={"SOURCE_DATE_EPOCH": "1767225600",
+                                         "HOSTNAME": "ci-runner"})
+    text = load_reporter(name)(report, options)
+    _check(name, text)
+    path = SNAPSHOTS / f"example.{name}.{EXTENSIONS.get(name, 'txt')}"
+    masked = _mask(text).replace(f'"{report.tool_version}"', '"<version>"')
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_text(masked, encoding="utf-8")
+    assert path.is_file(), f"missing snapshot {path.name}: run with UPDATE_SNAPSHOTS=1"
+    assert masked == path.read_text(encoding="utf-8")
