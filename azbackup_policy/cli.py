@@ -44,6 +44,14 @@ class _FormatAction(argparse.Action):
         namespace.outputs = outputs
 
 
+_LIMITS = (
+    ("--max-resources", 100_000, "resources in one file or module tree"),
+    ("--max-loop-count", 10_000, "instances of one count/for_each/copy/range()"),
+    ("--max-nesting-depth", 200, "nesting of brackets in JSON and Bicep"),
+    ("--max-module-depth", 32, "depth of modules, linked templates and nested deployments"),
+)
+
+
 def _input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="files or folders: plan JSON, .tf modules, ARM templates, Bicep")
@@ -59,6 +67,9 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
                         help="follow modules and linked templates outside the scanned paths")
     parser.add_argument("--max-file-size", type=int, default=200 * 1024 * 1024,
                         metavar="BYTES", help="refuse files larger than this (default 200 MB)")
+    limits = parser.add_argument_group("limits (larger inputs are input errors)")
+    for flag, default, text in _LIMITS:
+        limits.add_argument(flag, type=int, metavar="N", help=f"{text} (default {default})")
     parser.add_argument("--config", metavar="FILE",
                         help="configuration file (default: .azbackup-policy.yaml or "
                         "[tool.azbackup-policy] in pyproject.toml, found upwards)")
@@ -126,6 +137,8 @@ _OVERRIDES = {
     "exclude": "excludes", "fail_on": "fail_on", "strict": "strict", "select": "select",
     "ignore": "ignore", "matrix": "matrix_file", "allow_outside_root": "allow_outside_root",
     "max_file_size": "max_file_bytes", "rules": "rule_files", "baseline": "baseline_file",
+    "max_resources": "max_resources", "max_loop_count": "max_loop_count",
+    "max_nesting_depth": "max_nesting_depth", "max_module_depth": "max_module_depth",
 }
 
 

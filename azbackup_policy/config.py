@@ -229,7 +229,7 @@ def _pyproject_table(text: str, shown: str) -> dict[str, Any]:
                               "Python 3.11+ or the 'tomli' package") from exc
     try:
         document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, ValueError) as exc:  # ValueError: a 5000-digit number
         raise ConfigError(shown, "", f"invalid TOML: {exc}") from exc
     table = document.get("tool", {}).get(TOOL_KEY, {})
     if not isinstance(table, dict):

@@ -99,7 +99,10 @@ class FileLoader:
         return any(real == root or real.startswith(root + os.sep) for root in self._roots)
 
     def check_allowed(self, path: str, *, referrer: str, line: int) -> None:
-        """Raise an InputError naming the referrer when ``path`` leaves the scan root."""
+        """Raise an InputError naming the referrer when ``path`` leaves the scan root
+        (or cannot be a path at all: a NUL character makes the OS calls raise ValueError)."""
+        if "\x00" in path:
+            raise InputError(referrer, line, 1, "a file path with a NUL character")
         if not self.inside_roots(path):
             raise InputError(
                 referrer,

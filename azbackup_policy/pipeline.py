@@ -31,6 +31,8 @@ from azbackup_policy.suppressions import (
     inline_suppressions,
 )
 
+_LIMITS = ParseOptions()
+
 
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
@@ -49,6 +51,10 @@ class ScanOptions:
     rule_options: dict[str, Any] = field(default_factory=dict)
     allow_outside_root: bool = False
     max_file_bytes: int = 200 * 1024 * 1024
+    max_resources: int = _LIMITS.max_resources  # per file or module (with its modules)
+    max_loop_count: int = _LIMITS.max_loop_count  # count/for_each/copy/range()
+    max_nesting_depth: int = _LIMITS.max_nesting_depth  # JSON/Bicep brackets
+    max_module_depth: int = _LIMITS.max_module_depth  # modules / nested deployments
     cwd: str | None = None
     rule_files: tuple[str, ...] = ()  # YAML rules (--rules, config ``rules``)
     suppressions: tuple[ConfigSuppression, ...] = ()  # config ``suppressions``
@@ -116,6 +122,10 @@ def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions()) -> Lo
         parameter_files=options.parameter_files,
         var_files=options.var_files,
         source_dir=options.source_dir,
+        max_resources=options.max_resources,
+        max_loop_count=options.max_loop_count,
+        max_nesting_depth=options.max_nesting_depth,
+        max_module_depth=options.max_module_depth,
     ))
     documents: list[Document] = []
     for source in found.sources:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from azbackup_policy.hookspecs import hookimpl
-from azbackup_policy.model import Protection, Unknown, VirtualMachine
+from azbackup_policy.model import Protection, ScaleSet, Unknown, VirtualMachine
 from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
@@ -287,8 +287,30 @@ def extended_zone(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]
                           f"{label(item[1])} is Standard", "extended_location", vm)
 
 
+@rule(
+    "BKP-CMP-013", "uniform-scale-set-instances", Severity.WARNING, ("C16",), Target.SCALE_SET,
+    summary="Scale sets whose instances need backup use Flexible orchestration.",
+    why="Azure Backup protects individual VMs of Flexible-orchestration scale sets only; the "
+    "instances of a Uniform scale set cannot be backed up at all, so nothing in it is "
+    "recoverable through Azure Backup.",
+    fix="Use Flexible orchestration (`azurerm_orchestrated_virtual_machine_scale_set`, or "
+    "`orchestrationMode: 'Flexible'`) and protect its VMs, or keep the instances stateless.",
+    before='resource "azurerm_linux_virtual_machine_scale_set" "web" {}',
+    after='resource "azurerm_orchestrated_virtual_machine_scale_set" "web" {\n'
+    '  platform_fault_domain_count = 1\n}',
+)
+def uniform_scale_set_instances(scale_set: ScaleSet, ctx: RuleContext) -> Iterator[Observation]:
+    mode = scale_set.orchestration_mode
+    yield from review(ctx, scale_set, mode, f"orchestration mode of {label(scale_set)}",
+                      "orchestration_mode")
+    if same(mode, "Uniform") is True:
+        yield observe(scale_set, f"scale set {label(scale_set)} uses Uniform orchestration; "
+                      "Azure Backup cannot back up its instances (only VMs of Flexible scale "
+                      "sets)", "orchestration_mode")
+
+
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
     return [vm_size_below_minimum, tl_standard_old_api, tl_standard, tl_conversion,
             trusted_data_disk, DIAGNOSTICS, uniform_scale_set, SPOT, DEDICATED_HOST,
-            AVAILABILITY_SET, marketplace_plan, extended_zone]
+            AVAILABILITY_SET, marketplace_plan, extended_zone, uniform_scale_set_instances]

@@ -118,3 +118,17 @@ def test_an_unknown_id_reference_still_counts_as_set() -> None:
     host = U("resourceId('Microsoft.Compute/hostGroups/hosts', 'hg', 'h1')")
     found = violations("BKP-CMP-009", estate(Setup(vm={"dedicated_host_id": host})))
     assert len(found) == 1
+
+
+def test_uniform_scale_set_instances_cannot_be_backed_up() -> None:
+    flexible = ScaleSet(address="azurerm_orchestrated_virtual_machine_scale_set.f", name="f",
+                        orchestration_mode="Flexible")
+    unknown = ScaleSet(address="x.u", name="u", orchestration_mode=U("var.mode"))
+    target = estate(Setup(extra={"scale_sets": [VMSS, flexible, unknown]}))
+    found = violations("BKP-CMP-013", target)
+    assert [(o.subject.address, o.attribute) for o in found] == [(VMSS.address,
+                                                                  "orchestration_mode")]
+    assert "Uniform orchestration" in found[0].message
+    from policies_support import reviews
+
+    assert [o.subject.address for o in reviews("BKP-CMP-013", target)] == ["x.u"]

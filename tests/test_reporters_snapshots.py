@@ -102,6 +102,7 @@ def test_snapshot_of_the_bundled_example(name: str, in_repo: Path) -> None:
     _check(name, text)
     path = SNAPSHOTS / f"example.{name}.{EXTENSIONS.get(name, 'txt')}"
     masked = _mask(text).replace(f'"{report.tool_version}"', '"<version>"')
+    masked = masked.replace(in_repo.as_uri() + "/", "file:///<checkout>/")
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         path.write_text(masked, encoding="utf-8")
     assert path.is_file(), f"missing snapshot {path.name}: run with UPDATE_SNAPSHOTS=1"

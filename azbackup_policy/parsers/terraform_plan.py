@@ -20,6 +20,7 @@ from azbackup_policy.document import Document, Resource
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import SourceSpan, Unknown
 from azbackup_policy.parsers import ParseContext
+from azbackup_policy.parsers.limits import check_json_depth
 from azbackup_policy.parsers.tfplan_address import Address, parse_address
 from azbackup_policy.parsers.tfplan_locate import PlanLocations, locate
 from azbackup_policy.parsers.tfplan_refs import Configuration, expression_at, walk_references
@@ -34,6 +35,7 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
     """The Document of the plan at ``source.path``; InputError for anything malformed."""
     text = context.loader.read_text(source.path)
     plan = _load(text, source.path)
+    check_json_depth(plan, text, source.path, context.options.max_nesting_depth)
     _check(plan, text, source.path)
     try:
         return [_Builder(plan, text, source, context).build()]
@@ -51,6 +53,8 @@ def _load(text: str, file: str) -> Any:
         raise InputError(file, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}") from None
     except RecursionError:
         raise InputError(file, 1, 1, "JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise InputError(file, 1, 1, f"invalid JSON: {exc}") from None
 
 
 def _where(text: str, key: str) -> tuple[int, int]:

@@ -35,6 +35,21 @@ class ExprError(Exception):
     """An expression that is wrong for ARM too (unknown parameter, bad arguments)."""
 
 
+# Properties whose text may be a secret: error messages never quote their expressions.
+_SECRET_KEYS = frozenset({"adminpassword", "customdata", "protectedsettings", "defaultvalue",
+                          "value", "reference"})
+
+
+def _quotable(raw: str, path: JsonPath) -> str:
+    """``raw`` quoted for a message, unless it sits under a property that may hold a secret."""
+    if any(isinstance(key, str) and key.lower() in _SECRET_KEYS for key in path):
+        return "(expression not shown: it may hold a secret)"
+    return repr(raw) if len(raw) <= 200 else repr(raw[:200]) + "..."
+
+
+ARM_COPY_LIMIT = 800  # Azure Resource Manager rejects a copy count over 800
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     """Copy indexes in force: loop name (lower) -> index; ``current`` is the innermost."""
@@ -118,14 +133,15 @@ class Evaluator:
     def string(self, raw: str, path: JsonPath, frame: Frame) -> Any:
         if not is_expression(raw):
             return unescape(raw)
+        shown = _quotable(raw, path)
         try:
             tree = parse_expression(raw[1:-1])
         except ExpressionSyntaxError as exc:
-            raise self.scope.error(path, f"bad template expression {raw!r}: {exc}") from None
+            raise self.scope.error(path, f"bad template expression {shown}: {exc}") from None
         try:
             return self.node(tree, frame, path)
         except ExprError as exc:
-            raise self.scope.error(path, f"{exc} (in {raw})") from None
+            raise self.scope.error(path, f"{exc} (in {shown})") from None
         except RecursionError:
             raise self.scope.error(path, "expression nested too deeply") from None
 
@@ -166,7 +182,12 @@ class Evaluator:
         if isinstance(count, str) and count.strip().isdigit():
             count = int(count)
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            raise self.scope.error(path, f"copy count must be a whole number, not {count!r}")
+            shown = repr(count)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise self.scope.error(path, f"copy count must be a whole number, not {shown}")
+        if count > ARM_COPY_LIMIT:
+            raise self.scope.error(path, f"copy count {count} is over ARM's limit of "
+                                   f"{ARM_COPY_LIMIT} copies")
         if count > self.scope.max_loop_count:
             raise self.scope.error(
                 path, f"copy count {count} is over the limit of {self.scope.max_loop_count}"

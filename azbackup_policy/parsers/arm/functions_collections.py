@@ -15,6 +15,8 @@ from azbackup_policy.model import Unknown, is_known
 from azbackup_policy.parsers.arm.evaluator import Context, ExprError, Function
 from azbackup_policy.parsers.arm.values import get_ci
 
+_MAX_PAD = 100_000  # padLeft('', 10**10) would otherwise try to build a 10 GB string
+
 
 def need(args: list[Any], low: int, high: int | None = None) -> None:
     if len(args) < low or (high is not None and len(args) > high):
@@ -187,6 +189,8 @@ def _trim(ctx: Context, args: list[Any]) -> Any:
 def _pad_left(ctx: Context, args: list[Any]) -> Any:
     need(args, 2, 3)
     fill = as_string(args[2])[:1] if len(args) == 3 else " "
+    if int(args[1]) > _MAX_PAD:
+        raise ExprError(f"padLeft() length {int(args[1])} is over the limit of {_MAX_PAD}")
     return as_string(args[0]).rjust(int(args[1]), fill or " ")
 
 

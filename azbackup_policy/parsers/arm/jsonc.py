@@ -22,6 +22,7 @@ JsonPath = tuple[str | int, ...]
 _SPACE = re.compile(r"(?:[ \t\r\n\ufeff]+|//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)*")
 _STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\.)*"', re.DOTALL)
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_MAX_NUMBER_CHARS = 4000  # Python refuses int() of more than 4300 digits
 _LITERALS = {"true": True, "false": False, "null": None}
 
 
@@ -106,6 +107,8 @@ class _Reader:
         if match is not None:
             self.pos = match.end()
             number = match.group()
+            if len(number) > _MAX_NUMBER_CHARS:
+                raise self.fail(f"number with {len(number)} characters is too long", pos)
             return float(number) if any(c in number for c in ".eE") else int(number)
         for word, literal in _LITERALS.items():
             if text.startswith(word, pos):

@@ -208,12 +208,25 @@ def _type_and_name(raw: dict[str, Any], path: JsonPath, evaluator: Evaluator, fr
     if not isinstance(kind, str) or not kind:
         raise evaluator.scope.error(path, "a resource needs a literal 'type'")
     name = evaluator.value(get_ci(raw, "name", ""), (*path, "name"), frame)
+    if not isinstance(name, (str, Unknown)):
+        raise evaluator.scope.error((*path, "name"),
+                                    f"a resource name must be a string, not {_json_type(name)}")
     if parent is None:
         return kind, name
     if kind.lower().startswith(parent.type.lower() + "/"):
         return kind, name
     joined = make_string([parent.name, "/", name], f"{_text(parent.name)}/{_text(name)}")
     return f"{parent.type}/{kind}", joined
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "an array" if isinstance(value, list) else "an object"
 
 
 def _text(value: Any) -> str:

@@ -63,6 +63,10 @@ class LineIndex:
         return line, offset - self.starts[line - 1] + 1
 
 
+_MAX_INT = 2**63 - 1
+_MAX_INT_DIGITS = 40
+
+
 class Lexer:
     """Tokenizes one Bicep source text; errors raise :class:`InputError`."""
 
@@ -75,6 +79,14 @@ class Lexer:
     def error(self, offset: int, message: str) -> InputError:
         line, column = self.lines.position(offset)
         return InputError(self.file, line, column, message)
+
+    def _integer(self, digits: str, offset: int) -> int:
+        """An integer literal; Bicep integers are 64-bit, so longer ones are errors."""
+        if len(digits) > _MAX_INT_DIGITS or int(digits) > _MAX_INT:
+            shown = digits if len(digits) <= 20 else digits[:20] + "..."
+            raise self.error(offset, f"integer literal {shown} is larger than "
+                             f"{_MAX_INT} (Bicep integers are 64-bit)")
+        return int(digits)
 
     def tokenize(self) -> list[Token]:
         tokens, _ = self._run(0, stop_at_brace=False)
@@ -107,7 +119,7 @@ class Lexer:
                 start = m.start(kind)
                 append(("str", _decode(self, m.group(kind)[1:-1], start + 1), start, pos))
             elif kind == "int":
-                append(("int", int(m.group(kind)), m.start(kind), pos))
+                append(("int", self._integer(m.group(kind), m.start(kind)), m.start(kind), pos))
             elif kind == "lc":
                 self._comment(m.group(kind)[2:], m.start(kind))
             elif kind == "q":

@@ -37,6 +37,9 @@ from azbackup_policy.parsers.hcl.values import (
 _SKIP = "new_line_or_comment"
 
 
+MAX_INT_DIGITS = 4000
+
+
 class Scope(Protocol):
     """A module instance, as the evaluator sees it."""
 
@@ -157,7 +160,11 @@ class Evaluator:
         return Pending(self.source(node))
 
     def _int_lit(self, node: Tree) -> Any:
-        return int(str(node.children[0]))
+        digits = str(node.children[0])
+        if len(digits) > MAX_INT_DIGITS:  # Python refuses int() of more than 4300 digits
+            raise InputError(self.shown, self.line, 1,
+                             f"number literal with {len(digits)} digits is too long")
+        return int(digits)
 
     def _float_lit(self, node: Tree) -> Any:
         return normal_number(float(str(node.children[0])))

@@ -121,6 +121,16 @@ def _position(exc: UnexpectedInput, text: str) -> tuple[int, int]:
     return line, max(1, column or 1)
 
 
+def _token_text(text: str) -> str:
+    """A token for a message: its first line, short, and never the text of a string
+    (a string or heredoc may be a secret such as ``admin_password``)."""
+    lines = text.strip().splitlines()
+    first = lines[0] if lines else text
+    if any(quote in text for quote in "\"'") or first.startswith("<<"):
+        return "string"
+    return repr(first if len(first) <= 20 else first[:20] + "...")
+
+
 def _describe(exc: UnexpectedInput) -> str:
     if isinstance(exc, UnexpectedCharacters):
         return f"syntax error: unexpected character {exc.char!r}"
@@ -128,8 +138,7 @@ def _describe(exc: UnexpectedInput) -> str:
         token = exc.token
         if token.type == "$END":
             return "syntax error: unexpected end of file (unclosed block or string?)"
-        shown = str(token).strip() or repr(str(token))
-        return f"syntax error: unexpected {shown!r}"
+        return f"syntax error: unexpected {_token_text(str(token))}"
     return "syntax error: unexpected end of file (unclosed block or string?)"
 
 

@@ -95,7 +95,10 @@ class Traversal:
         if step.data == "get_attr":
             return self.attribute(value, str(expressions(step)[0].children[0]), text)
         if step.data == "short_index":
-            key: Any = int(str(step.children[1]))
+            digits = str(step.children[1])
+            if len(digits) > 4000:  # Python refuses int() of more than 4300 digits
+                raise EvalError(f"index with {len(digits)} digits")
+            key: Any = int(digits)
         else:
             key = self.ev.eval(expressions(step)[0])
         return self.index(value, key, text)

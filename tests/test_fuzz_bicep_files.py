@@ -1,0 +1,44 @@
+"""Hypothesis: mutated Bicep files (with their local modules) and .bicepparam files either
+parse and link or raise InputError. ``test_bicep_fuzz.py`` covers compile_text alone; these
+run the file entry points, so module reads, cycles and ``using`` are exercised too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fuzz_strategies import mutated_text, parse_and_link, seeds, written_beside
+from hypothesis import given
+
+BICEP = seeds(lambda p: p.suffix == ".bicep")
+BICEPPARAM = seeds(lambda p: p.suffix == ".bicepparam")
+
+
+def test_there_are_seeds() -> None:
+    assert len(BICEP) >= 20 and BICEPPARAM
+
+
+@given(mutated_text(BICEP))
+def test_mutated_bicep(case: tuple[Path, str]) -> None:
+    seed, text = case
+    with written_beside(seed, text) as path:
+        parse_and_link(path, "bicep")
+
+
+@given(mutated_text(BICEP))
+def test_mutated_module_under_its_caller(case: tuple[Path, str]) -> None:
+    """The mutation replaces a file in place, so every file that uses it reads it."""
+    seed, text = case
+    original = seed.read_bytes()
+    try:
+        seed.write_text(text, encoding="utf-8", errors="surrogatepass")
+        for caller in sorted(seed.parent.parent.rglob("*.bicep"))[:6]:
+            parse_and_link(caller, "bicep")
+    finally:
+        seed.write_bytes(original)
+
+
+@given(mutated_text(BICEPPARAM))
+def test_mutated_bicepparam(case: tuple[Path, str]) -> None:
+    seed, text = case
+    with written_beside(seed, text) as path:
+        parse_and_link(path, "bicepparam")

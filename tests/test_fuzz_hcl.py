@@ -1,0 +1,65 @@
+"""Hypothesis: mutated Terraform HCL (.tf, .tf.json, .tfvars) parses and links or raises InputError.
+
+A mutated file replaces its seed in place, so the module folder it belongs to (and the
+modules it calls) is read as a whole, the way discovery hands it to the parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fuzz_strategies import OPTIONS, mutated_text, parse_and_link, seeds
+from hypothesis import given, settings
+
+from azbackup_policy.parsers import ParseOptions
+
+# HCL parsing costs ~9 s per MB (python-hcl2's Lark grammar): keep the seeds small.
+TF = [p for p in seeds(lambda p: p.name.endswith((".tf", ".tf.json")))
+      if p.stat().st_size < 6000]
+TFVARS = seeds(lambda p: p.name.endswith((".tfvars", ".tfvars.json")))
+
+
+def test_there_are_seeds() -> None:
+    assert len(TF) >= 10 and TFVARS
+
+
+@contextmanager
+def replaced(seed: Path, text: str) -> Iterator[Path]:
+    original = seed.read_bytes()
+    seed.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        yield seed
+    finally:
+        seed.write_bytes(original)
+
+
+@settings(max_examples=min(settings().max_examples, 30))
+@given(mutated_text(TF))
+def test_mutated_modules(case: tuple[Path, str]) -> None:
+    seed, text = case
+    with replaced(seed, text) as path:
+        parse_and_link(path, "terraform-hcl")
+
+
+@settings(max_examples=min(settings().max_examples, 20))
+@given(mutated_text(TF))
+def test_mutated_child_module_under_its_root(case: tuple[Path, str]) -> None:
+    seed, text = case
+    root = seed.parent.parent.parent if seed.parent.parent.name == "modules" else seed.parent
+    with replaced(seed, text):
+        parse_and_link(root / "main.tf", "terraform-hcl",
+                       ParseOptions(**{**_fields(OPTIONS), "max_module_depth": 3}))
+
+
+def _fields(options: ParseOptions) -> dict[str, object]:
+    return {name: getattr(options, name) for name in options.__slots__}
+
+
+@settings(max_examples=min(settings().max_examples, 20))
+@given(mutated_text(TFVARS))
+def test_mutated_tfvars(case: tuple[Path, str]) -> None:
+    seed, text = case
+    with replaced(seed, text):
+        parse_and_link(seed.parent / "main.tf", "terraform-hcl")
