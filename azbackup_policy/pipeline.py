@@ -132,6 +132,8 @@ def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions()) -> Lo
         documents.extend(_parse_source(source, context, loaded))
     for doc in _roots_only(documents):
         loaded.not_followed.extend(doc.not_followed)
+        loaded.errors.extend(InputProblem(p.file, p.line, p.column, p.message)
+                             for p in doc.problems)
         inline, problems = inline_suppressions(doc)
         loaded.warnings.extend(problems)
         try:
