@@ -201,6 +201,19 @@ def _exit_code(report: Any) -> ExitCode:
     return ExitCode.FINDINGS if report.at_or_above() else ExitCode.OK
 
 
+def _scan_with_progress(scan: Any, args: argparse.Namespace, stderr: TextIO,
+                        rules: Any = None) -> Any:
+    """Run the scan (with ``rules``), with a progress line on stderr when it is a terminal."""
+    from azbackup_policy.progress import TerminalProgress
+
+    progress = TerminalProgress(stderr) if stderr.isatty() else None
+    try:
+        return scan(args.paths, _scan_options(args), progress=progress, rules=rules)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
 def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
              environ: dict[str, str]) -> ExitCode:
     from azbackup_policy.pipeline import scan
@@ -220,7 +233,7 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
 
         report = scan_changed(args.paths, _scan_options(args))
     else:
-        report = scan(args.paths, _scan_options(args), rules=host.rules())
+        report = _scan_with_progress(scan, args, stderr, rules=host.rules())
     for fmt, destination in _auto_formats(outputs, environ):
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ

@@ -90,12 +90,18 @@ class FileLoader:
         self._cwd = cwd
 
     def display(self, path: str) -> str:
-        return display_path(path, self._cwd)
+        return display_path(self._at(path), self._cwd)
+
+    def _at(self, path: str) -> str:
+        """``path`` as the OS must see it: display paths are relative to the loader's cwd."""
+        if self._cwd is None or os.path.isabs(path):
+            return path
+        return os.path.join(self._cwd, path)
 
     def inside_roots(self, path: str) -> bool:
         if self._allow_outside or not self._roots:
             return True
-        real = os.path.realpath(path)
+        real = os.path.realpath(self._at(path))
         return any(real == root or real.startswith(root + os.sep) for root in self._roots)
 
     def check_allowed(self, path: str, *, referrer: str, line: int) -> None:
@@ -114,6 +120,7 @@ class FileLoader:
 
     def read_bytes(self, path: str) -> bytes:
         shown = self.display(path)
+        path = self._at(path)
         try:
             if os.path.isdir(path):
                 raise InputError(shown, 1, 1, "is a directory, not a file")
@@ -134,15 +141,15 @@ class FileLoader:
         return decode_text(self.read_bytes(path), self.display(path))
 
     def exists(self, path: str) -> bool:
-        return os.path.exists(path)
+        return os.path.exists(self._at(path))
 
     def is_dir(self, path: str) -> bool:
-        return os.path.isdir(path)
+        return os.path.isdir(self._at(path))
 
     def list_dir(self, path: str) -> list[str]:
-        """Sorted entries of a folder (full paths); empty when it cannot be listed."""
+        """Sorted entries of a folder (joined to ``path``); empty when it cannot be listed."""
         try:
-            return sorted(os.path.join(path, name) for name in os.listdir(path))
+            return sorted(os.path.join(path, name) for name in os.listdir(self._at(path)))
         except OSError:
             return []
 

@@ -77,6 +77,16 @@ class NotFollowed:
 
 
 @dataclass(frozen=True, slots=True)
+class Problem:
+    """An input error the parser could step over: reported, and the rest still read."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     """All resources of one deployment unit (a plan, a root module, a template)."""
 
@@ -87,3 +97,6 @@ class Document:
     not_followed: tuple[NotFollowed, ...] = ()
     # Every file this document was read from (a module folder spans several files).
     files: tuple[str, ...] = ()
+    # Errors in single values (an expression that cannot be evaluated): the value became
+    # Unknown and the error is reported with its location.
+    problems: tuple[Problem, ...] = ()

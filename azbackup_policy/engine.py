@@ -13,7 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from azbackup_policy.model import Estate, ModelObject, SourceSpan, Unknown, VirtualMachine
+from azbackup_policy.model import (
+    Estate,
+    IpConfiguration,
+    ModelObject,
+    SourceSpan,
+    Unknown,
+    VirtualMachine,
+)
 from azbackup_policy.report import Finding, ResourceRef, RuleFailure
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
 
@@ -142,10 +149,26 @@ def to_finding(
 
 
 def _declared_holder(subject: ModelObject, vm: VirtualMachine | None) -> ModelObject:
-    """The declared resource to name: the subject itself, or the VM that holds it inline."""
-    if subject.address or vm is None:
+    """The declared resource to name: the subject itself, or the NIC or VM that holds it inline.
+
+    Linkers differ in whether an inline object has an address of its own (the azurerm linker
+    gives ``<vm>.os_disk`` and ``<nic>.ip_configuration.0``, the ARM linker none), so an
+    address below the VM's, or an IP configuration, is named by the resource that declares
+    it: every format then names the same resource.
+    """
+    if vm is None:
+        return subject
+    if isinstance(subject, IpConfiguration):
+        nic = next((n for n in vm.nics if any(c is subject for c in n.ip_configurations)), None)
+        if nic is not None and nic.address and not _inline(nic.address, vm.address):
+            return nic
+    if subject.address and not _inline(subject.address, vm.address):
         return subject
     return vm
+
+
+def _inline(address: str, vm_address: str) -> bool:
+    return bool(vm_address) and address.startswith(vm_address + ".")
 
 
 def _name(value: object) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -124,7 +124,12 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions()) -> Loaded:
+Progress = Callable[[int, int, str], None]
+"""Told (done, total, path) before each source is parsed; for a progress display."""
+
+
+def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions(),
+               progress: Progress | None = None) -> Loaded:
     """Discover, parse and link every input below ``paths``."""
     loader = FileLoader(
         [p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in paths],
@@ -147,10 +152,14 @@ def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions()) -> Lo
         max_module_depth=options.max_module_depth,
     ))
     documents: list[Document] = []
-    for source in found.sources:
+    for index, source in enumerate(found.sources):
+        if progress is not None:
+            progress(index, len(found.sources), source.path)
         documents.extend(_parse_source(source, context, loaded))
     for doc in _roots_only(documents):
         loaded.not_followed.extend(doc.not_followed)
+        loaded.errors.extend(InputProblem(p.file, p.line, p.column, p.message)
+                             for p in doc.problems)
         inline, problems = inline_suppressions(doc)
         loaded.warnings.extend(problems)
         try:
@@ -241,6 +250,7 @@ def scan(
     options: ScanOptions | None = None,
     *,
     rules: Sequence[Rule] | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Scan ``paths`` and return the finished :class:`Report`.
 
@@ -251,7 +261,7 @@ def scan(
     """
     options = options or ScanOptions()
     with gc_paused():
-        loaded = load_units(paths, options)
+        loaded = load_units(paths, options, progress)
         everything = _all_rules(options, rules)
         chosen = select_rules(everything, Selection(options.select, options.ignore))
         result, warnings = _check(loaded, everything, chosen, options)

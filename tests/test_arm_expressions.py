@@ -277,11 +277,14 @@ def test_copy_index_with_names_and_offsets() -> None:
     ],
 )
 def test_errors_name_the_location(text: str, message: str) -> None:
-    with pytest.raises(InputError) as caught:
-        evaluate(text)
-    assert caught.value.line == 7
-    assert caught.value.column == 5
-    assert message in caught.value.message
+    """A failing expression is reported with its location and its value becomes Unknown."""
+    positions = {("x",): SourceSpan("t.json", 7, 7, 5)}
+    state = Scope("t.json", positions, parameters=dict(PARAMETERS))
+    value = Evaluator(state, all_functions()).value(text, ("x",), NO_LOOP)
+    assert isinstance(value, Unknown)
+    (problem,) = state.problems
+    assert (problem.file, problem.line, problem.column) == ("t.json", 7, 5)
+    assert message in problem.message
 
 
 def test_render_is_canonical() -> None:

@@ -298,7 +298,6 @@ def test_parse_template_from_a_dict_with_foreign_positions() -> None:
         ["not an object"],
         [{"name": "x"}],
         "a string",
-        [vm("x", condition="[parameters('nope')]")],
         [vm("x", copy={"name": "c", "count": -1})],
     ],
 )
@@ -327,3 +326,13 @@ def test_mutated_templates_give_a_document_or_input_error(
         assert error.line >= 1 and error.column >= 1
         return
     link(document)
+
+
+def test_a_bad_expression_is_reported_and_the_rest_is_read(tmp_path: Path) -> None:
+    """An expression that fails becomes Unknown with a located problem; other values stay."""
+    path = write_template(tmp_path, [vm("x", condition="[parameters('nope')]")])
+    doc = parse_file(path, root=tmp_path)
+    (resource,) = doc.resources
+    assert isinstance(resource.condition, Unknown)
+    (problem,) = doc.problems
+    assert "no parameter 'nope'" in problem.message and problem.column > 1  # one-line JSON

@@ -51,3 +51,18 @@ def test_output_file_per_format(tmp_path: Path) -> None:
     assert code == 0
     assert json.loads(target.read_text())["schema_version"] == 1
     assert "0 errors, 0 warnings, 0 notes" in out
+
+
+def test_ci_annotations_are_added_to_text_output(in_repo: Path) -> None:
+    example = "fixtures/example/terraform"
+    _, plain, _ = run("scan", example)
+    assert "::warning" not in plain and "##vso" not in plain
+    _, github, _ = run("scan", example, env={"GITHUB_ACTIONS": "true"})
+    assert github.startswith(plain)
+    assert "::warning file=fixtures/example/terraform/main.tf,line=107" in github
+    _, devops, _ = run("scan", example, env={"TF_BUILD": "True"})
+    assert devops.startswith(plain)
+    assert "##vso[task.logissue type=warning;sourcepath=" in devops
+    # Only when text goes to the terminal: a JSON report stays pure JSON.
+    _, as_json, _ = run("scan", example, "--format", "json", env={"GITHUB_ACTIONS": "true"})
+    assert json.loads(as_json)["schema_version"] == 1

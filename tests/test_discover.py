@@ -123,3 +123,18 @@ def test_loader_enforces_size_limit_and_root(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="outside the scan root"):
         loader.check_allowed(str(outside), referrer="root/main.bicep", line=3)
     assert FileLoader([str(inside)], allow_outside_root=True).inside_roots(str(outside))
+
+
+def test_scan_with_a_working_directory_other_than_the_process_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import FIXTURES
+
+    from azbackup_policy.pipeline import ScanOptions, scan
+
+    monkeypatch.chdir(tmp_path)  # the process is elsewhere; paths shown relative to cwd
+    report = scan([str(FIXTURES / "example")], ScanOptions(cwd=str(FIXTURES.parent)))
+    assert report.errors == ()
+    assert set(report.files_scanned) == {
+        "fixtures/example/arm/azuredeploy.json", "fixtures/example/bicep/main.bicep",
+        "fixtures/example/terraform/main.tf"}
+    assert {f.location.file for f in report.findings} <= set(report.files_scanned)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from azbackup_policy.discover import PLAN, FileLoader, Source
 from azbackup_policy.document import Document, Resource
@@ -199,6 +200,15 @@ def test_format_version_0_1_is_read() -> None:
     resources = by_address(load("fixtures/plan/format-0.1/tfplan.json"))
     assert resources["azurerm_backup_protected_vm.vm"].references["source_vm_id"] == (
         "azurerm_linux_virtual_machine.vm",)
+
+
+def test_format_version_0_2_is_read(tmp_path: Path) -> None:
+    text = (REPO / "fixtures/plan/format-0.1/tfplan.json").read_text(encoding="utf-8")
+    assert '"format_version": "0.1"' in text
+    path = tmp_path / "tfplan.json"
+    path.write_text(text.replace('"format_version": "0.1"', '"format_version": "0.2"'))
+    (document,) = parse(Source(str(path), "terraform-plan"), ParseContext(FileLoader()))
+    assert {r.address for r in document.resources} >= {"azurerm_backup_protected_vm.vm"}
 
 
 def test_azapi_body_is_kept_as_values() -> None:

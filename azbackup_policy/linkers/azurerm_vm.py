@@ -187,8 +187,20 @@ def marketplace_plan(reader: Reader) -> MarketplacePlan | None:
     if plan is None:
         return None
     reader.mark("plan", "plan")
-    return MarketplacePlan(name=plan.get("name", "name"), product=plan.get("product", "product"),
-                           publisher=plan.get("publisher", "publisher"))
+    found = MarketplacePlan(name=plan.get("name", "name"), product=plan.get("product", "product"),
+                            publisher=plan.get("publisher", "publisher"))
+    reader.spans.update({f"plan.{k}": v for k, v in plan.spans.items()})
+    return found
+
+
+def identity_type(reader: Reader) -> Any:
+    """``identity.type``; its span is recorded as the VM's ``identity``."""
+    identity = reader.block("identity")
+    if identity is None:
+        return None
+    value = identity.get("identity", "type")
+    reader.spans["identity"] = identity.spans["identity"]
+    return value
 
 
 def lun_disks(disks: list[Disk]) -> tuple[Disk, ...]:
@@ -207,7 +219,6 @@ def virtual_machine(resource: Resource, parts: VmParts) -> VirtualMachine:
         reader.spans.update({f"os_disk.{k}": v for k, v in os_reader.spans.items()})
         reader.mark("os_disk", os_reader.base)
     data = list(legacy_data_disks(resource)) if legacy else []
-    identity = reader.block("identity")
     return VirtualMachine(
         address=resource.address, resource_type=resource.type, span=resource.span,
         id=resource.id, name=reader.get("name", "name"),
@@ -216,7 +227,7 @@ def virtual_machine(resource: Resource, parts: VmParts) -> VirtualMachine:
         availability_set_id=reader.get("availability_set_id", "availability_set_id"),
         license_type=reader.get("license_type", "license_type"),
         tags=reader.get("tags", "tags", {}),
-        identity=identity.get("identity", "type") if identity else None,
+        identity=identity_type(reader),
         plan=marketplace_plan(reader),
         os_disk=disk, data_disks=lun_disks(data + list(parts.data_disks)), nics=parts.nics,
         extensions=parts.extensions, has_diagnostic_settings=parts.diagnostics,

@@ -75,10 +75,12 @@ def _check(plan: Any, text: str, file: str) -> None:
             "planned_values" in plan or "resource_changes" in plan):
         raise InputError(file, 1, 1, "not a Terraform plan: format_version and "
                          "planned_values are required (use `terraform show -json PLANFILE`)")
-    if version != "0.1" and not re.fullmatch(r"1\.\d+", version):
+    # 0.1 (Terraform 0.12-0.14), 0.2 (0.15-1.0), 1.x (1.1 and later): same shape for us.
+    if not re.fullmatch(r"(0\.[12]|1\.\d+)", version):
         line, column = _where(text, "format_version")
         raise InputError(file, line, column,
-                         f"unsupported plan format_version {version!r} (0.1 and 1.x are read)")
+                         f"unsupported plan format_version {version!r} (0.1, 0.2 and 1.x are "
+                         "read)")
     for key in ("planned_values", "prior_state", "configuration"):
         if key in plan and not isinstance(plan[key], dict):
             line, column = _where(text, key)

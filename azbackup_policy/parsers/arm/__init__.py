@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from azbackup_policy.discover import Source
-from azbackup_policy.document import Document
+from azbackup_policy.document import Document, Problem
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import SourceSpan, Unknown
 from azbackup_policy.parsers import ParseContext
@@ -140,5 +140,8 @@ def _document(template: Mapping[str, Any], file: str, context: ParseContext,
     evaluator = evaluator_for(template, place, positions, context, values)
     read_resources(template, evaluator, place, out)
     resources = add_references(out.resources)
+    problems = tuple(dict.fromkeys(
+        Problem(e.file, e.line, e.column, e.message) for e in evaluator.scope.problems))
     return Document(path=file, format="arm", vocabulary="arm", resources=tuple(resources),
-                    not_followed=tuple(out.not_followed), files=tuple(dict.fromkeys(out.files)))
+                    not_followed=tuple(out.not_followed), files=tuple(dict.fromkeys(out.files)),
+                    problems=problems)

@@ -58,7 +58,7 @@ def _inline(item: Instance, template: dict[str, Any], props: dict[str, Any],
         return
     given = _given(item, props, evaluator)
     nested = evaluator_for(template, inner, evaluator.scope.positions, out.context, given,
-                           **_deployment(item, evaluator))
+                           evaluator.scope.problems, **_deployment(item, evaluator))
     read_resources(template, nested, inner, out)
 
 
@@ -136,5 +136,5 @@ def read_linked(target: str, item: Instance, props: dict[str, Any], evaluator: E
                   (*inner.chain, os.path.realpath(target)))
     given = _given(item, props, evaluator)
     nested = evaluator_for(loaded.value, place, loaded.positions, out.context, given,
-                           **_deployment(item, evaluator))
+                           evaluator.scope.problems, **_deployment(item, evaluator))
     read_resources(loaded.value, nested, place, out)

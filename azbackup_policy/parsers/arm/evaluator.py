@@ -78,6 +78,9 @@ class Scope:
     max_loop_count: int = 10_000
     resolved: dict[str, Any] = field(default_factory=dict)
     in_progress: set[str] = field(default_factory=set)
+    # Expressions that failed: reported, and their values are Unknown (shared by the
+    # scopes of one document, so nested deployments report into the same list).
+    problems: list[InputError] = field(default_factory=list)
 
     def span(self, path: JsonPath) -> SourceSpan:
         probe = path
@@ -137,13 +140,19 @@ class Evaluator:
         try:
             tree = parse_expression(raw[1:-1])
         except ExpressionSyntaxError as exc:
-            raise self.scope.error(path, f"bad template expression {shown}: {exc}") from None
+            return self.failed(path, f"bad template expression {shown}: {exc}", raw)
         try:
             return self.node(tree, frame, path)
         except ExprError as exc:
-            raise self.scope.error(path, f"{exc} (in {shown})") from None
+            return self.failed(path, f"{exc} (in {shown})", raw)
         except RecursionError:
             raise self.scope.error(path, "expression nested too deeply") from None
+
+    def failed(self, path: JsonPath, message: str, raw: str) -> Unknown:
+        """Record an expression that cannot be evaluated; its value is Unknown."""
+        self.scope.problems.append(self.scope.error(path, message))
+        secret = any(isinstance(key, str) and key.lower() in _SECRET_KEYS for key in path)
+        return Unknown("(invalid expression)" if secret else raw[1:-1][:200])
 
     def obj(self, raw: dict[str, Any], path: JsonPath, frame: Frame) -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -112,10 +112,11 @@ def bind_variables(scope: Scope, template: Mapping[str, Any], place: Place) -> N
 
 
 def evaluator_for(template: Mapping[str, Any], place: Place, positions: Mapping[JsonPath, Any],
-                  context: ParseContext, given: Mapping[str, Any], **deployment: Any,
+                  context: ParseContext, given: Mapping[str, Any],
+                  problems: list[InputError] | None = None, **deployment: Any,
                   ) -> Evaluator:
     scope = Scope(place.file, positions, max_loop_count=context.options.max_loop_count,
-                  **deployment)
+                  problems=[] if problems is None else problems, **deployment)
     evaluator = Evaluator(scope, all_functions())
     bind_variables(scope, template, place)
     bind_parameters(evaluator, template, place, given)
