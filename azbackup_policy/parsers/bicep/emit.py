@@ -59,6 +59,10 @@ class Positions(Mapping[JsonPath, SourceSpan]):
             self._built[path] = span
         return span
 
+    def get(self, path: JsonPath, default: Any = None) -> Any:  # type: ignore[override]
+        """As ``Mapping.get``, without raising and catching KeyError for a missing path."""
+        return self[path] if path in self._raw else default
+
     def __contains__(self, path: object) -> bool:
         return path in self._raw
 
