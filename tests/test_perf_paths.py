@@ -13,7 +13,9 @@ from azbackup_policy.parsers.arm import jsonc
 from azbackup_policy.parsers.hcl import loader
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_MODULE = ROOT / "fixtures" / "scenarios" / "estate-basic" / "terraform" / "modules" / "db"
+SCENARIO = ROOT / "fixtures" / "scenarios" / "estate-basic"
+DB_MODULE = SCENARIO / "terraform" / "modules" / "db"
+BICEP = SCENARIO / "bicep"
 TEMPLATES = sorted(p for p in (ROOT / "fixtures").rglob("*.json")
                    if "deploymentTemplate" in p.read_text(encoding="utf-8-sig")[:2000])
 
@@ -68,3 +70,23 @@ def test_a_module_shared_by_two_roots_is_parsed_once(tmp_path: Path,
     module_files = {f"modules/db/{p.name}" for p in DB_MODULE.glob("*.tf")}
     for unit in report.units:
         assert module_files <= set(unit.files)
+
+
+def test_a_bicep_module_also_scanned_alone_is_parsed_once(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from azbackup_policy.parsers.bicep import build
+
+    shutil.copytree(BICEP, tmp_path / "bicep")
+    parsed: list[str] = []
+    original = build.read_unit
+
+    def counting(text: str, file: str, real_path: str, max_depth: int) -> build.Unit:
+        parsed.append(file)
+        return original(text, file, real_path, max_depth)
+
+    monkeypatch.setattr(build, "read_unit", counting)
+    monkeypatch.chdir(tmp_path)
+    report = pipeline.scan(["bicep"])
+    assert {"bicep/main.bicep", "bicep/modules/db.bicep"} <= set(parsed)
+    assert len(parsed) == len(set(parsed))
+    assert not report.errors

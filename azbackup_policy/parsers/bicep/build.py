@@ -71,6 +71,26 @@ def read_unit(text: str, file: str, real_path: str, max_depth: int) -> Unit:
     return Unit(program, file, real_path, lexer.lines)
 
 
+_KEEP_ROOT_CHARS = 1_000_000
+
+
+def shared_unit(text: str, file: str, real_path: str, context: ParseContext,
+                keep: bool = True) -> Unit:
+    """:func:`read_unit` once per scan for each module file (``ParseContext.memo``): a
+    module used by several templates, or also scanned as its own source, is parsed once.
+    A file compiled as a root (``keep`` False) is kept only when it is small (a template
+    that a ``.bicepparam`` compiles again), so that a large template's syntax tree is not
+    held in memory for the rest of the scan."""
+    units: dict[tuple[str, str], tuple[str, Unit]] = context.memo.setdefault("bicep.units", {})
+    found = units.get((file, real_path))
+    if found is not None and found[0] == text:
+        return found[1]
+    unit = read_unit(text, file, real_path, context.options.max_nesting_depth)
+    if keep or len(text) <= _KEEP_ROOT_CHARS:
+        units[(file, real_path)] = (text, unit)
+    return unit
+
+
 class Builder:
     """Follows local modules for one compilation; keeps the chain for cycle checks."""
 
@@ -120,7 +140,7 @@ class Builder:
         shown = loader.display(target)
         if source.lower().endswith(".json"):
             return self.json_module(text, shown)
-        child = read_unit(text, shown, real, self.context.options.max_nesting_depth)
+        child = shared_unit(text, shown, real, self.context)
         return self.compile_unit(child, prefix, chain)
 
     def load_import(self, emitter: DeclarationEmitter, decl: ast.ImportDecl) -> Unit | None:
@@ -137,8 +157,8 @@ class Builder:
         shown = loader.display(target)
         if shown not in self.shared.files:
             self.shared.files.append(shown)
-        return read_unit(loader.read_text(target), shown, os.path.realpath(target),
-                         self.context.options.max_nesting_depth)
+        return shared_unit(loader.read_text(target), shown, os.path.realpath(target),
+                           self.context)
 
     def json_module(self, text: str, shown: str) -> dict[str, Json]:
         if shown not in self.shared.files:
@@ -156,7 +176,7 @@ class Builder:
 
 def compile_text(text: str, file: str, real_path: str, context: ParseContext) -> Compiled:
     """Compile Bicep source ``text`` (shown as ``file``) and its local modules."""
-    unit = read_unit(text, file, real_path, context.options.max_nesting_depth)
+    unit = shared_unit(text, file, real_path, context, keep=False)
     builder = Builder(context)
     template = builder.compile_unit(unit)
     shared = builder.shared
