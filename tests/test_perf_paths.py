@@ -90,3 +90,20 @@ def test_a_bicep_module_also_scanned_alone_is_parsed_once(tmp_path: Path,
     assert {"bicep/main.bicep", "bicep/modules/db.bicep"} <= set(parsed)
     assert len(parsed) == len(set(parsed))
     assert not report.errors
+
+
+def test_a_linked_template_also_scanned_alone_is_parsed_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(ROOT / "fixtures" / "arm" / "linked-template", tmp_path / "lt")
+    parsed: list[str] = []
+    original = jsonc.load
+
+    def counting(text: str, file: str, **kwargs: int) -> jsonc.Loaded:
+        parsed.append(file)
+        return original(text, file, **kwargs)
+
+    monkeypatch.setattr(jsonc, "load", counting)
+    monkeypatch.chdir(tmp_path)
+    report = pipeline.scan(["lt"])
+    assert sorted(parsed) == ["lt/azuredeploy.json", "lt/nested/db.json"]
+    assert [unit.path for unit in report.units] == ["lt/azuredeploy.json"]

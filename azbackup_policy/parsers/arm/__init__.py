@@ -75,11 +75,30 @@ def read_parameter_values(path: str, context: ParseContext) -> dict[str, Any]:
     return values
 
 
+_KEEP_ROOT_CHARS = 1_000_000
+
+
+def load_template(path: str, shown: str, context: ParseContext, keep: bool = True
+                  ) -> jsonc.Loaded:
+    """A template file read once per scan (``ParseContext.memo``): a linked template that
+    is also scanned as its own source, or linked from several templates, is parsed once.
+    A root template (``keep`` False) is kept only when small, so that a large template is
+    not held for the rest of the scan. Nothing downstream modifies a loaded template."""
+    text = context.loader.read_text(path)
+    memo: dict[str, tuple[str, jsonc.Loaded]] = context.memo.setdefault("arm.templates", {})
+    found = memo.get(shown)
+    if found is not None and found[0] == text:
+        return found[1]
+    loaded = jsonc.load(text, shown, max_depth=context.options.max_nesting_depth)
+    if keep or len(text) <= _KEEP_ROOT_CHARS:
+        memo[shown] = (text, loaded)
+    return loaded
+
+
 def parse(source: Source, context: ParseContext) -> list[Document]:
     """The Document of one ARM template file (with its parameter files)."""
     loader = context.loader
-    loaded = jsonc.load(loader.read_text(source.path), source.path,
-                        max_depth=context.options.max_nesting_depth)
+    loaded = load_template(source.path, source.path, context, keep=False)
     if not isinstance(loaded.value, dict):
         raise InputError(source.path, 1, 1, "an ARM template must be a JSON object")
     values: dict[str, Any] = {}

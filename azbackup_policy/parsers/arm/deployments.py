@@ -16,7 +16,6 @@ from typing import Any
 from azbackup_policy.document import NotFollowed, Resource
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import Unknown
-from azbackup_policy.parsers.arm import jsonc
 from azbackup_policy.parsers.arm.evaluator import SECURE, Evaluator
 from azbackup_policy.parsers.arm.resources import Instance
 from azbackup_policy.parsers.arm.template import (
@@ -125,8 +124,9 @@ def read_linked(target: str, item: Instance, props: dict[str, Any], evaluator: E
                 inner: Place, out: Output) -> None:
     loader = out.context.loader
     shown = loader.display(target)
-    loaded = jsonc.load(loader.read_text(target), shown,
-                        max_depth=out.context.options.max_nesting_depth)
+    from azbackup_policy.parsers.arm import load_template  # the package imports this module
+
+    loaded = load_template(target, shown, out.context)
     if not isinstance(loaded.value, dict):
         raise InputError(shown, 1, 1, "a linked template must be a JSON object")
     out.files.append(shown)
