@@ -28,6 +28,21 @@ PropertyPath = str
 """A dotted path into ``properties`` with list indexes as numbers: ``os_disk.0.caching``."""
 
 
+def value_at(properties: Any, path: PropertyPath) -> Any:
+    """The value at a dotted path (``os_disk.0.caching``), or None when absent."""
+    current = properties
+    for part in path.split(".") if path else ():
+        if isinstance(current, list):
+            if not part.isdigit() or int(part) >= len(current):
+                return None
+            current = current[int(part)]
+        elif isinstance(current, dict):
+            current = current.get(part)
+        else:
+            return None
+    return current
+
+
 @dataclass(frozen=True, slots=True)
 class Resource:
     """One resource instance, as declared."""

@@ -13,26 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from azbackup_policy.document import Document, Resource
+from azbackup_policy.document import Document, Resource, value_at
 from azbackup_policy.model import AttrSpans, SourceSpan, Unknown, Unresolved
 
 VM_TYPES = ("azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine",
             "azurerm_virtual_machine")
-
-
-def value_at(properties: Any, path: str) -> Any:
-    """The value at a dotted path (``os_disk.0.caching``), or None when absent."""
-    current = properties
-    for part in path.split(".") if path else ():
-        if isinstance(current, list):
-            if not part.isdigit() or int(part) >= len(current):
-                return None
-            current = current[int(part)]
-        elif isinstance(current, dict):
-            current = current.get(part)
-        else:
-            return None
-    return current
 
 
 class Reader:

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from azbackup_policy.document import Resource
-from azbackup_policy.linkers.azurerm_common import Reader, value_at
+from azbackup_policy.document import Resource, value_at
+from azbackup_policy.linkers.azurerm_common import Reader
 from azbackup_policy.model import (
     AttrSpans,
     Disk,

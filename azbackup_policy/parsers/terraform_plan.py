@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from azbackup_policy.discover import Source
-from azbackup_policy.document import Document, Resource
+from azbackup_policy.document import Document, Resource, value_at
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import SourceSpan, Unknown
 from azbackup_policy.parsers import ParseContext
@@ -225,7 +225,7 @@ class _Builder:
             lambda path: self.unknown_text(expressions, path, scope))
         references: dict[str, tuple[str, ...]] = {}
         for path, refs in walk_references(expressions):
-            many = isinstance(_value_at(properties, path), list)
+            many = isinstance(value_at(properties, path), list)
             resolved = self.config.resolve(refs, scope, many)
             if resolved:
                 references[path] = tuple(resolved)
@@ -264,15 +264,3 @@ class _Builder:
             self.locations = locate(self.text, self.file)
         shown = address.instance()
         return self.locations.span(shown), dict(self.locations.values.get(shown, {})), ()
-
-
-def _value_at(properties: Any, path: str) -> Any:
-    current = properties
-    for part in path.split("."):
-        if isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        elif isinstance(current, dict):
-            current = current.get(part)
-        else:
-            return None
-    return current
