@@ -318,12 +318,20 @@ def item_label(item: Protection, ctx: RuleContext) -> str:
     return f"protected item {label(item)}"
 
 
+_RESOURCE_ID = re.compile(
+    r"(?:^|[^\w.])(?:azurerm_\w+|azapi_\w+|data\.\w+\.\w+)\.|resourceid\(|"
+    r"subscriptionresourceid\(|extensionresourceid\(|^\(knownafterapply\)$")
+
+
 def present(value: object) -> Tri:
-    """Is an optional reference (an id) set? An unknown id built by ``resourceId(...)`` or a
-    Terraform reference is still *set*; only a conditional expression leaves it open."""
+    """Is an optional reference (an id) set? An unknown id that is the id of a declared
+    resource (``resourceId(...)``, ``azurerm_x.y.id``, a plan's computed id) is still *set*;
+    a variable, a parameter or a conditional expression may be null, so it stays open."""
     if isinstance(value, Unknown):
         text = value.expression.replace(" ", "").lower()
-        return value if "if(" in text or "?" in text else True
+        if "if(" in text or "?" in text or not _RESOURCE_ID.search(text):
+            return value
+        return True
     return value is not None
 
 

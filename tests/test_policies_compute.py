@@ -120,6 +120,22 @@ def test_an_unknown_id_reference_still_counts_as_set() -> None:
     assert len(found) == 1
 
 
+@pytest.mark.parametrize("expression", [
+    "azurerm_dedicated_host.h1.id", "data.azurerm_dedicated_host.h1.id", "(known after apply)"])
+def test_a_declared_resource_id_counts_as_set(expression: str) -> None:
+    target = estate(Setup(vm={"dedicated_host_id": U(expression)}))
+    assert len(violations("BKP-CMP-009", target)) == 1
+
+
+@pytest.mark.parametrize("expression", ["var.host_id", "parameters('hostId')", "local.host"])
+def test_a_variable_or_parameter_id_may_be_null_so_it_stays_unknown(expression: str) -> None:
+    from policies_support import reviews
+
+    target = estate(Setup(vm={"dedicated_host_id": U(expression)}))
+    assert violations("BKP-CMP-009", target) == []
+    assert len(reviews("BKP-CMP-009", target)) == 1
+
+
 def test_uniform_scale_set_instances_cannot_be_backed_up() -> None:
     flexible = ScaleSet(address="azurerm_orchestrated_virtual_machine_scale_set.f", name="f",
                         orchestration_mode="Flexible")
