@@ -113,14 +113,13 @@ def _run_rule(
             )
             return
         for observation in observations:
-            result.findings.append(to_finding(rule, severity, observation, estate, unit_path))
+            result.findings.append(to_finding(rule, severity, observation, unit_path))
 
 
 def to_finding(
     rule: Rule,
     severity: Severity,
     observation: Observation,
-    estate: Estate,
     unit_path: str,
 ) -> Finding:
     subject = observation.subject
