@@ -41,27 +41,31 @@ class _Merger:
 
     def mapping(self, value: dict[str, Any], unknown: Any, sensitive: Any,
                 path: str) -> dict[str, Any]:
+        """``value`` itself when nothing in it is unknown or sensitive, else a merged copy
+        (plan values are not shared with anything else, so no copy is needed)."""
         unknown = unknown if isinstance(unknown, dict) else {}
         sensitive = sensitive if isinstance(sensitive, dict) else {}
-        merged: dict[str, Any] = {}
+        changed: dict[str, Any] = {}
         for key, item in value.items():
             flag, secret = unknown.get(key), sensitive.get(key)
             if flag is not True and secret is not True and not isinstance(item, (dict, list)):
-                merged[key] = item  # a plain known leaf (the common case): kept as it is
-                continue
-            merged[key] = self.value(item, flag, secret, _join(path, key))
+                continue  # a plain known leaf (the common case): kept as it is
+            merged = self.value(item, flag, secret, _join(path, key))
+            if merged is not item:
+                changed[key] = merged
         for key, flag in unknown.items():
-            if flag is True and key not in merged:
-                merged[key] = self.value(None, True, sensitive.get(key), _join(path, key))
-        return merged
+            if flag is True and key not in value:
+                changed[key] = self.value(None, True, sensitive.get(key), _join(path, key))
+        return {**value, **changed} if changed else value
 
     def sequence(self, value: list[Any], unknown: Any, sensitive: Any, path: str) -> list[Any]:
         unknown = unknown if isinstance(unknown, list) else []
         sensitive = sensitive if isinstance(sensitive, list) else []
-        return [
+        merged = [
             self.value(item, _at(unknown, index), _at(sensitive, index), _join(path, str(index)))
             for index, item in enumerate(value)
         ]
+        return value if all(new is old for new, old in zip(merged, value, strict=True)) else merged
 
 
 def _join(path: str, key: str) -> str:
