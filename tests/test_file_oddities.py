@@ -312,7 +312,8 @@ def test_no_eval_exec_or_unsafe_yaml_in_the_package() -> None:
     package = Path(__file__).resolve().parent.parent / "azbackup_policy"
     policies = Path(__file__).resolve().parent.parent / "policies"
     banned = re.compile(r"(?<![\w.])(?<!def )(eval|exec|compile)\(|"
-                        r"yaml\.(load|unsafe_load|full_load)\(|yaml\.Loader|pickle|marshal\.loads|__import__\(")
+                        r"yaml\.(load|unsafe_load|full_load)\(|yaml\.C?(Unsafe|Full)?Loader\b|pickle"
+                        r"|marshal\.loads|__import__\(")
     hits = [f"{path}:{n}: {line.strip()}"
             for folder in (package, policies) for path in sorted(folder.rglob("*.py"))
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)

@@ -93,3 +93,12 @@ def test_embedded_rows_equal_matrix_md() -> None:
     ids = [m.group(1) for line in path.read_text(encoding="utf-8").splitlines()
            if (m := ROW.match(line))]
     assert ids == list(load_rows())
+
+
+def test_the_fast_yaml_loader_reads_the_builtin_matrix_like_safe_load() -> None:
+    from azbackup_policy.matrix import _package_text, _parse
+
+    text = _package_text("matrix.yaml")
+    assert _parse("matrix.yaml", text) == yaml.safe_load(text)
+    with pytest.raises(ConfigError, match=r"not valid YAML \(line 3\)"):
+        _parse("m.yaml", "a: 1\nb: [\n")
