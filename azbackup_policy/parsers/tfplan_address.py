@@ -16,6 +16,15 @@ Step = tuple[str, Key]
 
 def tokenize(text: str) -> list[Step] | None:
     """The steps of ``text``, or None when it is not a well-formed traversal."""
+    if "[" not in text:  # no keys (most references): a split gives what the scanner does
+        parts = text.split(".")
+        if parts[-1] == "":
+            parts.pop()  # a trailing dot ends the traversal, as in the scanner
+        return None if "" in parts else [(part, None) for part in parts]
+    return _scan(text)
+
+
+def _scan(text: str) -> list[Step] | None:
     steps: list[Step] = []
     pos, size = 0, len(text)
     while pos < size:

@@ -1,4 +1,4 @@
-"""The plan is decoded section by section and slimmed; the result is the same Document."""
+"""Plan fast paths: decoded section by section and slimmed, the same Document; address split."""
 
 from __future__ import annotations
 
@@ -137,3 +137,10 @@ def test_a_change_missing_from_planned_values_keeps_its_after_values(tmp_path: P
     assert streamed == _document(path, streamed=False)
     vms = [r for r in streamed.resources if r.type == "azurerm_linux_virtual_machine"]
     assert vms and all(r.properties.get("size") for r in vms)
+
+
+@given(st.text(alphabet='ab_.[]0"\\', max_size=12))
+def test_address_split_fast_path_gives_the_scanners_steps(text: str) -> None:
+    from azbackup_policy.parsers.tfplan_address import _scan, tokenize
+
+    assert tokenize(text) == _scan(text)
