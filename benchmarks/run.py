@@ -30,9 +30,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import write_all
-
 PYTHON = sys.executable
 CLI = [PYTHON, "-m", "azbackup_policy"]
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +69,18 @@ def measure(argv: list[str], repeat: int, warm_up: bool = True) -> Run:
         cpu = min(cpu, usage.ru_utime + usage.ru_stime)
         rss = max(rss, usage.ru_maxrss * 1024 / 1e6)  # KiB on Linux -> MB, as file sizes
     return Run(wall, cpu, rss)
+
+
+def generate(n: int, out: Path) -> dict[str, Path]:
+    """The inputs for ``n`` VMs, written by a child process.
+
+    Linux counts a child's peak RSS from the moment it is forked, before ``exec``: a runner
+    that had built a large estate itself would pass that memory on to every measurement.
+    """
+    subprocess.run([PYTHON, str(Path(__file__).resolve().parent / "generate.py"), str(n),
+                    str(out)], check=True, stdout=subprocess.DEVNULL)
+    return {"plan": out / "tfplan.json", "hcl": out / "terraform" / "main.tf",
+            "arm": out / "arm" / "azuredeploy.json", "bicep": out / "bicep" / "main.bicep"}
 
 
 def json_floor(path: Path, repeat: int) -> Run:
@@ -178,7 +187,7 @@ def main() -> None:
         if args.scaling and 1000 in sizes and 4000 not in sizes:
             sizes.append(4000)
         for n in sizes:
-            paths = write_all(n, Path(tmp) / f"n{n}")
+            paths = generate(n, Path(tmp) / f"n{n}")
             formats = args.formats if n != 4000 or 4000 in args.sizes else args.scaling
             for fmt in formats:
                 repeat = args.repeat if n < 1000 else 1 if fmt == "hcl" or n >= 10000 else 2
