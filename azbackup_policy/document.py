@@ -30,6 +30,8 @@ PropertyPath = str
 
 def value_at(properties: Any, path: PropertyPath) -> Any:
     """The value at a dotted path (``os_disk.0.caching``), or None when absent."""
+    if "." not in path and isinstance(properties, dict):  # a top-level key (most look-ups)
+        return properties.get(path) if path else properties
     current = properties
     for part in path.split(".") if path else ():
         if isinstance(current, list):
@@ -72,6 +74,8 @@ class Resource:
 
     def span_of(self, path: PropertyPath) -> SourceSpan:
         """The span of ``path`` or of its closest known parent, else the resource's own."""
+        if not self.property_spans:
+            return self.span
         probe = path
         while probe:
             found = self.property_spans.get(probe)
