@@ -144,3 +144,53 @@ def test_address_split_fast_path_gives_the_scanners_steps(text: str) -> None:
     from azbackup_policy.parsers.tfplan_address import _scan, tokenize
 
     assert tokenize(text) == _scan(text)
+
+
+class _WholeWalk:
+    """The value merge as it was before it followed the markers: every member visited,
+    every container copied. The marker-driven merge must give equal results."""
+
+    def __init__(self) -> None:
+        self.sensitive: set[str] = set()
+
+    def value(self, value: Any, unknown: Any, sensitive: Any, path: str) -> Any:
+        from azbackup_policy.model import Unknown
+
+        if sensitive is True:
+            if value is None and unknown is not True:
+                return None
+            self.sensitive.add(path)
+            return Unknown("(sensitive value)")
+        if unknown is True:
+            return Unknown(path)
+        if isinstance(value, dict):
+            unknown = unknown if isinstance(unknown, dict) else {}
+            sensitive = sensitive if isinstance(sensitive, dict) else {}
+            merged = {key: self.value(item, unknown.get(key), sensitive.get(key),
+                                      f"{path}.{key}" if path else key)
+                      for key, item in value.items()}
+            for key, flag in unknown.items():
+                if flag is True and key not in merged:
+                    merged[key] = self.value(None, True, sensitive.get(key),
+                                             f"{path}.{key}" if path else key)
+            return merged
+        if isinstance(value, list):
+            unknown = unknown if isinstance(unknown, list) else []
+            sensitive = sensitive if isinstance(sensitive, list) else []
+            return [self.value(item, unknown[i] if i < len(unknown) else None,
+                               sensitive[i] if i < len(sensitive) else None,
+                               f"{path}.{i}" if path else str(i))
+                    for i, item in enumerate(value)]
+        return value
+
+
+@given(values=st.dictionaries(st.sampled_from("abcd"), _VALUE, max_size=4),
+       unknown=_MARKER, sensitive=_MARKER)
+def test_marker_driven_merge_equals_the_whole_walk(values: Any, unknown: Any,
+                                                   sensitive: Any) -> None:
+    walk = _WholeWalk()
+    expected = walk.value(values, unknown, sensitive, "")
+    expected = expected if isinstance(expected, dict) else {}  # as merge_values gives it
+    merged, paths = merge_values(values, unknown, sensitive, lambda path: path)
+    assert merged == expected
+    assert paths == frozenset(walk.sensitive)

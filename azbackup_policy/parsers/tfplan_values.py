@@ -41,31 +41,34 @@ class _Merger:
 
     def mapping(self, value: dict[str, Any], unknown: Any, sensitive: Any,
                 path: str) -> dict[str, Any]:
-        """``value`` itself when nothing in it is unknown or sensitive, else a merged copy
-        (plan values are not shared with anything else, so no copy is needed)."""
+        """Only the members the markers name are visited; ``value`` itself is returned when
+        none of them changes (plan values are shared with nothing, so nothing is copied)."""
         unknown = unknown if isinstance(unknown, dict) else {}
         sensitive = sensitive if isinstance(sensitive, dict) else {}
         changed: dict[str, Any] = {}
-        for key, item in value.items():
-            flag, secret = unknown.get(key), sensitive.get(key)
-            if flag is not True and secret is not True and not isinstance(item, (dict, list)):
-                continue  # a plain known leaf (the common case): kept as it is
-            merged = self.value(item, flag, secret, _join(path, key))
-            if merged is not item:
-                changed[key] = merged
-        for key, flag in unknown.items():
-            if flag is True and key not in value:
+        for key in (*unknown, *(key for key in sensitive if key not in unknown)):
+            flag = unknown.get(key)
+            if key in value:
+                item = value[key]
+                merged = self.value(item, flag, sensitive.get(key), _join(path, key))
+                if merged is not item:
+                    changed[key] = merged
+            elif flag is True:  # unknown members are absent from the planned values
                 changed[key] = self.value(None, True, sensitive.get(key), _join(path, key))
         return {**value, **changed} if changed else value
 
     def sequence(self, value: list[Any], unknown: Any, sensitive: Any, path: str) -> list[Any]:
         unknown = unknown if isinstance(unknown, list) else []
         sensitive = sensitive if isinstance(sensitive, list) else []
-        merged = [
-            self.value(item, _at(unknown, index), _at(sensitive, index), _join(path, str(index)))
-            for index, item in enumerate(value)
-        ]
-        return value if all(new is old for new, old in zip(merged, value, strict=True)) else merged
+        merged: list[Any] | None = None
+        for index in range(min(len(value), max(len(unknown), len(sensitive)))):
+            item = value[index]
+            new = self.value(item, _at(unknown, index), _at(sensitive, index),
+                             _join(path, str(index)))
+            if new is not item:
+                merged = merged or list(value)
+                merged[index] = new
+        return value if merged is None else merged
 
 
 def _join(path: str, key: str) -> str:
