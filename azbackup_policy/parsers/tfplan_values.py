@@ -41,8 +41,7 @@ class _Merger:
 
     def mapping(self, value: dict[str, Any], unknown: Any, sensitive: Any,
                 path: str) -> dict[str, Any]:
-        """Only the members the markers name are visited; ``value`` itself is returned when
-        none of them changes (plan values are shared with nothing, so nothing is copied)."""
+        """Only the members the markers name are visited and replaced, in place."""
         unknown = unknown if isinstance(unknown, dict) else {}
         sensitive = sensitive if isinstance(sensitive, dict) else {}
         changed: dict[str, Any] = {}
@@ -55,20 +54,16 @@ class _Merger:
                     changed[key] = merged
             elif flag is True:  # unknown members are absent from the planned values
                 changed[key] = self.value(None, True, sensitive.get(key), _join(path, key))
-        return {**value, **changed} if changed else value
+        value.update(changed)  # existing members keep their place, new ones come last
+        return value
 
     def sequence(self, value: list[Any], unknown: Any, sensitive: Any, path: str) -> list[Any]:
         unknown = unknown if isinstance(unknown, list) else []
         sensitive = sensitive if isinstance(sensitive, list) else []
-        merged: list[Any] | None = None
         for index in range(min(len(value), max(len(unknown), len(sensitive)))):
-            item = value[index]
-            new = self.value(item, _at(unknown, index), _at(sensitive, index),
-                             _join(path, str(index)))
-            if new is not item:
-                merged = merged or list(value)
-                merged[index] = new
-        return value if merged is None else merged
+            value[index] = self.value(value[index], _at(unknown, index), _at(sensitive, index),
+                                      _join(path, str(index)))
+        return value
 
 
 def _join(path: str, key: str) -> str:
@@ -82,7 +77,12 @@ def _at(items: list[Any], index: int) -> Any:
 def merge_values(
     values: Any, unknown: Any, sensitive: Any, expression: ExpressionText
 ) -> tuple[dict[str, Any], frozenset[str]]:
-    """``values`` with ``Unknown`` leaves, and the set of sensitive property paths."""
+    """``values`` with ``Unknown`` leaves, and the set of sensitive property paths.
+
+    ``values`` is changed in place (and returned): plan values are decoded for one parse
+    and shared with nothing, and a copy of every object would double the memory of a
+    large plan while it is built. Only the members the markers name are visited.
+    """
     merger = _Merger(expression)
     merged = merger.value(values if isinstance(values, dict) else {}, unknown, sensitive, "")
     return (merged if isinstance(merged, dict) else {}), frozenset(merger.sensitive)
