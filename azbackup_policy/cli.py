@@ -231,7 +231,7 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     if args.changed_files:
         from azbackup_policy.precommit import scan_changed
 
-        report = scan_changed(args.paths, _scan_options(args))
+        report = scan_changed(args.paths, _scan_options(args), rules=host.rules())
     else:
         report = _scan_with_progress(scan, args, stderr, rules=host.rules())
     for fmt, destination in _auto_formats(outputs, environ):

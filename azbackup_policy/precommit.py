@@ -44,6 +44,7 @@ from azbackup_policy.report import Report
 
 if TYPE_CHECKING:
     from azbackup_policy.pipeline import ScanOptions
+    from azbackup_policy.rules import Rule
 
 _TF_SUFFIXES = (".tf", ".tf.json")
 _BICEP_REFERENCE = re.compile(
@@ -271,8 +272,13 @@ def _merge(reports: Sequence[Report], fail_on: str) -> Report:
     return replace(merged, findings=tuple(sorted(merged.findings, key=lambda f: f.sort_key())))
 
 
-def scan_changed(changed: Sequence[str], options: ScanOptions | None = None) -> Report:
-    """Scan every unit that ``changed`` files belong to; one scan per set of extra files."""
+def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
+                 rules: Sequence[Rule] | None = None) -> Report:
+    """Scan every unit that ``changed`` files belong to; one scan per set of extra files.
+
+    ``rules`` as for :func:`~azbackup_policy.pipeline.scan` (the CLI passes the rules it
+    has loaded, so plugins are discovered once however many groups there are).
+    """
     from azbackup_policy.pipeline import ScanOptions, scan
 
     base = options or ScanOptions()
@@ -282,7 +288,7 @@ def scan_changed(changed: Sequence[str], options: ScanOptions | None = None) -> 
         groups.setdefault((unit.parameters, unit.var_files), []).append(unit.path)
     reports = [
         scan(paths, replace(base, parameter_files=base.parameter_files + parameters,
-                            var_files=base.var_files + var_files))
+                            var_files=base.var_files + var_files), rules=rules)
         for (parameters, var_files), paths in sorted(groups.items())
     ]
     return _merge(reports, base.fail_on)

@@ -194,7 +194,8 @@ def test_scan_changed_runs_one_scan_per_parameter_set(
                  "b/main.bicepparam": "using 'main.bicep'\n"})
     calls: list[tuple[list[str], tuple[str, ...], tuple[str, ...]]] = []
 
-    def fake_scan(paths: list[str], options: ScanOptions) -> Report:
+    def fake_scan(paths: list[str], options: ScanOptions, rules: object = None) -> Report:
+        assert rules == ["given"]
         calls.append((list(paths), options.parameter_files, options.var_files))
         return Report(tool_version="t", errors=(InputProblem("x", 1, 1, "same"),))
 
@@ -202,13 +203,35 @@ def test_scan_changed_runs_one_scan_per_parameter_set(
     from azbackup_policy.precommit import scan_changed
 
     report = scan_changed(["infra/main.tf", "infra/prod.tfvars", "b/main.bicep"],
-                          ScanOptions(var_files=("common.tfvars",)))
+                          ScanOptions(var_files=("common.tfvars",)), rules=["given"])  # type: ignore[list-item]
     assert sorted(calls) == [
         (["b/main.bicep"], ("b/main.bicepparam",), ("common.tfvars",)),
         (["infra"], (), ("common.tfvars",)),
         (["infra"], (), ("common.tfvars", "infra/prod.tfvars")),
     ]
     assert report.errors == (InputProblem("x", 1, 1, "same"),)
+
+
+def test_cli_changed_files_discovers_plugins_once_for_all_groups(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(repo, {"a/main.tf": "", "a/prod.tfvars": "", "b/main.bicep": ""})
+    from azbackup_policy import plugins
+
+    reads: list[str] = []
+    real = plugins.metadata.entry_points
+
+    def counted(**kwargs: str) -> object:
+        reads.append(kwargs.get("group", ""))
+        return real(**kwargs)
+
+    monkeypatch.setattr(plugins.metadata, "entry_points", counted)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["scan", "--changed-files", "a/main.tf", "a/prod.tfvars", "b/main.bicep",
+                 "--format", "json"], stdout=out, stderr=err, environ={})
+    assert code == 0, err.getvalue()
+    assert len(json.loads(out.getvalue())["files_scanned"]) >= 2  # several scans ran
+    assert reads == ["azbackup_policy"]
 
 
 def test_merge_of_nothing_is_an_empty_report() -> None:
