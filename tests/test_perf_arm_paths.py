@@ -18,7 +18,9 @@ from azbackup_policy.discover import FileLoader, discover
 from azbackup_policy.document import Document
 from azbackup_policy.errors import InputError
 from azbackup_policy.parsers import BUILTIN_PARSERS, ParseContext, ParseOptions, load_parser
-from azbackup_policy.parsers.arm import links
+from azbackup_policy.parsers.arm import evaluator, expressions, links, template
+from azbackup_policy.parsers.arm.evaluator import Evaluator, Frame, JsonPath
+from azbackup_policy.parsers.arm.values import get_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = sorted(
@@ -74,6 +76,34 @@ def reference_add_references(resources: Any) -> list[Any]:
     return result
 
 
+NO_FRAME = Frame()
+
+
+class ReferenceEvaluator(Evaluator):
+    """The evaluator's walk as it was: ``isinstance`` dispatch, a parse per string."""
+
+    def value(self, raw: Any, path: JsonPath, frame: Frame = NO_FRAME) -> Any:
+        if isinstance(raw, str):
+            return self.string(raw, path, frame)
+        if isinstance(raw, list):
+            return [self.value(item, (*path, i), frame) for i, item in enumerate(raw)]
+        if isinstance(raw, dict):
+            return self.obj(raw, path, frame)
+        return raw
+
+    def parsed(self, raw: str) -> Any:
+        return expressions.parse_expression(raw[1:-1])
+
+    def obj(self, raw: dict[str, Any], path: JsonPath, frame: Frame) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, item in raw.items():
+            if key.lower() == "copy" and isinstance(item, list):
+                result.update(self.property_copy(item, (*path, key), frame))
+            else:
+                result[key] = self.value(item, (*path, key), frame)
+        return result
+
+
 def _same(path: Path, monkeypatch: pytest.MonkeyPatch, **swaps: tuple[Any, str, Any]) -> None:
     fast = read(path)
     for target, name, replacement in swaps.values():
@@ -91,9 +121,39 @@ def test_reference_leaf_walk_finds_the_same_references(path: Path,
     _same(path, monkeypatch, refs=(arm, "add_references", reference_add_references))
 
 
+@pytest.mark.parametrize("path", INPUTS, ids=lambda p: str(p.relative_to(ROOT / "fixtures")))
+def test_evaluator_fast_paths_give_the_reference_values(path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    _same(path, monkeypatch, evaluator=(template, "Evaluator", ReferenceEvaluator))
+
+
 def test_fixtures_exercise_references_and_copies() -> None:
     documents = [d for p in INPUTS for r in read(p) if isinstance(r, list) for d in r]
     assert all(isinstance(d, Document) for d in documents)
     assert sum(bool(r.references) for d in documents for r in d.resources) > 20
     raw = [p.read_text(encoding="utf-8-sig") for p in INPUTS if p.suffix == ".json"]
     assert any('"copy"' in text for text in raw)
+
+
+def test_expression_cache_returns_one_tree_and_repeats_syntax_errors() -> None:
+    scope = evaluator.Scope("t.json", {})
+    ev = Evaluator(scope, {})
+    assert ev.parsed("[concat('a', 'b')]") is ev.parsed("[concat('a', 'b')]")
+    assert ev.value("[concat('a', 'b')]", ("x",)) == ev.value("[concat('a', 'b')]", ("y",))
+    first = ev.value("[concat('a',]", ("properties", "p"))
+    second = ev.value("[concat('a',]", ("properties", "q"))
+    assert first == second
+    assert [e.message for e in scope.problems] == [scope.problems[0].message] * 2
+    assert "bad template expression" in scope.problems[0].message
+    nested = ev.with_scope(evaluator.Scope("u.json", {}))
+    assert nested.trees is ev.trees
+
+
+def test_plain_values_and_escapes_evaluate_as_before() -> None:
+    raw = {"a": [1, 2.5, True, None, "[[x]", "[b", "x]"], "Copy": [],
+           "b": {"COPY": [{"name": "d", "count": 2, "input": "[copyIndex('d')]"}]}}
+    fast = Evaluator(evaluator.Scope("t.json", {}), template.all_functions())
+    slow = ReferenceEvaluator(evaluator.Scope("t.json", {}), template.all_functions())
+    assert fast.value(raw, ()) == slow.value(raw, ()) == {
+        "a": [1, 2.5, True, None, "[x]", "[b", "x]"], "b": {"d": [0, 1]}}
+    assert get_ci(fast.value(raw, ()), "copy") is None
