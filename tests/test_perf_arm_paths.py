@@ -17,8 +17,9 @@ import pytest
 from azbackup_policy.discover import FileLoader, discover
 from azbackup_policy.document import Document
 from azbackup_policy.errors import InputError
+from azbackup_policy.model import SourceSpan
 from azbackup_policy.parsers import BUILTIN_PARSERS, ParseContext, ParseOptions, load_parser
-from azbackup_policy.parsers.arm import evaluator, expressions, links, template
+from azbackup_policy.parsers.arm import evaluator, expressions, jsonc, links, template
 from azbackup_policy.parsers.arm.evaluator import Evaluator, Frame, JsonPath
 from azbackup_policy.parsers.arm.values import get_ci
 
@@ -157,3 +158,30 @@ def test_plain_values_and_escapes_evaluate_as_before() -> None:
     assert fast.value(raw, ()) == slow.value(raw, ()) == {
         "a": [1, 2.5, True, None, "[x]", "[b", "x]"], "b": {"d": [0, 1]}}
     assert get_ci(fast.value(raw, ()), "copy") is None
+
+
+def test_span_maker_builds_equal_spans_and_falls_back_to_the_dataclass(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    made = jsonc.span_maker()("a.json", 3, 5, 7)
+    assert made == SourceSpan("a.json", 3, 5, 7)
+    assert hash(made) == hash(SourceSpan("a.json", 3, 5, 7))
+    assert (made.file, made.line, made.end_line, made.column) == ("a.json", 3, 5, 7)
+    with pytest.raises(AttributeError):
+        made.line = 4  # type: ignore[misc]
+    monkeypatch.setattr(SourceSpan, "__post_init__", lambda self: None, raising=False)
+    assert jsonc.span_maker() is SourceSpan
+
+
+def test_bicep_positions_build_spans_once_and_answer_like_a_mapping() -> None:
+    from azbackup_policy.parsers.bicep.emit import Positions
+
+    positions = Positions()
+    positions.put(("a",), ("m.bicep", [0, 4, 9], 5, 12))
+    positions.put(("b",), ("m.bicep", [0, 4, 9], 2, 2))
+    assert positions.get(("a",)) == SourceSpan("m.bicep", 2, 3, 2)
+    assert positions.get(("a",)) is positions[("a",)]
+    assert positions[("b",)] == SourceSpan("m.bicep", 1, 1, 3)
+    assert positions.get(("c",)) is None and positions.get(("c",), 1) == 1
+    with pytest.raises(KeyError):
+        positions[("c",)]
+    assert dict(positions) == {("a",): positions[("a",)], ("b",): positions[("b",)]}
