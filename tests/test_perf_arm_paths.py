@@ -19,7 +19,7 @@ from azbackup_policy.document import Document
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import SourceSpan
 from azbackup_policy.parsers import BUILTIN_PARSERS, ParseContext, ParseOptions, load_parser
-from azbackup_policy.parsers.arm import evaluator, expressions, jsonc, links, template
+from azbackup_policy.parsers.arm import evaluator, expressions, jsonc, links, spans, template
 from azbackup_policy.parsers.arm.evaluator import Evaluator, Frame, JsonPath
 from azbackup_policy.parsers.arm.values import get_ci
 
@@ -158,6 +158,31 @@ def test_plain_values_and_escapes_evaluate_as_before() -> None:
     assert fast.value(raw, ()) == slow.value(raw, ()) == {
         "a": [1, 2.5, True, None, "[x]", "[b", "x]"], "b": {"d": [0, 1]}}
     assert get_ci(fast.value(raw, ()), "copy") is None
+
+
+class ReferenceSpanWalker(spans._SpanWalker):
+    """The span walk as it was: every step through ``step()`` and ``span()``."""
+
+    def walk(self, value: Any, raw: Any, full: JsonPath, skip_index: bool,
+             span: SourceSpan, prefix: str) -> None:
+        if isinstance(value, dict):
+            items: Any = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            return
+        for step, item in items:
+            child_raw, child_full, child_skip = self.step(raw, full, skip_index, step)
+            child_span = span if child_full is full else self.span(child_full, len(full), span)
+            dotted = f"{prefix}.{step}" if prefix else str(step)
+            self.spans[dotted] = child_span
+            self.walk(item, child_raw, child_full, child_skip, child_span, dotted)
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=lambda p: str(p.relative_to(ROOT / "fixtures")))
+def test_inline_span_steps_give_the_reference_spans(path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    _same(path, monkeypatch, walker=(spans, "_SpanWalker", ReferenceSpanWalker))
 
 
 def test_span_maker_builds_equal_spans_and_falls_back_to_the_dataclass(

@@ -109,12 +109,25 @@ class _SpanWalker:
             items = enumerate(value)
         else:
             return
+        spans, get = self.spans, self.positions.get
+        # The common step (the raw value has the same key or index, no copy) is taken
+        # inline: one position look-up, as span() does for a path one step longer.
+        kind = type(raw)
+        plain = not skip_index and (kind is dict or kind is list)
         for step, item in items:
-            child_raw, child_full, child_skip = self.step(raw, full, skip_index, step)
-            child_span = span if child_full is full else self.span(child_full, len(full), span)
+            if plain and (step in raw if kind is dict and type(step) is str
+                          else kind is list and type(step) is int and 0 <= step < len(raw)):
+                child_raw, child_skip = raw[step], False  # type: ignore[index]
+                child_full = (*full, step)
+                child_span = get(child_full, span)
+            else:
+                child_raw, child_full, child_skip = self.step(raw, full, skip_index, step)
+                child_span = span if child_full is full else self.span(child_full, len(full),
+                                                                       span)
             dotted = f"{prefix}.{step}" if prefix else str(step)
-            self.spans[dotted] = child_span
-            self.walk(item, child_raw, child_full, child_skip, child_span, dotted)
+            spans[dotted] = child_span
+            if isinstance(item, (dict, list)) and item:
+                self.walk(item, child_raw, child_full, child_skip, child_span, dotted)
 
     def step(self, raw: Any, full: JsonPath, skip_index: bool, step: str | int
              ) -> tuple[Any, JsonPath, bool]:
