@@ -210,3 +210,15 @@ def test_bicep_positions_build_spans_once_and_answer_like_a_mapping() -> None:
     with pytest.raises(KeyError):
         positions[("c",)]
     assert dict(positions) == {("a",): positions[("a",)], ("b",): positions[("b",)]}
+
+
+@pytest.mark.parametrize("key", ["name", "NAME", "copy", "Copy", "missing", "İd", "k", "\u212a"])
+def test_keys_view_reads_like_get_ci(key: str) -> None:
+    from azbackup_policy.parsers.arm.values import Keys
+
+    mapping: dict[Any, Any] = {"Name": 1, "name": 2, "NAME": 3, "COPY": [4], "copy": [5],
+                               "cOpY": 6, 7: "seven", "i̇d": 8, "K": 9}
+    for candidate in (mapping, {k: v for k, v in reversed(mapping.items())}, {}):
+        keys = Keys(candidate)
+        assert keys.get(key) == get_ci(candidate, key)
+        assert keys.get(key, "absent") == get_ci(candidate, key, "absent")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from azbackup_policy.model import SourceSpan
-from azbackup_policy.parsers.arm.values import get_ci
+from azbackup_policy.parsers.arm.values import Keys, get_ci
 
 JsonPath = tuple[str | int, ...]
 MARKER = "azbackup-policy"
@@ -155,12 +155,13 @@ class _SpanWalker:
         return parent
 
 
-def suppression_texts(raw: Mapping[str, Any], span: SourceSpan,
+def suppression_texts(raw: Mapping[str, Any] | Keys, span: SourceSpan,
                       comments: Sequence[tuple[int, str]]) -> tuple[str, ...]:
     """``metadata``/``comments`` of the resource and ``//`` comments mentioning the tool."""
     found: list[str] = []
+    keys = raw if isinstance(raw, Keys) else Keys(raw)
     for key in ("comments", "metadata"):
-        value = get_ci(raw, key)
+        value = keys.get(key)
         text = value if isinstance(value, str) else json.dumps(value) if value else ""
         if MARKER in text:
             found.append(text)
