@@ -9,6 +9,7 @@ must be equal.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,9 @@ def _leaves(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
         yield prefix, value
 
 
-def reference_add_references(resources: Any) -> list[Any]:
-    """``add_references`` as it was: ``id_key`` of every leaf of every body."""
+def reference_add_references(resources: Any, _: Any = None) -> list[Any]:
+    """``add_references`` as it was: ``id_key`` of every leaf of every body (the leaves
+    the span walk collected are ignored)."""
     from dataclasses import replace
 
     index: dict[Any, list[str]] = {}
@@ -115,7 +117,7 @@ def _same(path: Path, monkeypatch: pytest.MonkeyPatch, **swaps: tuple[Any, str, 
 
 
 @pytest.mark.parametrize("path", INPUTS, ids=lambda p: str(p.relative_to(ROOT / "fixtures")))
-def test_reference_leaf_walk_finds_the_same_references(path: Path,
+def test_leaves_collected_by_the_span_walk_give_the_reference_references(path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import azbackup_policy.parsers.arm as arm
 
@@ -161,7 +163,8 @@ def test_plain_values_and_escapes_evaluate_as_before() -> None:
 
 
 class ReferenceSpanWalker(spans._SpanWalker):
-    """The span walk as it was: every step through ``step()`` and ``span()``."""
+    """The span walk as it was: every step through ``step()`` and ``span()``, no id
+    leaves collected (the reference ``add_references`` walks the bodies itself)."""
 
     def walk(self, value: Any, raw: Any, full: JsonPath, skip_index: bool,
              span: SourceSpan, prefix: str) -> None:
@@ -182,7 +185,10 @@ class ReferenceSpanWalker(spans._SpanWalker):
 @pytest.mark.parametrize("path", INPUTS, ids=lambda p: str(p.relative_to(ROOT / "fixtures")))
 def test_inline_span_steps_give_the_reference_spans(path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    _same(path, monkeypatch, walker=(spans, "_SpanWalker", ReferenceSpanWalker))
+    import azbackup_policy.parsers.arm as arm
+
+    _same(path, monkeypatch, walker=(spans, "_SpanWalker", ReferenceSpanWalker),
+          refs=(arm, "add_references", reference_add_references))
 
 
 def test_span_maker_builds_equal_spans_and_falls_back_to_the_dataclass(
@@ -222,3 +228,10 @@ def test_keys_view_reads_like_get_ci(key: str) -> None:
         keys = Keys(candidate)
         assert keys.get(key) == get_ci(candidate, key)
         assert keys.get(key, "absent") == get_ci(candidate, key, "absent")
+
+
+def test_add_references_walks_the_bodies_itself_without_collected_leaves() -> None:
+    documents = [d for p in INPUTS for r in read(p) if isinstance(r, list) for d in r]
+    for document in documents:
+        bare = [replace(r, references={}) for r in document.resources]
+        assert links.add_references(bare) == list(document.resources)

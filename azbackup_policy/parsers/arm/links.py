@@ -34,7 +34,7 @@ def may_be_id(value: object) -> bool:
     return isinstance(value, UnknownId)
 
 
-def id_leaves(value: Any, prefix: str, out: list[tuple[str, Any]]) -> None:
+def collect_id_leaves(value: Any, prefix: str, out: list[tuple[str, Any]]) -> None:
     """The leaves of ``value`` that :func:`may_be_id`, with their dotted paths, in the
     document order; paths are built only for those leaves and containers."""
     items: Iterable[tuple[object, Any]]
@@ -46,23 +46,28 @@ def id_leaves(value: Any, prefix: str, out: list[tuple[str, Any]]) -> None:
         return
     for key, item in items:
         if isinstance(item, (dict, list)):
-            id_leaves(item, f"{prefix}.{key}" if prefix else str(key), out)
+            collect_id_leaves(item, f"{prefix}.{key}" if prefix else str(key), out)
         elif may_be_id(item):
             out.append((f"{prefix}.{key}" if prefix else str(key), item))
 
 
-def add_references(resources: Sequence[Resource]) -> list[Resource]:
-    """The resources with ``references`` filled in."""
+def add_references(resources: Sequence[Resource],
+                   id_leaves: Sequence[list[tuple[str, Any]]] | None = None) -> list[Resource]:
+    """The resources with ``references`` filled in. ``id_leaves`` (one list per resource,
+    as :func:`collect_id_leaves` gives) saves walking the bodies when the caller has them."""
     index: dict[IdKey, list[str]] = {}
     for resource in resources:
         key = id_key(resource.id)
         if key is not None:
             index.setdefault(key, []).append(resource.address)
     result = []
-    for resource in resources:
+    for position, resource in enumerate(resources):
         found: dict[str, tuple[str, ...]] = {}
-        leaves: list[tuple[str, Any]] = []
-        id_leaves(resource.properties, "", leaves)
+        if id_leaves is not None:
+            leaves = id_leaves[position]
+        else:
+            leaves = []
+            collect_id_leaves(resource.properties, "", leaves)
         for path, value in leaves:
             key = id_key(value)
             targets = [a for a in index.get(key, []) if a != resource.address] if key else []

@@ -133,14 +133,16 @@ def _hide_secrets(body: dict[str, Any]) -> frozenset[str]:
 
 
 def build_resource(item: Instance, evaluator: Evaluator, base: JsonPath,
-                   comments: Sequence[tuple[int, str]]) -> Resource:
+                   comments: Sequence[tuple[int, str]],
+                   id_leaves: list[tuple[str, Any]] | None = None) -> Resource:
+    """The Resource of ``item``; ``id_leaves`` gets the body's leaves that may be ids."""
     scope = evaluator.scope
     keys = item.keys or Keys(item.raw)
     raw = raw_body(item.raw)
     body = evaluate_body(item, evaluator, raw)
     sensitive = _hide_secrets(body)
     span: SourceSpan = scope.span(item.path)
-    spans = property_spans(raw, body, item.path, scope.positions, span)
+    spans = property_spans(raw, body, item.path, scope.positions, span, id_leaves)
     existing = keys.get("existing")
     api_version = keys.get("apiVersion")
     return Resource(

@@ -36,17 +36,20 @@ class Output:
 
     context: ParseContext
     resources: list[Resource] = field(default_factory=list)
+    # Per resource: its body's leaves that may be ids, found by the span walk.
+    id_leaves: list[list[tuple[str, Any]]] = field(default_factory=list)
     not_followed: list[NotFollowed] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     comments: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     real_paths: dict[str, str] = field(default_factory=dict)  # shown file -> real path
 
-    def add(self, resource: Resource) -> None:
+    def add(self, resource: Resource, id_leaves: list[tuple[str, Any]]) -> None:
         if len(self.resources) >= self.context.options.max_resources:
             span = resource.span
             raise InputError(span.file, span.line, span.column,
                              f"more than {self.context.options.max_resources} resources")
         self.resources.append(resource)
+        self.id_leaves.append(id_leaves)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +179,10 @@ def instance(keys: Keys, path: JsonPath, evaluator: Evaluator, place: Place,
     item = Instance(raw=raw, path=path, frame=frame, type=full_type, name=name,
                     condition=condition, address=_address(symbol, full_type, name, suffix,
                                                           place), keys=keys)
+    id_leaves: list[tuple[str, Any]] = []
     resource = build_resource(item, evaluator, place.base,
-                              out.comments.get(place.file, []))
-    out.add(resource)
+                              out.comments.get(place.file, []), id_leaves)
+    out.add(resource, id_leaves)
     if full_type.lower() == DEPLOYMENTS:
         from azbackup_policy.parsers.arm.deployments import read_deployment
 
