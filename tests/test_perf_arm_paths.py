@@ -18,7 +18,7 @@ import pytest
 from azbackup_policy.discover import FileLoader, discover
 from azbackup_policy.document import Document
 from azbackup_policy.errors import InputError
-from azbackup_policy.model import SourceSpan
+from azbackup_policy.model import SourceSpan, Unknown
 from azbackup_policy.parsers import BUILTIN_PARSERS, ParseContext, ParseOptions, load_parser
 from azbackup_policy.parsers.arm import evaluator, expressions, jsonc, links, spans, template
 from azbackup_policy.parsers.arm.evaluator import Evaluator, Frame, JsonPath
@@ -138,16 +138,21 @@ def test_fixtures_exercise_references_and_copies() -> None:
     assert any('"copy"' in text for text in raw)
 
 
-def test_expression_cache_returns_one_tree_and_repeats_syntax_errors() -> None:
+def test_expression_cache_keeps_repeated_trees_and_repeats_syntax_errors() -> None:
     scope = evaluator.Scope("t.json", {})
-    ev = Evaluator(scope, {})
-    assert ev.parsed("[concat('a', 'b')]") is ev.parsed("[concat('a', 'b')]")
-    assert ev.value("[concat('a', 'b')]", ("x",)) == ev.value("[concat('a', 'b')]", ("y",))
-    first = ev.value("[concat('a',]", ("properties", "p"))
-    second = ev.value("[concat('a',]", ("properties", "q"))
-    assert first == second
-    assert [e.message for e in scope.problems] == [scope.problems[0].message] * 2
-    assert "bad template expression" in scope.problems[0].message
+    ev = Evaluator(scope, template.all_functions())
+    text = "[concat('a', 'b')]"
+    first = ev.parsed(text)
+    assert first == expressions.parse_expression(text[1:-1])
+    second = ev.parsed(text)
+    assert second == first and ev.parsed(text) is second  # kept from the second use on
+    assert ev.parsed("[concat('c')]") is not ev.parsed("[concat('c')]")  # met once: none
+    assert ev.value(text, ("x",)) == ev.value(text, ("y",)) == "ab"
+    messages = []
+    for key in ("p", "q", "r"):
+        assert ev.value("[concat('a',]", ("properties", key)) == Unknown("concat('a',")
+        messages.append(scope.problems[-1].message)
+    assert len(set(messages)) == 1 and "bad template expression" in messages[0]
     nested = ev.with_scope(evaluator.Scope("u.json", {}))
     assert nested.trees is ev.trees
 

@@ -20,8 +20,8 @@ from azbackup_policy.parsers.arm.expressions import (
     Literal,
     Member,
     Node,
+    ParseCache,
     is_expression,
-    parse_expression,
     render,
     unescape,
 )
@@ -120,12 +120,10 @@ class Evaluator:
     """Evaluates expressions and values of one scope."""
 
     def __init__(self, scope: Scope, functions: Mapping[str, tuple[Function, str]],
-                 trees: dict[str, Node | ExpressionSyntaxError] | None = None) -> None:
+                 trees: ParseCache | None = None) -> None:
         self.scope = scope
         self.functions = functions
-        # Expression text -> its tree (or its syntax error): templates repeat expressions
-        # (``[parameters('location')]`` in every resource), each is parsed once.
-        self.trees: dict[str, Node | ExpressionSyntaxError] = {} if trees is None else trees
+        self.trees = ParseCache() if trees is None else trees  # shared with nested scopes
 
     def value(self, raw: Any, path: JsonPath, frame: Frame = Frame()) -> Any:
         """Evaluate a JSON value: expressions in strings, property ``copy`` in objects."""
@@ -172,17 +170,8 @@ class Evaluator:
             raise self.scope.error(path, "expression nested too deeply") from None
 
     def parsed(self, raw: str) -> Node:
-        """The tree of the expression string ``raw`` (``[...]``), parsed once per text."""
-        found = self.trees.get(raw)
-        if found is None:
-            try:
-                found = parse_expression(raw[1:-1])
-            except ExpressionSyntaxError as exc:
-                found = exc
-            self.trees[raw] = found
-        if isinstance(found, ExpressionSyntaxError):
-            raise found
-        return found
+        """The tree of the expression string ``raw`` (``[...]``)."""
+        return self.trees.tree(raw)
 
     def failed(self, path: JsonPath, message: str, raw: str) -> Unknown:
         """Record an expression that cannot be evaluated; its value is Unknown."""

@@ -158,6 +158,38 @@ def parse_expression(text: str) -> Node:
     return node
 
 
+class ParseCache:
+    """Trees of expression texts (``[...]``, brackets included) that a template repeats.
+
+    Templates repeat expressions (``[parameters('location')]`` in every resource): a
+    text met a second time is parsed once more and its tree (or syntax error) kept, so
+    later uses skip the parse. Texts met once keep no tree: most expressions of a large
+    template are distinct (``resourceId(..., 'nic-17')``) and their trees would only add
+    to the peak memory."""
+
+    __slots__ = ("_seen", "_trees")
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._trees: dict[str, Node | ExpressionSyntaxError] = {}
+
+    def tree(self, text: str) -> Node:
+        """The tree of ``text``; raises its ExpressionSyntaxError."""
+        found = self._trees.get(text)
+        if found is None:
+            try:
+                found = parse_expression(text[1:-1])
+            except ExpressionSyntaxError as exc:
+                found = exc
+            if text in self._seen:
+                self._trees[text] = found
+            else:
+                self._seen.add(text)
+        if isinstance(found, ExpressionSyntaxError):
+            raise found
+        return found
+
+
 def is_expression(value: str) -> bool:
     """True for ``[...]`` strings that are expressions (``[[`` escapes a literal)."""
     return value.startswith("[") and value.endswith("]") and not value.startswith("[[")

@@ -236,9 +236,10 @@ def _positions(text: str, file: str, max_depth: int) -> dict[JsonPath, SourceSpa
         kind = token.lastindex
         start = token.start(kind)
         index = line_of(newlines, start)
+        line = index + 1  # one int object for line and end_line of a scalar
         if kind == 4:
             path, _, first, column = pop()
-            positions[path] = make(file, first, index + 1, column)
+            positions[path] = make(file, first, line, column)
             continue
         if len(stack) > max_depth:
             return None
@@ -252,11 +253,11 @@ def _positions(text: str, file: str, max_depth: int) -> dict[JsonPath, SourceSpa
             path = (*top[0], top[1])
             top[1] += 1
         if kind == 3:
-            push([path, 0, index + 1, column])
+            push([path, 0, line, column])
         elif kind == 5 and token.end(5) - start > _MAX_NUMBER_CHARS:
             return None  # the reader words the error
         else:
-            positions[path] = make(file, index + 1, index + 1, column)
+            positions[path] = make(file, line, line, column)
     return positions
 
 
