@@ -105,3 +105,25 @@ def test_the_fast_path_skips_the_operator_levels(monkeypatch: pytest.MonkeyPatch
     assert calls == []
     parse(text, ReferenceParser)
     assert len(calls) >= 3
+
+
+def test_compiling_leaves_no_cycle_holding_the_syntax_tree() -> None:
+    """A scan pauses the cyclic collector: a cycle through the emitter would keep every
+    syntax tree (and its spans) until the end of the scan."""
+    import gc
+
+    from azbackup_policy.discover import FileLoader
+    from azbackup_policy.parsers import ParseContext, ParseOptions
+    from azbackup_policy.parsers.bicep import compile_file
+
+    folder = ROOT / "fixtures" / "scenarios" / "estate-basic" / "bicep"
+    gc.collect()
+    gc.disable()
+    try:
+        context = ParseContext(FileLoader([str(folder)]), ParseOptions())
+        compiled = compile_file(str(folder / "main.bicep"), context)
+        assert compiled.template["resources"]
+        del context, compiled
+        assert not [o for o in gc.get_objects() if isinstance(o, ast.Program)]
+    finally:
+        gc.enable()
