@@ -28,6 +28,14 @@ def dig(value: Any, path: str, lowered: dict[int, dict[str, Any]] | None = None)
     wins), so that repeated look-ups in one resource body do not rescan its keys.
     """
     for step in path.split(".") if path else ():
+        if type(value) is dict:  # the usual case, in fewer steps than the general one
+            found = value.get(step, MISSING)
+            if found is MISSING:
+                found = _lowered(value, lowered).get(step.lower(), MISSING)
+                if found is MISSING:
+                    return MISSING
+            value = found
+            continue
         if isinstance(value, (dict, Mapping)):
             if step in value:  # exact key first, as get_ci does
                 value = value[step]

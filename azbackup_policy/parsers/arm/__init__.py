@@ -158,7 +158,7 @@ def _document(template: Mapping[str, Any], file: str, context: ParseContext,
     place = Place(file, (), "", 0, (os.path.realpath(file),))
     evaluator = evaluator_for(template, place, positions, context, values)
     read_resources(template, evaluator, place, out)
-    resources = add_references(out.resources)
+    resources = add_references(out.resources, out.id_leaves)
     problems = tuple(dict.fromkeys(
         Problem(e.file, e.line, e.column, e.message) for e in evaluator.scope.problems))
     return Document(path=file, format="arm", vocabulary="arm", resources=tuple(resources),

@@ -20,8 +20,8 @@ from azbackup_policy.parsers.arm.expressions import (
     Literal,
     Member,
     Node,
+    ParseCache,
     is_expression,
-    parse_expression,
     render,
     unescape,
 )
@@ -119,34 +119,59 @@ class Context:
 class Evaluator:
     """Evaluates expressions and values of one scope."""
 
-    def __init__(self, scope: Scope, functions: Mapping[str, tuple[Function, str]]) -> None:
+    def __init__(self, scope: Scope, functions: Mapping[str, tuple[Function, str]],
+                 trees: ParseCache | None = None) -> None:
         self.scope = scope
         self.functions = functions
+        self.trees = ParseCache() if trees is None else trees  # shared with nested scopes
 
     def value(self, raw: Any, path: JsonPath, frame: Frame = Frame()) -> Any:
         """Evaluate a JSON value: expressions in strings, property ``copy`` in objects."""
+        kind = type(raw)  # exact types first: the JSON a template is made of
+        if kind is str:
+            return self.string(raw, path, frame) if raw.startswith("[") else raw
+        if kind is dict:
+            return self.obj(raw, path, frame)
+        if kind is list:
+            return self.array(raw, path, frame)
+        if kind in _PLAIN:
+            return raw
         if isinstance(raw, str):
             return self.string(raw, path, frame)
         if isinstance(raw, list):
-            return [self.value(item, (*path, i), frame) for i, item in enumerate(raw)]
+            return self.array(raw, path, frame)
         if isinstance(raw, dict):
             return self.obj(raw, path, frame)
         return raw
 
+    def array(self, raw: list[Any], path: JsonPath, frame: Frame) -> list[Any]:
+        result = []
+        for i, item in enumerate(raw):
+            kind = type(item)
+            if (kind is str and not item.startswith("[")) or kind in _PLAIN:
+                result.append(item)
+            else:
+                result.append(self.value(item, (*path, i), frame))
+        return result
+
     def string(self, raw: str, path: JsonPath, frame: Frame) -> Any:
         if not is_expression(raw):
             return unescape(raw)
-        shown = _quotable(raw, path)
         try:
-            tree = parse_expression(raw[1:-1])
+            tree = self.parsed(raw)
         except ExpressionSyntaxError as exc:
+            shown = _quotable(raw, path)
             return self.failed(path, f"bad template expression {shown}: {exc}", raw)
         try:
             return self.node(tree, frame, path)
         except ExprError as exc:
-            return self.failed(path, f"{exc} (in {shown})", raw)
+            return self.failed(path, f"{exc} (in {_quotable(raw, path)})", raw)
         except RecursionError:
             raise self.scope.error(path, "expression nested too deeply") from None
+
+    def parsed(self, raw: str) -> Node:
+        """The tree of the expression string ``raw`` (``[...]``)."""
+        return self.trees.tree(raw)
 
     def failed(self, path: JsonPath, message: str, raw: str) -> Unknown:
         """Record an expression that cannot be evaluated; its value is Unknown."""
@@ -157,7 +182,14 @@ class Evaluator:
     def obj(self, raw: dict[str, Any], path: JsonPath, frame: Frame) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key, item in raw.items():
-            if key.lower() == "copy" and isinstance(item, list):
+            kind = type(item)
+            if (kind is str and not item.startswith("[")) or kind in _PLAIN:
+                result[key] = item  # a plain value: nothing to evaluate
+            elif kind is list and len(key) == 4 and key.lower() == "copy":
+                result.update(self.property_copy(item, (*path, key), frame))
+            elif kind is dict:
+                result[key] = self.obj(item, (*path, key), frame)
+            elif isinstance(item, list) and key.lower() == "copy":
                 result.update(self.property_copy(item, (*path, key), frame))
             else:
                 result[key] = self.value(item, (*path, key), frame)
@@ -299,10 +331,12 @@ class Evaluator:
         return value
 
     def with_scope(self, scope: Scope) -> Evaluator:
-        return Evaluator(scope, self.functions)
+        return Evaluator(scope, self.functions, self.trees)
 
 
 _MISSING = object()
+# Values that evaluate to themselves (exact types; subclasses take the general path).
+_PLAIN = frozenset({int, float, bool, type(None)})
 
 
 def _kind(value: Any) -> str:

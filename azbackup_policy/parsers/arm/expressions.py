@@ -55,25 +55,26 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str
-    text: str
-    offset: int
+# A token is (kind, text, offset): plain tuples, as an expression is parsed per template
+# string and a template has thousands of them.
+_Token = tuple[str, str, int]
+_KIND, _TEXT, _OFFSET = 0, 1, 2
+_POSTFIX = frozenset({".", ".?", "?.", "[", "[?"})
+_LITERAL_WORDS = {"true": True, "false": False, "null": None}
 
 
 def tokenize(text: str) -> list[_Token]:
     tokens: list[_Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None or match.end() == pos:
+    pos, size, match = 0, len(text), _TOKEN.match
+    while pos < size:
+        found = match(text, pos)
+        if found is None or found.end() == pos:
             if text[pos:].strip() == "":
                 break
             raise ExpressionSyntaxError(f"unexpected character {text[pos]!r}", pos)
-        kind = match.lastgroup or "punct"
-        tokens.append(_Token(kind, match.group(kind), match.start(kind)))
-        pos = match.end()
+        kind = found.lastgroup or "punct"
+        tokens.append((kind, found.group(kind), found.start(kind)))
+        pos = found.end()
     return tokens
 
 
@@ -85,15 +86,15 @@ class _Parser:
 
     def peek(self, text: str | None = None) -> _Token | None:
         token = self.tokens[self.pos] if self.pos < len(self.tokens) else None
-        if token is not None and text is not None and token.text != text:
+        if token is not None and text is not None and token[_TEXT] != text:
             return None
         return token
 
     def take(self, text: str) -> _Token:
         token = self.peek()
-        if token is None or token.text != text:
-            where = token.offset if token else len(self.text)
-            found = repr(token.text) if token else "the end"
+        if token is None or token[_TEXT] != text:
+            where = token[_OFFSET] if token else len(self.text)
+            found = repr(token[_TEXT]) if token else "the end"
             raise ExpressionSyntaxError(f"expected {text!r} but found {found}", where)
         self.pos += 1
         return token
@@ -104,35 +105,35 @@ class _Parser:
         node = self.primary(depth)
         while True:
             token = self.peek()
-            if token is None or token.text not in {".", ".?", "?.", "[", "[?"}:
+            if token is None or token[_TEXT] not in _POSTFIX:
                 return node
             self.pos += 1
-            if token.text.startswith("["):
+            if token[_TEXT].startswith("["):
                 index = self.expression(depth + 1)
                 self.take("]")
-                node = Index(node, index, token.text == "[?")
+                node = Index(node, index, token[_TEXT] == "[?")
             else:
                 name = self.peek()
-                if name is None or name.kind not in {"ident", "name"}:
-                    raise ExpressionSyntaxError("expected a property name", token.offset)
+                if name is None or name[_KIND] not in {"ident", "name"}:
+                    raise ExpressionSyntaxError("expected a property name", token[_OFFSET])
                 self.pos += 1
-                node = Member(node, name.text, token.text != ".")
+                node = Member(node, name[_TEXT], token[_TEXT] != ".")
 
     def primary(self, depth: int) -> Node:
         token = self.peek()
         if token is None:
             raise ExpressionSyntaxError("expected a value", len(self.text))
         self.pos += 1
-        if token.kind == "string":
-            return Literal(token.text[1:-1].replace("''", "'"))
-        if token.kind == "number":
-            number = token.text
-            return Literal(float(number) if "." in number else int(number))
-        if token.kind == "name":
-            return self.call(token.text, depth)
-        if token.kind == "ident" and token.text.lower() in {"true", "false", "null"}:
-            return Literal({"true": True, "false": False, "null": None}[token.text.lower()])
-        raise ExpressionSyntaxError(f"unexpected {token.text!r}", token.offset)
+        kind, text = token[_KIND], token[_TEXT]
+        if kind == "string":
+            return Literal(text[1:-1].replace("''", "'"))
+        if kind == "number":
+            return Literal(float(text) if "." in text else int(text))
+        if kind == "name":
+            return self.call(text, depth)
+        if kind == "ident" and text.lower() in _LITERAL_WORDS:
+            return Literal(_LITERAL_WORDS[text.lower()])
+        raise ExpressionSyntaxError(f"unexpected {text!r}", token[_OFFSET])
 
     def call(self, name: str, depth: int) -> Call:
         self.take("(")
@@ -152,9 +153,41 @@ def parse_expression(text: str) -> Node:
     node = parser.expression()
     token = parser.peek()
     if token is not None:
-        raise ExpressionSyntaxError(f"unexpected {token.text!r} after the expression",
-                                    token.offset)
+        raise ExpressionSyntaxError(f"unexpected {token[_TEXT]!r} after the expression",
+                                    token[_OFFSET])
     return node
+
+
+class ParseCache:
+    """Trees of expression texts (``[...]``, brackets included) that a template repeats.
+
+    Templates repeat expressions (``[parameters('location')]`` in every resource): a
+    text met a second time is parsed once more and its tree (or syntax error) kept, so
+    later uses skip the parse. Texts met once keep no tree: most expressions of a large
+    template are distinct (``resourceId(..., 'nic-17')``) and their trees would only add
+    to the peak memory."""
+
+    __slots__ = ("_seen", "_trees")
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+        self._trees: dict[str, Node | ExpressionSyntaxError] = {}
+
+    def tree(self, text: str) -> Node:
+        """The tree of ``text``; raises its ExpressionSyntaxError."""
+        found = self._trees.get(text)
+        if found is None:
+            try:
+                found = parse_expression(text[1:-1])
+            except ExpressionSyntaxError as exc:
+                found = exc
+            if text in self._seen:
+                self._trees[text] = found
+            else:
+                self._seen.add(text)
+        if isinstance(found, ExpressionSyntaxError):
+            raise found
+        return found
 
 
 def is_expression(value: str) -> bool:

@@ -8,12 +8,12 @@ even though the name itself is unknown).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from azbackup_policy.document import Resource
-from azbackup_policy.parsers.arm.values import name_key, parse_id
+from azbackup_policy.parsers.arm.values import UnknownId, name_key, parse_id
 
 IdKey = tuple[str, tuple[object, ...]]
 
@@ -26,28 +26,49 @@ def id_key(value: object) -> IdKey | None:
     return full_type.lower(), tuple(name_key(n) for n in names)
 
 
-def _values(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+def may_be_id(value: object) -> bool:
+    """False for a leaf that :func:`id_key` surely rejects (a string without ``/``, a
+    number): most leaves, which are then never lower-cased and split."""
+    if isinstance(value, str):
+        return "/" in value
+    return isinstance(value, UnknownId)
+
+
+def collect_id_leaves(value: Any, prefix: str, out: list[tuple[str, Any]]) -> None:
+    """The leaves of ``value`` that :func:`may_be_id`, with their dotted paths, in the
+    document order; paths are built only for those leaves and containers."""
+    items: Iterable[tuple[object, Any]]
     if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _values(item, f"{prefix}.{key}" if prefix else str(key))
+        items = value.items()
     elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _values(item, f"{prefix}.{index}" if prefix else str(index))
+        items = enumerate(value)
     else:
-        yield prefix, value
+        return
+    for key, item in items:
+        if isinstance(item, (dict, list)):
+            collect_id_leaves(item, f"{prefix}.{key}" if prefix else str(key), out)
+        elif may_be_id(item):
+            out.append((f"{prefix}.{key}" if prefix else str(key), item))
 
 
-def add_references(resources: Sequence[Resource]) -> list[Resource]:
-    """The resources with ``references`` filled in."""
+def add_references(resources: Sequence[Resource],
+                   id_leaves: Sequence[list[tuple[str, Any]]] | None = None) -> list[Resource]:
+    """The resources with ``references`` filled in. ``id_leaves`` (one list per resource,
+    as :func:`collect_id_leaves` gives) saves walking the bodies when the caller has them."""
     index: dict[IdKey, list[str]] = {}
     for resource in resources:
         key = id_key(resource.id)
         if key is not None:
             index.setdefault(key, []).append(resource.address)
     result = []
-    for resource in resources:
+    for position, resource in enumerate(resources):
         found: dict[str, tuple[str, ...]] = {}
-        for path, value in _values(resource.properties, ""):
+        if id_leaves is not None:
+            leaves = id_leaves[position]
+        else:
+            leaves = []
+            collect_id_leaves(resource.properties, "", leaves)
+        for path, value in leaves:
             key = id_key(value)
             targets = [a for a in index.get(key, []) if a != resource.address] if key else []
             if targets:

@@ -11,6 +11,7 @@ from azbackup_policy.model import SourceSpan, Unknown
 from azbackup_policy.parsers.arm.evaluator import Evaluator, Frame, JsonPath
 from azbackup_policy.parsers.arm.spans import property_spans, suppression_texts
 from azbackup_policy.parsers.arm.values import (
+    Keys,
     Name,
     PartialString,
     UnknownId,
@@ -38,6 +39,7 @@ class Instance:
     name: Any
     condition: Unknown | None
     address: str
+    keys: Keys | None = None  # case-insensitive reads of ``raw``
 
 
 def split_name(name: Any) -> tuple[Name, ...]:
@@ -95,12 +97,16 @@ def _text(value: Any) -> str:
     return value.expression if isinstance(value, Unknown) else str(value)
 
 
-def evaluate_body(item: Instance, evaluator: Evaluator) -> dict[str, Any]:
+def raw_body(raw: dict[str, Any]) -> dict[str, Any]:
+    """The keys of a resource declaration that make its body."""
+    return {k: v for k, v in raw.items() if k.lower() not in _NOT_BODY}
+
+
+def evaluate_body(item: Instance, evaluator: Evaluator, raw_body: dict[str, Any]
+                  ) -> dict[str, Any]:
     body: dict[str, Any] = {}
     deployment = item.type.lower() == "microsoft.resources/deployments"
-    for key, raw in item.raw.items():
-        if key.lower() in _NOT_BODY:
-            continue
+    for key, raw in raw_body.items():
         path = (*item.path, key)
         if key.lower() == "name":
             body[key] = item.name
@@ -127,15 +133,18 @@ def _hide_secrets(body: dict[str, Any]) -> frozenset[str]:
 
 
 def build_resource(item: Instance, evaluator: Evaluator, base: JsonPath,
-                   comments: Sequence[tuple[int, str]]) -> Resource:
+                   comments: Sequence[tuple[int, str]],
+                   id_leaves: list[tuple[str, Any]] | None = None) -> Resource:
+    """The Resource of ``item``; ``id_leaves`` gets the body's leaves that may be ids."""
     scope = evaluator.scope
-    body = evaluate_body(item, evaluator)
+    keys = item.keys or Keys(item.raw)
+    raw = raw_body(item.raw)
+    body = evaluate_body(item, evaluator, raw)
     sensitive = _hide_secrets(body)
     span: SourceSpan = scope.span(item.path)
-    raw_body = {k: v for k, v in item.raw.items() if k.lower() not in _NOT_BODY}
-    spans = property_spans(raw_body, body, item.path, scope.positions, span)
-    existing = get_ci(item.raw, "existing")
-    api_version = get_ci(item.raw, "apiVersion")
+    spans = property_spans(raw, body, item.path, scope.positions, span, id_leaves)
+    existing = keys.get("existing")
+    api_version = keys.get("apiVersion")
     return Resource(
         type=item.type,
         address=item.address,
@@ -147,5 +156,5 @@ def build_resource(item: Instance, evaluator: Evaluator, base: JsonPath,
         api_version=api_version if isinstance(api_version, str) else None,
         condition=item.condition,
         sensitive_paths=sensitive,
-        comments=suppression_texts(item.raw, span, comments),
+        comments=suppression_texts(keys, span, comments),
     )

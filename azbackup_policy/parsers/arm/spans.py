@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from azbackup_policy.model import SourceSpan
-from azbackup_policy.parsers.arm.values import get_ci
+from azbackup_policy.parsers.arm.links import may_be_id
+from azbackup_policy.parsers.arm.values import Keys, get_ci
 
 JsonPath = tuple[str | int, ...]
 MARKER = "azbackup-policy"
@@ -78,15 +79,19 @@ def property_spans(
     base: JsonPath,
     positions: Mapping[JsonPath, SourceSpan],
     fallback: SourceSpan,
+    id_leaves: list[tuple[str, Any]] | None = None,
 ) -> dict[str, SourceSpan]:
     """Dotted property path -> span, for every path of ``evaluated``.
 
     The span of a path is that of the raw path that produced it (:func:`source_path`),
     or of its closest parent with a position. One walk over ``evaluated`` follows the
     raw object along, so each path costs one step rather than a walk from the root.
+    When ``id_leaves`` is given, the walk also collects there, in document order, the
+    leaves that may be ids (:func:`~.links.may_be_id`) with their dotted paths, which
+    :func:`~.links.add_references` would otherwise walk the body again for.
     """
     spans: dict[str, SourceSpan] = {}
-    walker = _SpanWalker(spans, positions, len(base))
+    walker = _SpanWalker(spans, positions, len(base), id_leaves)
     walker.walk(evaluated, raw, base, False, positions.get(base, fallback), "")
     return spans
 
@@ -96,10 +101,12 @@ _BROKEN: Any = object()  # the raw side has no counterpart (source_path stopped 
 
 class _SpanWalker:
     def __init__(self, spans: dict[str, SourceSpan],
-                 positions: Mapping[JsonPath, SourceSpan], floor: int) -> None:
+                 positions: Mapping[JsonPath, SourceSpan], floor: int,
+                 id_leaves: list[tuple[str, Any]] | None = None) -> None:
         self.spans = spans
         self.positions = positions
         self.floor = floor
+        self.id_leaves = id_leaves
 
     def walk(self, value: Any, raw: Any, full: JsonPath, skip_index: bool,
              span: SourceSpan, prefix: str) -> None:
@@ -109,12 +116,28 @@ class _SpanWalker:
             items = enumerate(value)
         else:
             return
+        spans, get, leaves = self.spans, self.positions.get, self.id_leaves
+        # The common step (the raw value has the same key or index, no copy) is taken
+        # inline: one position look-up, as span() does for a path one step longer.
+        kind = type(raw)
+        plain = not skip_index and (kind is dict or kind is list)
         for step, item in items:
-            child_raw, child_full, child_skip = self.step(raw, full, skip_index, step)
-            child_span = span if child_full is full else self.span(child_full, len(full), span)
+            if plain and (step in raw if kind is dict and type(step) is str
+                          else kind is list and type(step) is int and 0 <= step < len(raw)):
+                child_raw, child_skip = raw[step], False  # type: ignore[index]
+                child_full = (*full, step)
+                child_span = get(child_full, span)
+            else:
+                child_raw, child_full, child_skip = self.step(raw, full, skip_index, step)
+                child_span = span if child_full is full else self.span(child_full, len(full),
+                                                                       span)
             dotted = f"{prefix}.{step}" if prefix else str(step)
-            self.spans[dotted] = child_span
-            self.walk(item, child_raw, child_full, child_skip, child_span, dotted)
+            spans[dotted] = child_span
+            if isinstance(item, (dict, list)):
+                if item:
+                    self.walk(item, child_raw, child_full, child_skip, child_span, dotted)
+            elif leaves is not None and may_be_id(item):
+                leaves.append((dotted, item))
 
     def step(self, raw: Any, full: JsonPath, skip_index: bool, step: str | int
              ) -> tuple[Any, JsonPath, bool]:
@@ -142,12 +165,13 @@ class _SpanWalker:
         return parent
 
 
-def suppression_texts(raw: Mapping[str, Any], span: SourceSpan,
+def suppression_texts(raw: Mapping[str, Any] | Keys, span: SourceSpan,
                       comments: Sequence[tuple[int, str]]) -> tuple[str, ...]:
     """``metadata``/``comments`` of the resource and ``//`` comments mentioning the tool."""
     found: list[str] = []
+    keys = raw if isinstance(raw, Keys) else Keys(raw)
     for key in ("comments", "metadata"):
-        value = get_ci(raw, key)
+        value = keys.get(key)
         text = value if isinstance(value, str) else json.dumps(value) if value else ""
         if MARKER in text:
             found.append(text)

@@ -24,7 +24,7 @@ from azbackup_policy.parsers.arm.evaluator import (
 )
 from azbackup_policy.parsers.arm.functions import all_functions
 from azbackup_policy.parsers.arm.resources import Instance, build_resource
-from azbackup_policy.parsers.arm.values import PartialString, get_ci, make_string
+from azbackup_policy.parsers.arm.values import Keys, PartialString, get_ci, make_string
 
 _SECURE_TYPES = {"securestring", "secureobject"}
 DEPLOYMENTS = "microsoft.resources/deployments"
@@ -36,17 +36,20 @@ class Output:
 
     context: ParseContext
     resources: list[Resource] = field(default_factory=list)
+    # Per resource: its body's leaves that may be ids, found by the span walk.
+    id_leaves: list[list[tuple[str, Any]]] = field(default_factory=list)
     not_followed: list[NotFollowed] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     comments: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     real_paths: dict[str, str] = field(default_factory=dict)  # shown file -> real path
 
-    def add(self, resource: Resource) -> None:
+    def add(self, resource: Resource, id_leaves: list[tuple[str, Any]]) -> None:
         if len(self.resources) >= self.context.options.max_resources:
             span = resource.span
             raise InputError(span.file, span.line, span.column,
                              f"more than {self.context.options.max_resources} resources")
         self.resources.append(resource)
+        self.id_leaves.append(id_leaves)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,55 +147,59 @@ def expand(raw: Any, path: JsonPath, evaluator: Evaluator, place: Place, out: Ou
     if not isinstance(raw, dict):
         raise evaluator.scope.error(path, "a resource must be an object")
     frame = parent.frame if parent else Frame()
-    spec = get_ci(raw, "copy")
+    keys = Keys(raw)
+    spec = keys.get("copy")
     if isinstance(spec, dict):
         name = evaluator.value(get_ci(spec, "name"), (*path, "copy", "name"), frame)
         count = evaluator.copy_count(get_ci(spec, "count"), (*path, "copy", "count"), frame)
         loop = name if isinstance(name, str) else "copy"
         if isinstance(count, Unknown):
             maybe = Unknown(f"copy count {count.expression}")
-            instance(raw, path, evaluator, place, out, symbol, parent,
+            instance(keys, path, evaluator, place, out, symbol, parent,
                      frame.enter(loop, Unknown("copyIndex()")), "[?]", maybe)
             return
         for index in range(count):
-            instance(raw, path, evaluator, place, out, symbol, parent,
+            instance(keys, path, evaluator, place, out, symbol, parent,
                      frame.enter(loop, index), f"[{index}]", None)
         return
-    instance(raw, path, evaluator, place, out, symbol, parent, frame, "", None)
+    instance(keys, path, evaluator, place, out, symbol, parent, frame, "", None)
 
 
-def instance(raw: dict[str, Any], path: JsonPath, evaluator: Evaluator, place: Place,
+def instance(keys: Keys, path: JsonPath, evaluator: Evaluator, place: Place,
              out: Output, symbol: str | None, parent: Parent | None, frame: Frame,
              suffix: str, maybe: Unknown | None) -> None:
-    condition = _condition(raw, path, evaluator, frame)
+    raw: dict[str, Any] = keys.mapping  # type: ignore[assignment]
+    condition = _condition(keys, path, evaluator, frame)
     if condition is False:
         return
     inherited = parent.condition if parent else None
     if not isinstance(condition, Unknown):
         condition = maybe if maybe is not None else inherited
-    full_type, name = _type_and_name(raw, path, evaluator, frame, parent)
+    full_type, name = _type_and_name(keys, path, evaluator, frame, parent)
     item = Instance(raw=raw, path=path, frame=frame, type=full_type, name=name,
                     condition=condition, address=_address(symbol, full_type, name, suffix,
-                                                          place))
+                                                          place), keys=keys)
+    id_leaves: list[tuple[str, Any]] = []
     resource = build_resource(item, evaluator, place.base,
-                              out.comments.get(place.file, []))
-    out.add(resource)
+                              out.comments.get(place.file, []), id_leaves)
+    out.add(resource, id_leaves)
     if full_type.lower() == DEPLOYMENTS:
         from azbackup_policy.parsers.arm.deployments import read_deployment
 
         read_deployment(item, resource, evaluator, place, out)
-    children = get_ci(raw, "resources")
+    children = keys.get("resources")
     if isinstance(children, list):
         here = Parent(full_type, name, frame, condition, item.address)
         for index, child in enumerate(children):
             expand(child, (*path, "resources", index), evaluator, place, out, parent=here)
 
 
-def _condition(raw: dict[str, Any], path: JsonPath, evaluator: Evaluator,
+def _condition(keys: Keys, path: JsonPath, evaluator: Evaluator,
                frame: Frame) -> bool | Unknown:
-    if get_ci(raw, "condition", _NO) is _NO:
+    raw = keys.get("condition", _NO)
+    if raw is _NO:
         return True
-    value = evaluator.value(get_ci(raw, "condition"), (*path, "condition"), frame)
+    value = evaluator.value(raw, (*path, "condition"), frame)
     if isinstance(value, Unknown):
         return value
     if isinstance(value, str) and value.lower() in {"true", "false"}:
@@ -203,12 +210,12 @@ def _condition(raw: dict[str, Any], path: JsonPath, evaluator: Evaluator,
     return value
 
 
-def _type_and_name(raw: dict[str, Any], path: JsonPath, evaluator: Evaluator, frame: Frame,
+def _type_and_name(keys: Keys, path: JsonPath, evaluator: Evaluator, frame: Frame,
                    parent: Parent | None) -> tuple[str, Any]:
-    kind = get_ci(raw, "type")
+    kind = keys.get("type")
     if not isinstance(kind, str) or not kind:
         raise evaluator.scope.error(path, "a resource needs a literal 'type'")
-    name = evaluator.value(get_ci(raw, "name", ""), (*path, "name"), frame)
+    name = evaluator.value(keys.get("name", ""), (*path, "name"), frame)
     if not isinstance(name, (str, Unknown)):
         raise evaluator.scope.error((*path, "name"),
                                     f"a resource name must be a string, not {_json_type(name)}")

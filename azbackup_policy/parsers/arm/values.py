@@ -84,6 +84,29 @@ def get_ci(mapping: Mapping[str, Any], key: str, default: Any = None) -> Any:
     return default
 
 
+class Keys:
+    """Case-insensitive reads of one mapping, its keys lower-cased once: a resource
+    declaration is asked for ``copy``, ``condition``, ``existing``, ``comments``... by
+    several readers, and most of those keys are absent (each miss would rescan it).
+    ``get`` answers exactly as :func:`get_ci`; the mapping must not change meanwhile."""
+
+    __slots__ = ("lowered", "mapping")
+
+    def __init__(self, mapping: Mapping[str, Any]) -> None:
+        self.mapping = mapping
+        self.lowered: dict[str, str] = {}  # lower-cased key -> the first such key
+        for key in mapping:
+            if isinstance(key, str):
+                self.lowered.setdefault(key.lower(), key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        mapping = self.mapping
+        if key in mapping:
+            return mapping[key]
+        found = self.lowered.get(key.lower())
+        return default if found is None else mapping[found]
+
+
 def split_type(full_type: str) -> tuple[str, list[str]]:
     """``Microsoft.Compute/virtualMachines/extensions`` -> (namespace, [segments])."""
     namespace, _, rest = full_type.partition("/")

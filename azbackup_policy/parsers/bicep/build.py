@@ -109,12 +109,17 @@ class Builder:
             where = (*prefix, "resources", key, "properties", "template")
             return self.follow(emitter, decl, where, chain)
 
+        emitter = TemplateEmitter(unit, self.shared, prefix, follow, self.load_import)
         try:
             with gc_paused():
-                return TemplateEmitter(unit, self.shared, prefix, follow,
-                                       self.load_import).template()
+                return emitter.template()
         except RecursionError:
             raise InputError(unit.file, 1, 1, "input nested too deeply to compile") from None
+        finally:
+            # The emitter's symbols hold its bound method (emitter -> sym -> method ->
+            # emitter): a reference cycle that would keep the whole syntax tree and the
+            # emitter's state alive until a cyclic collection, which a scan pauses.
+            emitter.release()
 
     def follow(self, emitter: TemplateEmitter, decl: ast.ModuleDecl, prefix: JsonPath,
                chain: tuple[str, ...]) -> dict[str, Json] | None:

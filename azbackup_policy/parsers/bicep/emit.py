@@ -18,6 +18,7 @@ from typing import Any
 from azbackup_policy.document import NotFollowed
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import SourceSpan
+from azbackup_policy.parsers.arm.jsonc import span_maker
 from azbackup_policy.parsers.bicep import ast
 from azbackup_policy.parsers.bicep.compile_expr import (
     Env,
@@ -39,29 +40,36 @@ class Positions(Mapping[JsonPath, SourceSpan]):
     """JSON path -> span, with each :class:`SourceSpan` built only when it is asked for
     (most never are, and building them all costs a quarter of the compile time)."""
 
-    __slots__ = ("_built", "_raw")
+    __slots__ = ("_built", "_make", "_raw")
 
     def __init__(self) -> None:
         self._raw: dict[JsonPath, RawSpan] = {}
         self._built: dict[JsonPath, SourceSpan] = {}
+        self._make = span_maker()
 
     def put(self, path: JsonPath, raw: RawSpan) -> None:
         self._raw[path] = raw
         self._built.pop(path, None)
 
     def __getitem__(self, path: JsonPath) -> SourceSpan:
-        span = self._built.get(path)
+        span = self.get(path)
         if span is None:
-            file, starts, pos, end = self._raw[path]
-            line = bisect_right(starts, pos)
-            end_line = bisect_right(starts, end - 1, line - 1) if end > pos else line
-            span = SourceSpan(file, line, end_line, pos - starts[line - 1] + 1)
-            self._built[path] = span
+            raise KeyError(path)
         return span
 
     def get(self, path: JsonPath, default: Any = None) -> Any:  # type: ignore[override]
         """As ``Mapping.get``, without raising and catching KeyError for a missing path."""
-        return self[path] if path in self._raw else default
+        span = self._built.get(path)
+        if span is not None:
+            return span
+        raw = self._raw.get(path)
+        if raw is None:
+            return default
+        file, starts, pos, end = raw
+        line = bisect_right(starts, pos)
+        end_line = bisect_right(starts, end - 1, line - 1) if end > pos else line
+        span = self._built[path] = self._make(file, line, end_line, pos - starts[line - 1] + 1)
+        return span
 
     def __contains__(self, path: object) -> bool:
         return path in self._raw

@@ -17,6 +17,7 @@ PRECEDENCE = {
 # Operators that may start a continuation line (multi-line ternaries and conditions).
 _LEADING = frozenset({"?", "??", "&&", "||"})
 _ENDERS = frozenset({"nl", "}", "]", ",", ")", "eof", ":"})
+_CLOSERS = _ENDERS - {"nl"}
 _KEYWORD_LITERALS = {"true": True, "false": False, "null": None}
 
 
@@ -29,7 +30,14 @@ class ExprParser(Cursor):
             return simple
         start = self.tok()[2]
         self.enter(start)
-        cond = self.binary(1)
+        kind = self.toks[self.i][0]
+        # An object or array value (most values in a template) ends at a line break or
+        # a closer: return it without the operator levels, which would only find that.
+        first = self.object() if kind == "{" else self.array() if kind == "[" else None
+        if first is not None and self.ends_value():
+            self.depth -= 1
+            return first
+        cond = self.binary(1, first)
         if self.kind() == "nl" and self.after_nl() == "?":
             self.skip_nl()
         if self.tok()[0] == "?":
@@ -69,8 +77,16 @@ class ExprParser(Cursor):
             j += 1
         return toks[j][0] in _LEADING
 
-    def binary(self, min_prec: int) -> ast.Expr:
-        left = self.unary()
+    def ends_value(self) -> bool:
+        """True when no accessor, operator or ``?`` can continue the value before here."""
+        kind = self.tok()[0]
+        if kind == "nl":
+            return self.after_nl() not in _LEADING
+        return kind in _CLOSERS
+
+    def binary(self, min_prec: int, primary: ast.Expr | None = None) -> ast.Expr:
+        """An operator expression; ``primary`` is its first operand when already read."""
+        left = self.unary() if primary is None else self.postfix(primary)
         while True:
             kind = self.tok()[0]
             if kind == "nl":

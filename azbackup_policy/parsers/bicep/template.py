@@ -51,6 +51,10 @@ class TemplateEmitter(DeclarationEmitter):
         line, column = self.unit.lines.position(pos)
         return InputError(self.unit.file, line, column, message)
 
+    def release(self) -> None:
+        """Break the cycle ``self.sym.resource`` -> ``self`` once the template is built."""
+        self.sym.__dict__.pop("resource", None)
+
     # ------------------------------------------------------------ symbols
     def collect(self) -> None:
         for statement in self.unit.program.statements:
