@@ -211,6 +211,23 @@ def test_converters_work_on_bare_bodies() -> None:
         "ZoneRedundant", False, "rg")
 
 
+@pytest.mark.parametrize(("luns", "inclusion", "expected"), [
+    ([0, "1"], False, (None, (0, 1))),
+    ([2], True, ((2,), None)),
+    (True, False, (None, None)),  # not a list: read as not set (found by the deep fuzz run)
+    ("0", True, (None, None)),
+])
+def test_disk_exclusion_luns(luns: Any, inclusion: bool, expected: tuple[Any, Any]) -> None:
+    from azbackup_policy.linkers.arm_backup import protection_from_arm
+
+    item = body("Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/"
+                "protectedItems", {"name": "x", "properties": {"extendedProperties": {
+                    "diskExclusionProperties": {"diskLunList": luns,
+                                                "isInclusionList": inclusion}}}})
+    protection = protection_from_arm(item, None, None, None)
+    assert (protection.include_luns, protection.exclude_luns) == expected
+
+
 def test_scan_pipeline_reads_templates_with_their_parameter_files() -> None:
     from azbackup_policy.pipeline import load_units
 

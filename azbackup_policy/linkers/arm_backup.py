@@ -153,8 +153,8 @@ def policy_from_arm(resource: Resource, vault: str | None = None) -> BackupPolic
 def _luns(fields: Fields) -> tuple[Any, Any]:
     exclusion = fields.at("properties.extendedProperties.diskExclusionProperties")
     luns = exclusion.get(None, "diskLunList")
-    if luns is None:
-        return None, None
+    if not isinstance(luns, (list, Unknown)):
+        return None, None  # not set, or not a list (read as not set, as the azurerm linker does)
     inclusion = as_bool(exclusion.get(None, "isInclusionList", False))
     value = luns if isinstance(luns, Unknown) else tuple(as_int(x) for x in luns)
     if isinstance(inclusion, Unknown):
