@@ -24,6 +24,7 @@ from azbackup_policy.parsers.tfplan_address import (
     split_modules,
     tokenize,
 )
+from azbackup_policy.parsers.tfplan_read import as_dict
 
 _MAX_DEPTH = 32
 
@@ -37,12 +38,8 @@ class Scope:
     for_each: tuple[str, ...] = ()  # references of the referrer's for_each expression
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _refs(expression: Any) -> list[str]:
-    found = _dict(expression).get("references")
+    found = as_dict(expression).get("references")
     return [r for r in found if isinstance(r, str)] if isinstance(found, list) else []
 
 
@@ -50,7 +47,7 @@ class Configuration:
     """The ``configuration`` section plus the set of instances, for reference resolution."""
 
     def __init__(self, configuration: Any, addresses: list[Address]) -> None:
-        self.root = _dict(_dict(configuration).get("root_module"))
+        self.root = as_dict(as_dict(configuration).get("root_module"))
         self.instances: dict[tuple[str, str], dict[Key, str]] = {}
         self._cache: dict[tuple[tuple[str, ...], Scope, bool], list[str]] = {}
         self.modules: dict[tuple[str, str], list[Key]] = {}
@@ -72,8 +69,8 @@ class Configuration:
     def module(self, path: tuple[Step, ...]) -> dict[str, Any] | None:
         current = self.root
         for name, _key in path:
-            call = _dict(_dict(current.get("module_calls")).get(name))
-            current = _dict(call.get("module"))
+            call = as_dict(as_dict(current.get("module_calls")).get(name))
+            current = as_dict(call.get("module"))
             if not current:
                 return None
         return current
@@ -82,7 +79,7 @@ class Configuration:
         parent = self.module(path[:-1]) if path else None
         if not path or parent is None:
             return {}
-        return _dict(_dict(parent.get("module_calls")).get(path[-1][0]))
+        return as_dict(as_dict(parent.get("module_calls")).get(path[-1][0]))
 
     def resource(self, address: Address) -> dict[str, Any]:
         module = self.module(address.module)
@@ -155,7 +152,7 @@ class Configuration:
         if len(steps) < 2:
             return []
         call = self.module_call(scope.module)
-        expression = _dict(call.get("expressions")).get(steps[1][0])
+        expression = as_dict(call.get("expressions")).get(steps[1][0])
         parent = Scope(scope.module[:-1], scope.module[-1][1],
                        tuple(_refs(call.get("for_each_expression"))))
         return self.resolve(_refs(expression), parent, many, depth + 1)
@@ -172,7 +169,7 @@ class Configuration:
         for child_key in chosen:
             path = (*scope.module, (name, child_key))
             config = self.module(path) or {}
-            output = _dict(_dict(config.get("outputs")).get(rest[0][0]))
+            output = as_dict(as_dict(config.get("outputs")).get(rest[0][0]))
             found += self.resolve(_refs(output.get("expression")), Scope(path), many, depth + 1)
         return found
 
@@ -230,13 +227,13 @@ def walk_references(expressions: Any, prefix: str = "") -> list[tuple[str, list[
         for index, block in enumerate(expressions):
             found += walk_references(block, f"{prefix}{index}.")
         return found
-    for name, expression in _dict(expressions).items():
+    for name, expression in as_dict(expressions).items():
         if not isinstance(name, str):
             continue
         refs = _refs(expression)
         if refs:
             found.append((prefix + name, refs))
-        elif isinstance(expression, (list, dict)) and "constant_value" not in _dict(expression):
+        elif isinstance(expression, (list, dict)) and "constant_value" not in as_dict(expression):
             inner = f"{prefix}{name}."
             found += walk_references(expression, inner)
     return found

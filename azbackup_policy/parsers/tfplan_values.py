@@ -44,17 +44,12 @@ class _Merger:
         """Only the members the markers name are visited and replaced, in place."""
         unknown = unknown if isinstance(unknown, dict) else {}
         sensitive = sensitive if isinstance(sensitive, dict) else {}
-        changed: dict[str, Any] = {}
         for key in (*unknown, *(key for key in sensitive if key not in unknown)):
             flag = unknown.get(key)
             if key in value:
-                item = value[key]
-                merged = self.value(item, flag, sensitive.get(key), _join(path, key))
-                if merged is not item:
-                    changed[key] = merged
+                value[key] = self.value(value[key], flag, sensitive.get(key), _join(path, key))
             elif flag is True:  # unknown members are absent from the planned values
-                changed[key] = self.value(None, True, sensitive.get(key), _join(path, key))
-        value.update(changed)  # existing members keep their place, new ones come last
+                value[key] = self.value(None, True, sensitive.get(key), _join(path, key))
         return value
 
     def sequence(self, value: list[Any], unknown: Any, sensitive: Any, path: str) -> list[Any]:
@@ -80,8 +75,9 @@ def merge_values(
     """``values`` with ``Unknown`` leaves, and the set of sensitive property paths.
 
     ``values`` is changed in place (and returned): plan values are decoded for one parse
-    and shared with nothing, and a copy of every object would double the memory of a
-    large plan while it is built. Only the members the markers name are visited.
+    and shared with nothing, so copying every object that gets an Unknown (each
+    resource's top level, for its id) would only cost time. Only the members the markers
+    name are visited.
     """
     merger = _Merger(expression)
     merged = merger.value(values if isinstance(values, dict) else {}, unknown, sensitive, "")
