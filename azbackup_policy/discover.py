@@ -73,6 +73,43 @@ def display_path(path: str | os.PathLike[str], cwd: str | None = None) -> str:
     return Path(rel).as_posix()
 
 
+def repository_root(path: str | os.PathLike[str], cwd: str | None = None) -> str:
+    """The boundary for files a scanned path may name: its enclosing git work tree.
+
+    The nearest folder at or above ``path`` holding ``.git`` (a folder, or a file for
+    worktrees and submodules); the working directory when there is none. Local modules,
+    linked templates and parameter files that the repository names must stay inside it
+    (see :class:`FileLoader`); the pipeline's owner can lift that with
+    ``--allow-outside-root``. Returned as a real path (symlinks resolved).
+    """
+    base = os.path.abspath(cwd or os.getcwd())
+    start = os.path.realpath(os.path.join(base, path))
+    if not os.path.isdir(start):
+        start = os.path.dirname(start)
+    current = start
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return os.path.realpath(base)
+        current = parent
+
+
+def scan_roots(paths: Iterable[str], cwd: str | None = None) -> list[str]:
+    """The boundaries of a scan: each path's repository root, and the path itself (a
+    path named on the command line may be read even when it lies outside them)."""
+    base = os.path.abspath(cwd or os.getcwd())
+    roots: list[str] = []
+    for path in paths:
+        absolute = os.path.join(base, path)
+        own = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+        for root in (repository_root(path, cwd), os.path.realpath(own)):
+            if root not in roots:
+                roots.append(root)
+    return roots
+
+
 class FileLoader:
     """Reads files for parsers, inside the scan roots and under the size limit."""
 
@@ -114,8 +151,8 @@ class FileLoader:
                 referrer,
                 line,
                 1,
-                f"{self.display(path)} is outside the scan root and is not followed "
-                "(use --allow-outside-root to follow it)",
+                f"{self.display(path)} is outside the scan root (the repository) and is "
+                "not followed (use --allow-outside-root to follow it)",
             )
 
     def read_bytes(self, path: str) -> bytes:

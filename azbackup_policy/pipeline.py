@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from azbackup_policy._version import __version__
-from azbackup_policy.discover import FileLoader, Source, discover
+from azbackup_policy.discover import FileLoader, Source, discover, scan_roots
 from azbackup_policy.document import Document, NotFollowed
 from azbackup_policy.engine import EngineResult, EngineSettings, Selection, run, select_rules
 from azbackup_policy.errors import InputError
@@ -132,7 +131,7 @@ def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions(),
                progress: Progress | None = None) -> Loaded:
     """Discover, parse and link every input below ``paths``."""
     loader = FileLoader(
-        [p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in paths],
+        scan_roots(paths, options.cwd),
         allow_outside_root=options.allow_outside_root,
         max_file_bytes=options.max_file_bytes,
         cwd=options.cwd,

@@ -138,3 +138,26 @@ def test_scan_with_a_working_directory_other_than_the_process_one(
         "fixtures/example/arm/azuredeploy.json", "fixtures/example/bicep/main.bicep",
         "fixtures/example/terraform/main.tf"}
     assert {f.location.file for f in report.findings} <= set(report.files_scanned)
+
+
+def test_repository_root_is_the_enclosing_git_work_tree(tmp_path):
+    from azbackup_policy.discover import repository_root, scan_roots
+
+    repo = tmp_path / "repo"
+    (repo / "envs" / "prod").mkdir(parents=True)
+    (repo / ".git").mkdir()
+    (repo / "envs" / "prod" / "main.tf").write_text("")
+    assert repository_root("envs/prod", cwd=str(repo)) == str(repo.resolve())
+    assert repository_root(str(repo / "envs/prod/main.tf")) == str(repo.resolve())
+    # a worktree or submodule has a .git file, not a folder
+    sub = repo / "vendor" / "sub"
+    sub.mkdir(parents=True)
+    (sub / ".git").write_text("gitdir: ../../.git/modules/sub\n")
+    assert repository_root(str(sub)) == str(sub.resolve())
+    # no git at all: the working directory
+    loose = tmp_path / "loose" / "a"
+    loose.mkdir(parents=True)
+    assert repository_root(str(loose), cwd=str(tmp_path)) == str(tmp_path.resolve())
+    assert scan_roots(["envs/prod"], cwd=str(repo)) == [
+        str(repo.resolve()), str((repo / "envs" / "prod").resolve())
+    ]
