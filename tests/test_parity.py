@@ -15,9 +15,11 @@ from conftest import FIXTURES
 from azbackup_policy.inventory import inventory
 from azbackup_policy.pipeline import ScanOptions, load_units
 
-SCENARIOS = sorted(p for p in (FIXTURES / "scenarios").iterdir() if p.is_dir())
+SCENARIOS = sorted(p for p in (FIXTURES / "scenarios").iterdir()
+                   if p.is_dir() and not p.name.startswith("_"))
 FORMATS = {
     "plan": "tfplan.json",
+    "state": "tfstate.json",
     "hcl": "terraform",
     "arm": "arm",
     "bicep": "bicep",
@@ -72,7 +74,7 @@ def estate_of(path: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.name)
-@pytest.mark.parametrize("fmt", ["hcl", "arm", "bicep"])
+@pytest.mark.parametrize("fmt", ["hcl", "arm", "bicep", "state"])
 def test_format_gives_the_same_estate_as_the_plan(scenario, fmt: str) -> None:
     reference = estate_of(str(scenario / FORMATS["plan"]))
     other = estate_of(str(scenario / FORMATS[fmt]))
