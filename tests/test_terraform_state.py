@@ -64,7 +64,7 @@ def _state(resources: list[dict[str, object]]) -> dict[str, object]:
 def test_a_state_with_no_resources_is_clean(tmp_path) -> None:
     path = tmp_path / "state.json"
     path.write_text(json.dumps(_state([])))
-    code, out, err = run_cli("scan", str(path))
+    code, _, err = run_cli("scan", str(path))
     assert code == 0, err
     assert "Traceback" not in err
 
