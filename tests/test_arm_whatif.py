@@ -183,3 +183,27 @@ def test_other_json_with_a_changes_list_is_not_taken_for_a_whatif(tmp_path: Path
     loaded = load_units([str(tmp_path)])
     assert not loaded.units and not loaded.errors
     assert [s.file.rsplit("/", 1)[-1] for s in loaded.skipped] == ["changelog.json"]
+
+
+def _located(paths: list[str], **options: Any) -> set[tuple[str, str | None, str, int]]:
+    report = scan(paths, ScanOptions(**options))
+    assert not report.errors, report.errors
+    return {(f.rule_id, f.vm, f.location.file, f.location.line) for f in report.findings}
+
+
+def test_source_dir_points_whatif_findings_at_the_template() -> None:
+    folder = FIXTURES / "scenarios" / "estate-basic"
+    template = _located([str(folder / "arm")])
+    assert _located([str(folder / "whatif.json")], source_dir=str(folder / "arm")) == template
+
+
+def test_a_template_beside_the_whatif_file_is_its_source(tmp_path: Path) -> None:
+    folder = FIXTURES / "scenarios" / "estate-basic"
+    for name in ("azuredeploy.json", "azuredeploy.parameters.json"):
+        (tmp_path / name).write_bytes((folder / "arm" / name).read_bytes())
+    (tmp_path / "whatif.json").write_bytes((folder / "whatif.json").read_bytes())
+    loaded = load_units([str(tmp_path)])
+    assert [u.format for u in loaded.units] == ["arm-whatif"]  # the template is its source
+    located = _located([str(tmp_path)])
+    assert {line for *_, line in located} == {201, 264}
+    assert {Path(file).name for _, _, file, _ in located} == {"azuredeploy.json"}

@@ -12,7 +12,10 @@ evaluated. Two shapes are read, with keys compared case-insensitively:
   that ``ConvertTo-Json`` writes as the enum's number unless ``-EnumsAsStrings`` is given.
 
 Every change but ``Delete`` gives a Resource from its full payload (``after``, or ``before``
-for ``Ignore``, which the deployment leaves as it is); its span is the ``changes[i]`` entry.
+for ``Ignore``, which the deployment leaves as it is); its span is the ``changes[i]`` entry,
+or, when the template is at hand (an ARM template or ``.bicep`` file in ``--source-dir`` or
+beside the what-if file), the resource's declaration in it, matched by type and evaluated
+name, the way ``--source-dir`` points plan findings at ``.tf`` lines.
 A change of type ``Unsupported`` has no payload: it is listed as not followed, with the
 reason ARM gave. A string still shaped like an ARM expression (``"[reference(...)]"``) is
 Unknown. Resource ids are known here, so links are made by id.
@@ -20,7 +23,9 @@ Unknown. Resource ids are known here, so links are made by id.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from azbackup_policy.discover import Source
@@ -75,8 +80,64 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
     if len(resources) > context.options.max_resources:
         raise InputError(source.path, 1, 1, f"what-if result has {len(resources)} resources, "
                          f"over the limit of {context.options.max_resources}")
+    declarations, files = template_declarations(source, context)
+    resources = [_at_declaration(r, declarations) for r in resources]
     return [Document(source.path, FORMAT, "arm", tuple(add_references(resources)),
-                     not_followed=tuple(not_followed))]
+                     not_followed=tuple(not_followed), files=(source.path, *files))]
+
+
+DeclarationKey = tuple[str, str]
+
+
+def template_declarations(source: Source, context: ParseContext
+                          ) -> tuple[dict[DeclarationKey, Resource], list[str]]:
+    """Resources declared by the templates in ``--source-dir`` or beside the what-if file,
+    by (type, name) lower-cased; resources whose name is not known are left out, and a
+    template that cannot be read gives nothing (the what-if file stays the location)."""
+    from azbackup_policy.discover import ARM, BICEP, kind_of_file, sniff_json
+
+    loader = context.loader
+    folder = context.options.source_dir or os.path.dirname(source.path) or "."
+    found: dict[DeclarationKey, Resource] = {}
+    files: list[str] = []
+    for path in loader.list_dir(folder):
+        kind = kind_of_file(os.path.basename(path))
+        if kind is None and path.lower().endswith(".json") and not loader.is_dir(path):
+            try:
+                kind = sniff_json(loader.read_bytes(path)[:65536])
+            except InputError:
+                continue
+        if kind not in (ARM, BICEP) or loader.display(path) == source.path:
+            continue
+        try:
+            documents = _parse_template(path, kind, context)
+        except (InputError, RecursionError):
+            continue
+        for document in documents:
+            files.extend(f for f in document.files or (document.path,) if f not in files)
+            for resource in document.resources:
+                name = resource.properties.get("name")
+                if isinstance(name, str):
+                    found.setdefault((resource.type.lower(), name.lower()), resource)
+    return found, files
+
+
+def _parse_template(path: str, kind: str, context: ParseContext) -> list[Document]:
+    from azbackup_policy.discover import ARM
+    from azbackup_policy.parsers import arm, bicep
+
+    template = Source(context.loader.display(path), kind, False)
+    return list(arm.parse(template, context) if kind == ARM else bicep.parse(template, context))
+
+
+def _at_declaration(resource: Resource, declarations: dict[DeclarationKey, Resource]
+                    ) -> Resource:
+    name = resource.properties.get("name")
+    declared = declarations.get((resource.type.lower(), str(name).lower()))
+    if declared is None:
+        return resource
+    return replace(resource, span=declared.span, property_spans=declared.property_spans,
+                   comments=declared.comments)
 
 
 class _Reader:
