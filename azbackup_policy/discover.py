@@ -318,9 +318,10 @@ class _Walker:
             self.add(path, kind, explicit)
         elif explicit:
             self.result.errors.append(
-                InputError(shown, 1, 1, "JSON of no known kind: not a Terraform plan "
-                           "(format_version + planned_values) and not an ARM template "
-                           "($schema deploymentTemplate)")
+                InputError(shown, 1, 1, "JSON of no known kind: not a Terraform plan or "
+                           "state (format_version + planned_values or values), not an ARM "
+                           "template ($schema deploymentTemplate) and not a what-if result "
+                           "(changes with changeType and resourceId)")
             )
         else:
             self.result.skipped.append(Skipped(shown, "JSON of no known kind"))
