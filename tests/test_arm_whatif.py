@@ -207,3 +207,15 @@ def test_a_template_beside_the_whatif_file_is_its_source(tmp_path: Path) -> None
     located = _located([str(tmp_path)])
     assert {line for *_, line in located} == {201, 264}
     assert {Path(file).name for _, _, file, _ in located} == {"azuredeploy.json"}
+
+
+def test_whatif_finds_what_a_reference_hid_in_the_template() -> None:
+    """The template takes the VM's security type from ``reference()`` of a gallery image:
+    unknown before deployment (reviews in strict mode, no violation). The what-if result
+    has it (TrustedLaunch) and so the violation."""
+    folder = WHATIF_DIR / "reference"
+    template = findings(folder / "azuredeploy.json", strict=True)
+    assert template and {kind for *_, kind in template} == {"review"}
+    whatif = findings(folder / "whatif.json", strict=True)
+    assert {(rule, vm, kind) for rule, vm, _, kind in whatif} == {
+        ("BKP-CMP-002", "vm-hardened", "violation")}
