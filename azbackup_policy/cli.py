@@ -16,6 +16,7 @@ from enum import IntEnum
 from typing import Any, TextIO
 
 from azbackup_policy._version import __version__
+from azbackup_policy.rules import FAIL_ON as FAIL_ON  # the --fail-on choices
 
 
 class ExitCode(IntEnum):
@@ -25,7 +26,6 @@ class ExitCode(IntEnum):
     RULE_FAILURE = 3
 
 
-FAIL_ON = ("error", "warning", "note", "never")
 SCAN_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "azure-devops")
 
 

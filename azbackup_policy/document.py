@@ -10,7 +10,9 @@ dicts/lists in the provider's own shape:
   (``properties.storageProfile.osDisk``), with top-level ``name``, ``location``,
   ``sku``, ``zones``, ``identity``, ``plan`` and ``extendedLocation`` kept beside it.
 
-Values that cannot be known statically are :class:`~azbackup_policy.model.Unknown`.
+Values that cannot be known statically are :class:`~azbackup_policy.model.Unknown`; in
+the ``arm`` vocabulary also its subclasses in :mod:`azbackup_policy.arm_values`
+(``PartialString``, ``UnknownId``), which keep what the ARM linker needs to link them.
 ``references`` carries links that the format states explicitly (a Terraform
 reference, a Bicep symbolic reference, an ARM ``resourceId`` that matched a resource
 of the same template): attribute path -> addresses of the resources it points at.

@@ -423,6 +423,3 @@ class Estate:
                  if p is not None]
         return self.scale_sets[min(found)] if found else None
 
-
-MODEL_TYPES = (VirtualMachine, Disk, NetworkInterface, IpConfiguration, Extension, Vault,
-               BackupPolicy, Protection, Lock, ScaleSet)

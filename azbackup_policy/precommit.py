@@ -42,9 +42,10 @@ from azbackup_policy.discover import (
 )
 from azbackup_policy.errors import InputError
 from azbackup_policy.report import Report
+from azbackup_policy.rules import FailOn
 
 if TYPE_CHECKING:
-    from azbackup_policy.pipeline import ScanOptions
+    from azbackup_policy.options import ScanOptions
     from azbackup_policy.rules import Rule
 
 _TF_SUFFIXES = (".tf", ".tf.json")
@@ -256,7 +257,7 @@ def affected_units(
     return sorted(units)
 
 
-def _merge(reports: Sequence[Report], fail_on: str) -> Report:
+def _merge(reports: Sequence[Report], fail_on: FailOn) -> Report:
     """One report from several scans: tuples concatenated, exact duplicates dropped."""
     if not reports:
         from azbackup_policy._version import __version__
@@ -280,7 +281,8 @@ def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
     ``rules`` as for :func:`~azbackup_policy.pipeline.scan` (the CLI passes the rules it
     has loaded, so plugins are discovered once however many groups there are).
     """
-    from azbackup_policy.pipeline import ScanOptions, scan
+    from azbackup_policy.options import ScanOptions
+    from azbackup_policy.pipeline import scan
 
     base = options or ScanOptions()
     root = base.cwd or "."

@@ -9,7 +9,7 @@ in force. Values that cannot be known statically become
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from azbackup_policy.errors import InputError
@@ -345,7 +345,3 @@ def _kind(value: Any) -> str:
     return {str: "a string", int: "a number", float: "a number", bool: "a bool",
             list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
 
-
-def copy_scope(scope: Scope, **changes: Any) -> Scope:
-    """A new scope sharing nothing mutable with ``scope``."""
-    return replace(scope, resolved={}, in_progress=set(), **changes)

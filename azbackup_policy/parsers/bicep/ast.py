@@ -52,7 +52,6 @@ class Prop:
     value: Expr
     pos: int
     end: int
-    key_end: int = 0
 
 
 @dataclass(slots=True)
@@ -328,7 +327,6 @@ class ResourceDecl:
     pos: int
     end: int
     decorators: list[Decorator] = field(default_factory=list)
-    type_pos: int = 0
 
 
 @dataclass(slots=True)
