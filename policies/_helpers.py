@@ -92,6 +92,12 @@ def one_of(value: object, options: Sequence[str]) -> Tri:
     return isinstance(value, str) and value.lower() in {o.lower() for o in options}
 
 
+def sku_in(value: object, *skus: str) -> Tri:
+    """Is a disk SKU (storage account type) one of ``skus``? Azure reads SKUs case-insensitively
+    (``premium_lrs`` is Premium_LRS), so every SKU comparison of the rules goes through here."""
+    return one_of(value, skus)
+
+
 def region(value: object) -> str | Unknown | None:
     """An Azure location normalised to its short name (``West Europe`` -> ``westeurope``)."""
     if isinstance(value, str):

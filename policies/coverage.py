@@ -149,13 +149,16 @@ def _luns(item: Protection) -> tuple[str, object]:
 
 
 @rule(
-    "BKP-COV-005", "selective-backup-unknown-lun", Severity.ERROR, ("EP15", "ST10"),
+    "BKP-COV-005", "selective-backup-unknown-lun", Severity.WARNING, ("EP15", "ST10"),
     Target.PROTECTION,
     summary="Include/exclude LUN lists of selective disk backup name only LUNs the VM has.",
     why="Selective disk backup (`include_disk_luns` / `exclude_disk_luns`, "
     "`diskExclusionProperties.diskLunList`) refers to data disks by LUN. A LUN the VM does not "
     "have is a typo: an exclusion then silently backs up a disk you meant to skip, and an "
-    "inclusion leaves out the disk you meant to protect.",
+    "inclusion leaves out the disk you meant to protect. Backup still runs, so this is a "
+    "warning. When the VM's disks are attached by separate resources (Terraform "
+    "`azurerm_virtual_machine_data_disk_attachment`), a LUN may be attached outside the "
+    "scanned unit: it is then unknown (a review under `--strict`), not wrong.",
     fix="List the LUNs of the VM's data disk attachments.",
     before='resource "azurerm_backup_protected_vm" "db" {\n  exclude_disk_luns = [3]\n}',
     after='resource "azurerm_backup_protected_vm" "db" {\n  exclude_disk_luns = [0]\n}',
@@ -173,7 +176,14 @@ def selective_backup_unknown_lun(item: Protection, ctx: RuleContext) -> Iterator
     if unknown is not None:
         yield from review(ctx, item, unknown, f"the data disk LUNs of {label(vm)}", field, vm)
         return
-    yield from _missing_luns(item, vm, field, tuple(luns), present)
+    if vm.data_disks_complete:
+        yield from _missing_luns(item, vm, field, tuple(luns), present)
+        return
+    missing = [lun for lun in luns if lun not in present]
+    if missing:
+        yield from review(ctx, item, Unknown(f"data disks of {label(vm)} attached elsewhere"),
+                          f"LUN(s) {', '.join(map(str, missing))} of {item_label(item, ctx)}",
+                          field, vm)
 
 
 def _missing_luns(item: Protection, vm: VirtualMachine, field: str, luns: Sequence[object],

@@ -51,12 +51,23 @@ def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                 return
 
 
+def _names(image: Image, markers: list[str], fields: tuple[str, ...]) -> str | None:
+    """The first of ``fields`` of ``image`` that contains one of ``markers`` (any case)."""
+    for field in fields:
+        value = getattr(image, field)
+        if isinstance(value, str) and any(m.lower() in value.lower() for m in markers):
+            return field
+    return None
+
+
 @rule(
     "BKP-LNX-002", "linux-publisher-not-endorsed", Severity.WARNING, ("OL1", "OL4"), Target.VM,
     summary="Agent-based backup protects Linux images of Azure-endorsed distributions.",
     why="Agent-based Linux backup supports the Azure-endorsed distributions; other "
     "(bring-your-own) distributions may work only with the Azure Linux VM agent and a "
-    "supported Python. The publisher list is in matrix.yaml.",
+    "supported Python. What counts is the distribution, not who publishes the image: an "
+    "endorsed publisher, or an offer/SKU naming an endorsed distribution (SQL Server on Ubuntu "
+    "from `MicrosoftSQLServer`), is endorsed. CoreOS is BKP-LNX-001's. Lists in matrix.yaml.",
     fix="Use an endorsed distribution, make sure waagent and Python are present, or use "
     "agentless crash-consistent backup.",
     before='source_image_reference {\n  publisher = "someone"\n  offer = "my-distro"\n}',
@@ -65,6 +76,7 @@ def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
 )
 def linux_not_endorsed(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     endorsed = limit(ctx, "os", "endorsed_linux_publishers")
+    distros = limit(ctx, "os", "endorsed_linux_distros")
     for image in _linux_image(vm, ctx):
         if isinstance(image, Observation):
             yield image
@@ -72,9 +84,18 @@ def linux_not_endorsed(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observa
         publisher = image.publisher
         yield from review(ctx, vm, publisher, f"image publisher of {label(vm)}",
                           "image.publisher", vm)
-        if isinstance(publisher, str) and one_of(publisher, endorsed) is False:
-            yield observe(vm, f"VM {label(vm)} runs a Linux image from publisher {publisher}, "
-                          "which is not an Azure-endorsed distribution", "image.publisher", vm)
+        if not isinstance(publisher, str) or one_of(publisher, endorsed) is not False:
+            continue
+        if _names(image, limit(ctx, "os", "coreos_markers"), ("publisher", "offer")) or \
+                _names(image, distros, ("offer", "sku")):
+            continue
+        for field in ("offer", "sku"):
+            yield from review(ctx, vm, getattr(image, field), f"image {field} of {label(vm)}",
+                              f"image.{field}", vm)
+        if all(isinstance(getattr(image, f), str | None) for f in ("offer", "sku")):
+            yield observe(vm, f"VM {label(vm)} runs a Linux image from publisher {publisher} "
+                          f"(offer {image.offer}) that names no Azure-endorsed distribution",
+                          "image.publisher", vm)
 
 
 def _decode(text: str) -> str:

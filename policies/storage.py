@@ -26,6 +26,7 @@ from ._helpers import (
     rule_factory,
     same,
     selective,
+    sku_in,
     vault_of_vm,
 )
 
@@ -38,7 +39,7 @@ _V1_BEFORE = 'resource "azurerm_backup_policy_vm" "daily" {\n  policy_type = "V1
 def _type_needs_enhanced(key: str, kind: str) -> Check:
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         sku = limit(ctx, "disks", key)
-        hits, reviews = matching_disks(vm, ctx, "storage_type", lambda v: same(v, sku))
+        hits, reviews = matching_disks(vm, ctx, "storage_type", lambda v: sku_in(v, sku))
         yield from reviews
         if not hits:
             return
@@ -324,7 +325,7 @@ def special_disk_crr_region(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Ob
                                    ("premium_v2_type", "premium_v2_grs_crr_regions",
                                     "Premium SSD v2")):
         sku = limit(ctx, "disks", key)
-        hits, _ = matching_disks(vm, ctx, "storage_type", lambda v, s=sku: same(v, s))
+        hits, _ = matching_disks(vm, ctx, "storage_type", lambda v, s=sku: sku_in(v, s))
         if hits:
             yield from _crr_region(vm, ctx, kind, limit(ctx, "disks", regions_key))
 
@@ -403,7 +404,7 @@ def unsupported_disk_type(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Obse
     types = limit(ctx, "disks", "supported_types")
     hits, reviews = matching_disks(
         vm, ctx, "storage_type",
-        lambda v: v if isinstance(v, Unknown) else isinstance(v, str) and v not in types)
+        lambda v: v if isinstance(v, Unknown) else isinstance(v, str) and not sku_in(v, *types))
     yield from reviews
     for path, disk, value in hits:
         yield observe(disk, f"{disk_label(path, disk, vm)} has storage type {value}, which Azure "

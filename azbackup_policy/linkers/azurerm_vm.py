@@ -233,6 +233,8 @@ def virtual_machine(resource: Resource, parts: VmParts) -> VirtualMachine:
         extensions=parts.extensions, has_diagnostic_settings=parts.diagnostics,
         action=resource.action, previous_security_type=_previous(resource, legacy),
         scale_set_orchestration=parts.scale_set_mode, **fields,
+        # Attachment resources may live in another module or state; inline blocks do not.
+        data_disks_complete=bool(data),
         attr_spans=reader.attr_spans(),
     )
 
