@@ -9,6 +9,7 @@ from azbackup_policy.model import BackupPolicy, Protection, Unknown, Vault, Virt
 from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
+    agent_fallback,
     crash_consistent_only,
     item_label,
     label,
@@ -71,8 +72,10 @@ def _agent_rule_check(field: str, what: str) -> Check:
         value = getattr(vm, field)
         yield from review(ctx, vm, value, f"{field} of {label(vm)}", field, vm)
         if value is False:
+            severity, tail = agent_fallback(vm, ctx)
+            result = tail or ", so backups fail"
             yield observe(vm, f"VM {label(vm)} is protected but {what} ({field} = false); the "
-                          "backup extension cannot be installed, so backups fail", field, vm)
+                          f"backup extension cannot be installed{result}", field, vm, severity)
 
     return check
 
@@ -82,8 +85,11 @@ VM_AGENT_DISABLED = rule(
     summary="A VM protected with agent-based (app- or file-consistent) backup has the Azure VM "
     "agent provisioned.",
     why="Azure Backup installs its snapshot extension into the Azure VM agent; without the "
-    "agent (`provision_vm_agent = false` / `provisionVMAgent: false`) every backup fails. "
-    "Agentless crash-consistent policies (Enhanced, `OnlyCrashConsistent`) are exempt.",
+    "agent (`provision_vm_agent = false` / `provisionVMAgent: false`) every backup on a "
+    "Standard policy fails (error). An Enhanced app-consistent policy falls back to a "
+    "crash-consistent snapshot after failed attempts (S13 FAQ: Guest Agent issues), so there "
+    "backup is degraded (warning). Agentless crash-consistent policies (Enhanced, "
+    "`OnlyCrashConsistent`) are exempt.",
     fix="Provision the VM agent, or protect the VM with an agentless crash-consistent policy.",
     before='resource "azurerm_linux_virtual_machine" "web" {\n  provision_vm_agent = false\n}',
     after='resource "azurerm_linux_virtual_machine" "web" {\n  provision_vm_agent = true\n}',
@@ -94,7 +100,9 @@ EXTENSIONS_DISABLED = rule(
     summary="A VM protected with agent-based backup allows extension operations.",
     why="Azure Backup works through the VMSnapshot extension; with extension operations "
     "disabled (`allow_extension_operations = false` / `allowExtensionOperations: false`) the "
-    "extension cannot be installed and backups fail.",
+    "extension cannot be installed: backups on a Standard policy fail (error); an Enhanced "
+    "app-consistent policy falls back to crash-consistent snapshots (S13 FAQ: VMSnapshot "
+    "extension issues), a warning.",
     fix="Allow extension operations, or use an agentless crash-consistent policy.",
     before='resource "azurerm_windows_virtual_machine" "api" {\n'
     '  allow_extension_operations = false\n}',

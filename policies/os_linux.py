@@ -11,7 +11,17 @@ from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Image, VirtualMachine
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
 
-from ._helpers import agent_based, label, limit, observe, one_of, review, rule_factory, same
+from ._helpers import (
+    agent_based,
+    agent_fallback,
+    label,
+    limit,
+    observe,
+    one_of,
+    review,
+    rule_factory,
+    same,
+)
 
 rule = rule_factory("os_linux")
 _NOEXEC = re.compile(r"^(?!\s*#).*\s(/var|/var/lib)\s+\S+\s+\S*\bnoexec\b", re.MULTILINE)
@@ -30,8 +40,10 @@ def _linux_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation |
 @rule(
     "BKP-LNX-001", "coreos-image", Severity.ERROR, ("OL2", "OL6", "L2"), Target.VM,
     summary="Agent-based backup does not protect CoreOS VMs.",
-    why="CoreOS is not supported by agent-based Linux backup. Agentless crash-consistent backup "
-    "is OS-agnostic and works for VMs whose OS agent-based backup does not support.",
+    why="CoreOS is not supported by agent-based Linux backup: on a Standard policy backup fails "
+    "(error). An Enhanced app-consistent policy falls back to a crash-consistent snapshot "
+    "(S13 FAQ), so there it is a warning. Agentless crash-consistent backup is OS-agnostic "
+    "and works for VMs whose OS agent-based backup does not support.",
     fix="Protect the VM with an agentless crash-consistent (Enhanced) policy.",
     before='backup_policy_id = azurerm_backup_policy_vm.daily.id',
     after='backup_policy_id = azurerm_backup_policy_vm.crash_consistent.id  '
@@ -46,8 +58,10 @@ def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         for field in ("publisher", "offer"):
             value = getattr(image, field)
             if isinstance(value, str) and any(m in value.lower() for m in markers):
+                severity, tail = agent_fallback(vm, ctx)
                 yield observe(vm, f"VM {label(vm)} runs CoreOS image (image {field} = {value}); "
-                              "agent-based backup does not support CoreOS", f"image.{field}", vm)
+                              f"agent-based backup does not support CoreOS{tail}",
+                              f"image.{field}", vm, severity)
                 return
 
 
