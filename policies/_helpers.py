@@ -101,6 +101,11 @@ def sku_in(value: object, *skus: str) -> Tri:
     return one_of(value, skus)
 
 
+def sku_test(*skus: str) -> Callable[[object], Tri]:
+    """``sku_in`` as a one-argument test (for ``matching_disks``)."""
+    return lambda value: sku_in(value, *skus)
+
+
 def region(value: object) -> str | Unknown | None:
     """An Azure location normalised to its short name (``West Europe`` -> ``westeurope``)."""
     if isinstance(value, str):

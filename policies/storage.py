@@ -27,6 +27,7 @@ from ._helpers import (
     same,
     selective,
     sku_in,
+    sku_test,
     vault_of_vm,
 )
 
@@ -39,7 +40,7 @@ _V1_BEFORE = 'resource "azurerm_backup_policy_vm" "daily" {\n  policy_type = "V1
 def _type_needs_enhanced(key: str, kind: str) -> Check:
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         sku = limit(ctx, "disks", key)
-        hits, reviews = matching_disks(vm, ctx, "storage_type", lambda v: sku_in(v, sku))
+        hits, reviews = matching_disks(vm, ctx, "storage_type", sku_test(sku))
         yield from reviews
         if not hits:
             return
@@ -324,8 +325,8 @@ def special_disk_crr_region(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Ob
     for key, regions_key, kind in (("ultra_type", "ultra_grs_crr_regions", "Ultra"),
                                    ("premium_v2_type", "premium_v2_grs_crr_regions",
                                     "Premium SSD v2")):
-        sku = limit(ctx, "disks", key)
-        hits, _ = matching_disks(vm, ctx, "storage_type", lambda v, s=sku: sku_in(v, s))
+        sku: str = limit(ctx, "disks", key)
+        hits, _ = matching_disks(vm, ctx, "storage_type", sku_test(sku))
         if hits:
             yield from _crr_region(vm, ctx, kind, limit(ctx, "disks", regions_key))
 
