@@ -235,6 +235,11 @@ class VirtualMachine(ModelObject):
     # True when ``data_disks`` is the VM's whole list (ARM ``dataDisks``, inline blocks); False
     # when disks are attached by separate resources that may live outside the scanned unit.
     data_disks_complete: bool = field(default=True, compare=False)
+    # Set when data disks are attached by a resource whose instance count is unknown
+    # (``count = var.n``): the number of data disks is then unknown.
+    unknown_disk_count: Unknown | None = field(default=None, compare=False)
+    # "Classic" for a classic (Azure Service Manager) VM, which Azure Backup no longer protects.
+    deployment_model: str = "ResourceManager"
 
     @property
     def disks(self) -> tuple[Disk, ...]:

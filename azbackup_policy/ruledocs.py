@@ -106,7 +106,8 @@ def explain_text(rule: Rule) -> str:
     origin = f"\nOrigin: {rule.origin}" if rule.origin else ""
     return (
         f"{rule.id} {rule.name}\n\n{rule.summary}\n\n"
-        f"Severity: {rule.severity.value}{_why_severity(rule).replace(' ([why](severity.md)):', ' --')}"
+        f"Severity: {rule.severity.value}"
+        f"{_why_severity(rule).replace(' ([why](severity.md)):', ' --')}"
         f"\nArea: {rule.area}\nChecks: {rule.target.value}\n"
         f"Matrix rows: {', '.join(rule.matrix_rows)}\n"
         f"Article date: {rule.article_date}{origin}\n\n{rule.help.strip()}\n"

@@ -41,10 +41,12 @@ def vm_size_below_minimum(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Obse
     if entry is None:
         return
     vcpus, memory = entry["vcpus"], entry["memory_gb"]
-    if vcpus < limit(ctx, "compute", "min_vcpus") or memory < limit(ctx, "compute",
-                                                                       "min_memory_gb"):
+    min_vcpus, min_memory = limit(ctx, "compute", "min_vcpus"), limit(ctx, "compute",
+                                                                      "min_memory_gb")
+    if vcpus < min_vcpus or memory < min_memory:
         yield observe(vm, f"VM {label(vm)} has size {vm.size} ({vcpus} vCPU, {memory} GB); Azure "
-                      "Backup needs at least 2 vCPUs and 1 GB of memory", "size", vm)
+                      f"Backup needs at least {min_vcpus} vCPUs and {min_memory} GB of memory",
+                      "size", vm)
 
 
 def _tl_standard(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Protection | Observation]:

@@ -48,8 +48,8 @@ def _maybe_protected_elsewhere(vm: VirtualMachine, ctx: RuleContext) -> Unknown 
     '  backup_policy_id    = azurerm_backup_policy_vm.daily.id\n}',
 )
 def vm_not_protected(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if ctx.estate.protections_of(vm):
-        return
+    if ctx.estate.protections_of(vm) or vm.deployment_model == "Classic":
+        return  # a classic VM can't be protected at all: BKP-STO-008 says so
     if vm.condition is not None:  # an ARM/Bicep condition we cannot evaluate: it may not exist
         yield from review(ctx, vm, vm.condition, f"whether {label(vm)} is deployed", None, vm)
         return
