@@ -232,6 +232,14 @@ class VirtualMachine(ModelObject):
     action: str = field(default="deploy", compare=False)
     condition: Unknown | None = None
     previous_security_type: Maybe[str] | None = field(default=None, compare=False)
+    # True when ``data_disks`` is the VM's whole list (ARM ``dataDisks``, inline blocks); False
+    # when disks are attached by separate resources that may live outside the scanned unit.
+    data_disks_complete: bool = field(default=True, compare=False)
+    # Set when data disks are attached by a resource whose instance count is unknown
+    # (``count = var.n``): the number of data disks is then unknown.
+    unknown_disk_count: Unknown | None = field(default=None, compare=False)
+    # "Classic" for a classic (Azure Service Manager) VM, which Azure Backup no longer protects.
+    deployment_model: str = "ResourceManager"
 
     @property
     def disks(self) -> tuple[Disk, ...]:
@@ -285,6 +293,9 @@ class BackupPolicy(ModelObject):
     time_zone: Maybe[str] | None = None
     consistency_type: Maybe[str] | None = None  # e.g. "OnlyCrashConsistent"
     tiering_mode: Maybe[str] | None = None
+    # The client whose own validation applies on top of the service's (matrix.yaml
+    # ``policy.client_validation``): "azurerm" for the Terraform provider, else None (EP17).
+    client_validation: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
