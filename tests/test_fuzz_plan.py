@@ -10,14 +10,25 @@ from fuzz_strategies import (
     json_values,
     mutated_text,
     parse_and_link,
+    seed_text,
     seeds,
     written_beside,
     wrong_typed_json,
 )
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 PLANS = seeds(lambda p: json_kind(p) == "terraform-plan")
+
+
+def _not_lists(seed: Path) -> tuple[Path, str]:
+    """b9d5b42: ``resources``, ``child_modules`` and ``resource_changes`` that are not lists."""
+    plan = json.loads(seed_text(seed))
+    plan["planned_values"]["root_module"]["resources"] = {"a": 1}
+    plan["planned_values"]["root_module"]["child_modules"] = "module.x"
+    plan["resource_changes"] = 7
+    plan.setdefault("configuration", {})["root_module"] = {"resources": "r"}
+    return seed, json.dumps(plan)
 
 
 def test_there_are_seeds() -> None:
@@ -32,6 +43,7 @@ def test_mutated_plans(case: tuple[Path, str]) -> None:
 
 
 @given(wrong_typed_json(PLANS))
+@example(_not_lists(PLANS[0]))
 def test_plans_with_wrong_types(case: tuple[Path, str]) -> None:
     seed, text = case
     with written_beside(seed, text) as path:
