@@ -24,10 +24,13 @@ TFVARS = seeds(lambda p: p.name.endswith((".tfvars", ".tfvars.json")))
 # Inputs Hypothesis once found (replayed on every run; see CONTRIBUTING.md).
 COUNT_SEED = next(p for p in TF if p.parent.name == "count" and p.name == "main.tf")
 JSON_SEED = next(p for p in TF if p.name == "main.tf.json")
+FUZZ_RG = ('\nresource "azurerm_resource_group" "fuzz" {\n  name     = "rg-fuzz"\n'
+           '  location = "westeurope"\n  tags     = { n = %s }\n}\n')
 LONG_NUMBER = (COUNT_SEED, seed_text(COUNT_SEED) +  # f616ae1: int() of 5000 digits
-               '\nvariable "fuzz_n" {\n  default = ' + "9" * 5000 + "\n}\n")
+               '\nvariable "fuzz_n" {\n  default = ' + "9" * 5000 + "\n}\n"
+               + FUZZ_RG % "var.fuzz_n")
 LONG_INDEX = (COUNT_SEED, seed_text(COUNT_SEED) +  # f616ae1: a 5000-digit legacy index
-              "\nlocals {\n  fuzz_l = [1]\n  fuzz_i = local.fuzz_l." + "1" * 5000 + "\n}\n")
+              "\nlocals {\n  fuzz_l = [1]\n}\n" + FUZZ_RG % ("local.fuzz_l." + "1" * 5000))
 BAD_ESCAPE = (JSON_SEED, seed_text(JSON_SEED).replace('"', '"\\x', 1))  # 6a65d4b
 
 
