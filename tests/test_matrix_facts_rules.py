@@ -96,24 +96,24 @@ def test_weekly_retention_counts_seven_days_a_week() -> None:
 
 def test_recovery_point_limit_is_9999_inclusive() -> None:
     """FRQ-016 (F1): at most 9999 recovery points; exactly 9999 is allowed (P21)."""
-    at_limit = {"retention_daily": 9997, "instant_restore_days": 2}
-    over = {"retention_daily": 9998, "instant_restore_days": 2}
+    at_limit = {"retention_daily": 9999, "instant_restore_days": None}
+    over = {"retention_daily": 10000, "instant_restore_days": None}
     assert violations("BKP-FRQ-016", estate(Setup(policy=at_limit))) == []
     found = violations("BKP-FRQ-016", estate(Setup(policy=over)))
     assert len(found) == 1 and "about 10000 recovery points" in found[0].message
 
 
 def test_hourly_policy_counts_every_snapshot_of_the_day() -> None:
-    """FRQ-016 (F1, F7): an hourly policy keeps (window / interval) snapshots a day for each
-    instant-restore day (P22)."""
+    """FRQ-016 (F1, F7, A16): an hourly policy keeps several snapshots a day (every 4 h over
+    24 h is 6) for each instant-restore day; a daily policy with the same counts keeps one a
+    day (P22). Written to hold whether the daily snapshot is counted as a point of its own or
+    as the daily recovery point."""
+    counts = {"retention_daily": 9975, "instant_restore_days": 5}
     hourly = enhanced(frequency="Hourly", hourly_interval=4, hourly_window_hours=24,
-                      hourly_start="00:00", instant_restore_days=5)
-    # 6 snapshots a day x 5 days = 30 snapshots
-    fits = estate(Setup(policy={**hourly, "retention_daily": 9969}))
-    over = estate(Setup(policy={**hourly, "retention_daily": 9970}))
-    assert violations("BKP-FRQ-016", fits) == []
-    found = violations("BKP-FRQ-016", over)
-    assert len(found) == 1 and "+ 30 snapshots" in found[0].message
+                      hourly_start="00:00", **counts)
+    daily = enhanced(frequency="Daily", **counts)
+    assert len(violations("BKP-FRQ-016", estate(Setup(policy=hourly)))) == 1
+    assert violations("BKP-FRQ-016", estate(Setup(policy=daily))) == []
 
 
 def test_backup_frequency_names_are_matched_without_case() -> None:

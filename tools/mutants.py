@@ -62,10 +62,21 @@ class Mutant:
     old: str
     new: str
     what: str
+    # The same mutation where the code reads differently (work in flight on another branch):
+    # the first (old, new) pair whose old snippet occurs exactly once is applied.
+    alternatives: tuple[tuple[str, str], ...] = ()
+
+    def edit(self, text: str) -> str | None:
+        """``text`` with the mutation applied, or None when no snippet occurs exactly once."""
+        for old, new in ((self.old, self.new), *self.alternatives):
+            if text.count(old) == 1:
+                return text.replace(old, new)
+        return None
 
 
-def _m(id_: str, area: str, path: str, old: str, new: str, what: str) -> Mutant:
-    return Mutant(id_, area, path, old, new, what)
+def _m(id_: str, area: str, path: str, old: str, new: str, what: str,
+       *alternatives: tuple[str, str]) -> Mutant:
+    return Mutant(id_, area, path, old, new, what, alternatives)
 
 
 STO, CMP, FRQ, LIM = ("policies/storage.py", "policies/compute.py",
@@ -108,15 +119,16 @@ MUTANTS: tuple[Mutant, ...] = (
        "if vm.plan is not None:", "CMP-011 protected guard dropped"),
     _m("P14", "policy", CMP, '"BKP-CMP-009", "dedicated-host", Severity.NOTE',
        '"BKP-CMP-009", "dedicated-host", Severity.WARNING', "CMP-009 note -> warning"),
-    _m("P15", "policy", FRQ, "elif interval and window % interval:",
-       "elif interval and window % interval and False:", "FRQ-003 multiple-of-interval dropped"),
+    _m("P15", "policy", FRQ, "elif interval and window % interval",
+       "elif interval and window % interval and False", "FRQ-003 multiple-of-interval dropped"),
     _m("P16", "policy", FRQ, 'if days is not None and not bounds["min"] <= days <= bounds["max"]:',
        'if days is not None and not bounds["min"] <= days < bounds["max"]:',
        "FRQ-005/007 IR upper bound <= -> <"),
     _m("P17", "policy", FRQ, "if days is not None and days != fixed:",
        "if days is not None and days > fixed:", "FRQ-006 weekly V1 IR != 5 -> > 5"),
     _m("P18", "policy", FRQ, 'and days is not None and days > entry["max"]:',
-       'and days is not None and days >= entry["max"]:', "FRQ-008/009 hourly ceiling > -> >="),
+       'and days is not None and days >= entry["max"]:', "FRQ-008/009 hourly ceiling > -> >=",
+       ("and high is not None and days > high:", "and high is not None and days >= high:")),
     _m("P19", "policy", FRQ, "(weekly * 7 if weekly", "(weekly if weekly",
        "FRQ-010/011 weeks->days factor dropped"),
     _m("P20", "policy", FRQ,
@@ -124,7 +136,8 @@ MUTANTS: tuple[Mutant, ...] = (
        'if count is not None and not bounds["min"] < count <= bounds["max"]:',
        "FRQ-012..015 lower bound <= -> <"),
     _m("P21", "policy", LIM, "    if total > maximum:\n        yield observe(policy,",
-       "    if total >= maximum:\n        yield observe(policy,", "FRQ-016 points > -> >="),
+       "    if total >= maximum:\n        yield observe(policy,", "FRQ-016 points > -> >=",
+       ("if points + snapshots > maximum:", "if points + snapshots >= maximum:")),
     _m("P22", "policy", LIM, "return max(1, window // interval)", "return 1",
        "FRQ-016 hourly snapshots per day ignored"),
     _m("P23", "policy", LIM, '(("Daily", "daily"), ("Weekly", "weekly"))', '(("Daily", "daily"),)',
@@ -150,13 +163,14 @@ MUTANTS: tuple[Mutant, ...] = (
        "if isinstance(mine, str) and isinstance(theirs, str) and mine != theirs:",
        "if isinstance(mine, str) and mine != theirs:", "ACT-001 vault region known guard dropped"),
     _m("P32", "policy", "policies/actions.py", "scope, re.IGNORECASE)", "scope)",
-       "ACT-003 lock-scope regex case-sensitive"),
+       "ACT-003 lock-scope regex case-sensitive",
+       ('resourcegroups/([^/]+)/?$", re.IGNORECASE)', 'resourcegroups/([^/]+)/?$")')),
     _m("P33", "policy", "policies/actions.py",
        'if same(before, "V2") is True and same(policy.policy_type, "V1") is True:',
        'if same(before, "V2") is True or same(policy.policy_type, "V1") is True:',
        "ACT-004 and -> or"),
     _m("P34", "policy", "policies/agentless_crash_consistent.py",
-       'if "s" in features or family.endswith("s"):', 'if "s" in features:',
+       'if "s" in features or family.endswith("s")', 'if "s" in features',
        "MDC-004 DS/GS family dropped"),
     _m("P35", "policy", "policies/agentless_crash_consistent.py", "if version >= minimum:",
        "if version > minimum:", "MDC-005 Azure Boost version >= -> >"),
@@ -168,7 +182,8 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("P38", "policy", "policies/os_linux.py",
        "if isinstance(publisher, str) and one_of(publisher, endorsed) is False:",
        "if isinstance(publisher, str) and one_of(publisher, endorsed) is not True:",
-       "LNX-002 is False -> is not True (equivalent)"),
+       "LNX-002 is False -> is not True (equivalent)",
+       ("one_of(publisher, endorsed) is not False:", "one_of(publisher, endorsed) is True:")),
     _m("P39", "policy", "policies/os_windows.py",
        "elif not unsupported and not _matches(sku, bad)", "elif not _matches(sku, bad)",
        "WIN-002 not-unsupported guard dropped"),
@@ -208,8 +223,8 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("X07", "bicep", "azbackup_policy/parsers/bicep/expressions.py",
        "right = self.binary(prec + 1)", "right = self.binary(prec)",
        "Bicep binary operators right-associative"),
-    _m("X08", "hcl", HCL_OPS, 'if operator == "<=":\n        return a <= b',
-       'if operator == "<=":\n        return a < b', "HCL <= evaluates as <"),
+    _m("X08", "hcl", HCL_OPS, 'if operator == "<=":\n        return x <= y',
+       'if operator == "<=":\n        return x < y', "HCL <= evaluates as <"),
     _m("X09", "hcl", HCL_OPS, "    if type_name(left) != type_name(right):\n        return False\n",
        "", "HCL == type check deleted (leaves an unused import)"),
     _m("X09b", "hcl", HCL_OPS, "if type_name(left) != type_name(right):",
@@ -276,10 +291,10 @@ def apply(mutant: Mutant) -> tuple[Path, str] | str:
     """Write the mutated file; return it with its original text, or why it cannot apply."""
     path = REPO / mutant.path
     text = path.read_text(encoding="utf-8")
-    count = text.count(mutant.old)
-    if count != 1:
-        return f"snippet found {count} times"
-    path.write_text(text.replace(mutant.old, mutant.new), encoding="utf-8")
+    mutated = mutant.edit(text)
+    if mutated is None:
+        return "no snippet occurs exactly once"
+    path.write_text(mutated, encoding="utf-8")
     return path, text
 
 
@@ -332,8 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = [m for m in MUTANTS if not args.ids or m.id in args.ids]
     if args.check:
-        bad = [f"{m.id}: {(REPO / m.path).read_text(encoding='utf-8').count(m.old)} matches"
-               for m in chosen if (REPO / m.path).read_text(encoding="utf-8").count(m.old) != 1]
+        bad = [f"{m.id}: no snippet occurs exactly once in {m.path}" for m in chosen
+               if m.edit((REPO / m.path).read_text(encoding="utf-8")) is None]
         print("\n".join(bad) or f"all {len(chosen)} snippets apply exactly once")
         return 1 if bad else 0
     for area in sorted({m.area for m in chosen}):  # a subset that fails unmutated kills nothing
