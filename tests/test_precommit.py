@@ -449,16 +449,9 @@ resource "azurerm_backup_protected_vm" "app" {
 '''
 
 
-def needs_terraform_support() -> None:
-    """The Terraform cases need the HCL parser and the azurerm linker (separate work items)."""
-    for module in ("azbackup_policy.parsers.terraform_hcl", "azbackup_policy.linkers.azurerm"):
-        pytest.importorskip(module, reason=f"{module} has not landed yet")
-
-
 @pytest.fixture(scope="module")
 def tf_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A repository with a protected VM (protection in a sibling file) and an unprotected one."""
-    needs_terraform_support()
     return make_target(tmp_path_factory.mktemp("target"), {
         "app/main.tf": VM_TF,
         "app/variables.tf": VARIABLES_TF.replace("{name}", "vm-app"),
