@@ -8,6 +8,7 @@ from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import (
     BackupPolicy,
     Estate,
+    Maybe,
     Protection,
     Unknown,
     Vault,
@@ -184,7 +185,7 @@ def _compare_vault_names(item: Protection, policy: BackupPolicy, vault: Vault,
                       vm_of(item, ctx))
 
 
-def _luns(item: Protection) -> tuple[str, object]:
+def _luns(item: Protection) -> tuple[str, Maybe[tuple[int, ...]] | None]:
     if item.include_luns is not None:
         return "include_luns", item.include_luns
     return "exclude_luns", item.exclude_luns
