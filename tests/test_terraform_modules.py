@@ -347,3 +347,15 @@ def test_one_bad_file_does_not_hide_the_module(tmp_path: Path,
     assert "envs/prod/backup.tf" not in scan["files_scanned"]
     strict = same_three_ways(monkeypatch, repo, "envs/prod", "--strict")
     assert ("BKP-COV-001", "review", WEB_VM) in {f[:3] for f in strict}
+
+
+# -- pre-commit: a change to a shared module scans the deployments that call it ---------------
+
+def test_changed_module_scans_its_callers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = write(tmp_path / "infra", ENVS)
+    _, changed = run(monkeypatch, repo, "scan", "--changed-files", "modules/vm/main.tf")
+    _, callers = run(monkeypatch, repo, "scan", "envs/dev", "envs/prod")
+    assert findings(changed) == findings(callers)
+    assert ("BKP-COV-001", "violation", WEB_VM) in {f[:3] for f in findings(changed)}
+    assert changed["files_scanned"] == callers["files_scanned"] == [
+        "envs/dev/main.tf", "envs/prod/main.tf", "modules/vm/main.tf"]

@@ -35,7 +35,7 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
     loader = Loader(context)
     problems: list[Problem] = []
     try:
-        manifest = read_manifest(context, folder)
+        manifest = read_manifest(context.loader, folder)
     except InputError as error:  # the modules it names are then not followed
         manifest = {}
         problems.append(Problem(error.file, error.line, error.column, error.message))

@@ -15,8 +15,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from azbackup_policy.discover import FileLoader
 from azbackup_policy.errors import InputError
-from azbackup_policy.parsers import ParseContext
 
 MANIFEST = os.path.join(".terraform", "modules", "modules.json")
 _REGISTRY_HOST = "registry.terraform.io/"
@@ -35,13 +35,12 @@ def manifest_path(root: str) -> str:
     return os.path.join(root, MANIFEST)
 
 
-def read_manifest(context: ParseContext, root: str) -> dict[str, Record]:
+def read_manifest(files: FileLoader, root: str) -> dict[str, Record]:
     """The records of ``root``'s manifest by key; empty when there is none.
 
     A manifest that cannot be read raises :class:`InputError` at its own line.
     """
     path = manifest_path(root)
-    files = context.loader
     if not files.exists(path):
         return {}
     shown = files.display(path)
