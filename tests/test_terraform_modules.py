@@ -359,3 +359,74 @@ def test_changed_module_scans_its_callers(tmp_path: Path, monkeypatch: pytest.Mo
     assert ("BKP-COV-001", "violation", WEB_VM) in {f[:3] for f in findings(changed)}
     assert changed["files_scanned"] == callers["files_scanned"] == [
         "envs/dev/main.tf", "envs/prod/main.tf", "modules/vm/main.tf"]
+
+
+# -- the AVM VM module's backup: an azapi update and a PUT action of the protected item -------
+
+AZAPI_ITEM = '''resource "azapi_resource" "vault" {
+  type      = "Microsoft.RecoveryServices/vaults@2024-04-01"
+  name      = "rsv-app"
+  parent_id = "/subscriptions/0000/resourceGroups/rg-app"
+  location  = "westeurope"
+  body = {
+    sku        = { name = "Standard" }
+    properties = { publicNetworkAccess = "Enabled" }
+  }
+}
+
+locals {
+  container = "iaasvmcontainerv2;rg-app;${azurerm_linux_virtual_machine.this.name}"
+  item_id = join("/", [azapi_resource.vault.id, "backupFabrics/Azure/protectionContainers",
+  local.container, "protectedItems", "VM;${local.container}"])
+  item_type = join("/", ["Microsoft.RecoveryServices/vaults",
+  "backupFabrics/protectionContainers/protectedItems@2024-10-01"])
+  item = {
+    protectedItemType = "Microsoft.Compute/virtualMachines"
+    sourceResourceId  = azurerm_linux_virtual_machine.this.id
+    policyId          = azurerm_backup_policy_vm.daily.id
+  }
+}
+
+resource "azurerm_backup_policy_vm" "daily" {
+  name                = "daily"
+  resource_group_name = "rg-app"
+  recovery_vault_name = azapi_resource.vault.name
+
+  backup {
+    frequency = "Daily"
+    time      = "23:00"
+  }
+
+  retention_daily {
+    count = 14
+  }
+}
+
+'''
+
+
+WRITERS = {
+    "ensure": 'resource "azapi_resource_action" "ensure" {\n  type        = local.item_type\n'
+    '  resource_id = local.item_id\n  method      = "PUT"\n'
+    '  body        = { properties = local.item }\n}\n',
+    "item": 'resource "azapi_update_resource" "item" {\n  type        = local.item_type\n'
+    '  resource_id = local.item_id\n  body        = { properties = local.item }\n}\n',
+    "stop": 'resource "azapi_resource_action" "stop" {\n  type        = local.item_type\n'
+    '  resource_id = local.item_id\n  method      = "DELETE"\n  when        = "destroy"\n}\n',
+}
+
+
+@pytest.mark.parametrize("writers", [("ensure", "item", "stop"), ("ensure", "stop"),
+                                     ("stop",)])
+def test_protected_item_written_by_azapi_update_or_put_action(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writers: tuple[str, ...]) -> None:
+    text = AZAPI_ITEM + "\n".join(WRITERS[name] for name in writers)
+    repo = write(tmp_path / "app", {"main.tf": VM_MODULE.replace("var.name", '"app"') + text})
+    _, report = run(monkeypatch, repo, "inventory", ".")
+    expected = {"ensure": "azapi_resource_action.ensure", "item": "azapi_update_resource.item"}
+    writer = "item" if "item" in writers else "ensure" if "ensure" in writers else None
+    assert protection_of(report) == {
+        "azurerm_linux_virtual_machine.this": expected.get(writer or "")}
+    for item in report["protections"]:
+        assert (item["vault"], item["policy"]) == ("azapi_resource.vault",
+                                                   "azurerm_backup_policy_vm.daily")

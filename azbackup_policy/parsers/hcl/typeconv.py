@@ -2,8 +2,9 @@
 
 Primitives convert (``"2"`` for a ``number`` becomes 2), and ``optional(T, default)``
 attributes of an ``object({...})`` type get their default when the value leaves them out
-or sets them to null (Terraform >= 1.3). Collections convert element by element. Anything this does not
-understand is left as it is; a value that cannot be converted becomes unknown.
+or sets them to null (Terraform >= 1.3). Collections convert element by element. Anything
+this does not understand is left as it is; a value that cannot be converted becomes
+unknown.
 """
 
 from __future__ import annotations
