@@ -100,6 +100,9 @@ class NotFollowed:
     reason: str
     hint: str = ""
     address: str = ""
+    # Addresses of the resources the call is given (its inputs refer to them): what it
+    # declares may concern them (a protected item for a VM it is given the id of).
+    given: tuple[str, ...] = ()
 
     @property
     def explained(self) -> str:

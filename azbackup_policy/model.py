@@ -329,6 +329,8 @@ class Unread(ModelObject):
 
     reason: str = ""
     hint: str = ""
+    # A module: the addresses of the resources it is given (it may protect those VMs).
+    given: tuple[str, ...] = ()
 
 
 def _index(objects: tuple[ModelObject, ...]) -> dict[str, Any]:
@@ -420,9 +422,11 @@ class Estate:
     def protections_in_vault(self, vault: Vault) -> tuple[Protection, ...]:
         return self._protections_by["vault"].get(vault.address, ())
 
-    def unread_files(self) -> tuple[Unread, ...]:
-        """Files of this unit that could not be parsed (their resources are missing)."""
-        return tuple(part for part in self.unread if part.resource_type == "file")
+    def unread_for(self, address: str) -> tuple[Unread, ...]:
+        """The unread parts that may declare something for ``address``: every file that
+        could not be parsed, and the modules not followed that are given it."""
+        return tuple(part for part in self.unread
+                     if part.resource_type == "file" or address in part.given)
 
     def unlinked_protections(self) -> tuple[Protection, ...]:
         """Protected items whose VM is not declared in this estate (``vm`` is None)."""

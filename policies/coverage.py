@@ -57,12 +57,12 @@ def _maybe_protected_elsewhere(vm: VirtualMachine, ctx: RuleContext) -> Unknown 
 def vm_not_protected(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     if ctx.estate.protections_of(vm):
         return
-    unparsed = ctx.estate.unread_files()
-    if unparsed:  # the protected item may be in a file that could not be read
+    unread = ctx.estate.unread_for(vm.address)
+    if unread:  # its protected item may be in a file or module that could not be read
         if ctx.strict:
-            names = ", ".join(sorted({str(part.name) for part in unparsed}))
+            names = ", ".join(sorted({str(part.name) for part in unread}))
             yield Observation(vm, f"could not verify whether {label(vm)} is protected: {names} "
-                              "could not be parsed and may declare its protected item", None,
+                              "could not be read and may declare its protected item", None,
                               vm, Kind.REVIEW)
         return
     if vm.condition is not None:  # an ARM/Bicep condition we cannot evaluate: it may not exist

@@ -430,3 +430,21 @@ def test_protected_item_written_by_azapi_update_or_put_action(
     for item in report["protections"]:
         assert (item["vault"], item["policy"]) == ("azapi_resource.vault",
                                                    "azurerm_backup_policy_vm.daily")
+
+
+def test_a_module_not_followed_that_is_given_the_vm_may_protect_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    backup = ('module "backup" {\n  source  = "contoso/vm-backup/azurerm"\n  version = "1.2.3"\n'
+              '  vm_ids  = [azurerm_linux_virtual_machine.this.id]\n}\n')
+    naming = 'module "naming" {\n  source  = "Azure/naming/azurerm"\n  suffix  = ["app"]\n}\n'
+    vm = VM_MODULE.replace("var.name", '"app"')
+    repo = write(tmp_path / "app", {"given/main.tf": vm + backup, "other/main.tf": vm + naming})
+    _, report = run(monkeypatch, repo, "scan", ".")
+    assert {f[:3] for f in findings(report) if f[0] == "BKP-COV-001"} == {
+        ("BKP-COV-001", "violation", "azurerm_linux_virtual_machine.this")}
+    assert [f["location"]["file"] for f in report["findings"]
+            if f["rule_id"] == "BKP-COV-001"] == ["other/main.tf"]
+    _, strict = run(monkeypatch, repo, "scan", "given", "--strict")
+    assert {f[:3] for f in findings(strict)} >= {
+        ("BKP-COV-001", "review", "azurerm_linux_virtual_machine.this"),
+        ("BKP-COV-006", "review", "module.backup")}

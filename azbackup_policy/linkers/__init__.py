@@ -37,7 +37,7 @@ def unread_parts(document: Document) -> tuple[Unread, ...]:
     modules = (
         Unread(address=item.address or item.source, resource_type="module", name=item.source,
                span=SourceSpan(item.file, item.line, item.line), reason=item.reason,
-               hint=item.hint)
+               hint=item.hint, given=item.given)
         for item in document.not_followed
     )
     files = (

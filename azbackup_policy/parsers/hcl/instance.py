@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from azbackup_policy.document import NotFollowed, Resource, Unparsed
@@ -28,10 +28,12 @@ from azbackup_policy.parsers.hcl.values import (
     InstanceRef,
     ModuleRef,
     Pending,
+    refs_in,
     to_model,
 )
 
 Thunk = Callable[[], tuple[Any, Trace]]
+Why = tuple[str, str]  # why a module is not followed, and the hint
 INIT_HINT = ("run `terraform init` (`-backend=false` is enough) before the scan, or scan the "
              "plan JSON")
 REINIT_HINT = "run `terraform init` again: .terraform/modules/modules.json is out of date"
@@ -265,10 +267,12 @@ class Instance:
         if "\x00" in source:
             raise InputError(*where, 1, "a module source with a NUL character")
         if source.startswith(("./", "../", ".\\", "..\\")):
-            folder: str | None = os.path.normpath(os.path.join(self.decl.folder, source))
+            folder, why = os.path.normpath(os.path.join(self.decl.folder, source)), None
         else:
-            folder = self._installed(name, block, source, where)
-        if folder is None or not self._readable(name, source, folder, where):
+            folder, why = self._installed(name, block, source)
+        why = why or self._unreadable(folder)
+        if why is not None:
+            self._not_followed(name, block, NotFollowed(*where, source, *why))
             return None
         real = os.path.realpath(folder)
         if real in self.stack:
@@ -279,43 +283,50 @@ class Instance:
                              f"{self.run.options.max_module_depth} levels")
         return folder
 
-    def _installed(self, name: str, block: Block, source: str,
-                   where: tuple[str, int]) -> str | None:
+    def _installed(self, name: str, block: Block, source: str) -> tuple[str, Why | None]:
         """A registry or git module's folder from ``.terraform/modules/modules.json``."""
         record = self.run.manifest.get(self.key_of(name))
         if record is None:
-            self._not_followed(name, source, where, f"{_remote_kind(source)}, not installed",
-                               INIT_HINT)
-            return None
+            return "", (f"{_remote_kind(source)}, not installed", INIT_HINT)
         version, _ = self.evaluate(block.attrs["version"], {}) if "version" in block.attrs \
             else (None, None)
         if not same_source(source, record.source) or version_mismatch(version, record.version):
             installed = f"{record.source} {record.version}".strip()
-            self._not_followed(name, source, where, f"{_remote_kind(source)}: the installed "
-                               f"module is {installed}, not this call's", REINIT_HINT)
-            return None
-        return record.folder
+            return "", (f"{_remote_kind(source)}: the installed module is {installed}, not "
+                        "this call's", REINIT_HINT)
+        return record.folder, None
 
-    def _readable(self, name: str, source: str, folder: str, where: tuple[str, int]) -> bool:
+    def _unreadable(self, folder: str) -> Why | None:
         files = self.run.loader.context.loader
         shown = files.display(folder)
         if not files.inside_roots(folder):
-            self._not_followed(name, source, where, f"{shown} is outside the scan root "
-                               "(the repository)", OUTSIDE_HINT)
-            return False
+            return f"{shown} is outside the scan root (the repository)", OUTSIDE_HINT
         if not files.is_dir(folder) or not self.run.loader.has_configuration(folder):
-            self._not_followed(name, source, where, f"no .tf files in {shown}",
-                               "check the module's source path")
-            return False
-        return True
+            return f"no .tf files in {shown}", "check the module's source path"
+        return None
 
-    def _not_followed(self, name: str, source: str, where: tuple[str, int], reason: str,
-                      hint: str) -> None:
+    def _not_followed(self, name: str, block: Block, entry: NotFollowed) -> None:
+        """List the call once, however many parent instances, with what it is given."""
         # The call's address without instance keys: one entry for every instance.
         address = "module." + self.key_of(name).replace(".", ".module.")
-        entry = NotFollowed(*where, source, reason, hint, address)
-        if entry not in self.run.not_followed:  # once, however many parent instances
-            self.run.not_followed.append(entry)
+        given = self._given(name, block)
+        for index, seen in enumerate(self.run.not_followed):
+            if (seen.file, seen.line, seen.address) == (entry.file, entry.line, address):
+                merged = tuple(sorted({*seen.given, *given}))
+                self.run.not_followed[index] = replace(seen, given=merged)
+                return
+        self.run.not_followed.append(replace(entry, address=address, given=given))
+
+    def _given(self, name: str, block: Block) -> tuple[str, ...]:
+        """The resources a module call's inputs refer to (it may protect any of them)."""
+        found: set[str] = set()
+        for _, _, bindings in self.expansion(("module", name), block).instances:
+            for argument, attr in block.attrs.items():
+                if argument not in _CALL_ARGUMENTS:
+                    value, trace = self.evaluate(attr, bindings)
+                    found |= trace.refs
+                    refs_in(value, found)
+        return tuple(sorted(found))
 
     def key_of(self, name: str) -> str:
         """The call's key in the module manifest (``web.nic``: no instance keys)."""
