@@ -262,7 +262,7 @@ def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> E
     data = inventory(loaded.units, loaded.errors)
     data["files_skipped"] = [{"file": s.file, "reason": s.reason} for s in loaded.skipped]
     data["not_followed"] = [
-        {"file": n.file, "line": n.line, "source": n.source, "reason": n.reason}
+        {"file": n.file, "line": n.line, "source": n.source, "reason": n.reason, "hint": n.hint}
         for n in loaded.not_followed
     ]
     if args.format == "json":

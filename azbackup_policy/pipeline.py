@@ -131,6 +131,8 @@ def load_units(paths: Sequence[str], options: ScanOptions = _DEFAULT_OPTIONS,
         loaded.not_followed.extend(doc.not_followed)
         loaded.errors.extend(InputProblem(p.file, p.line, p.column, p.message)
                              for p in doc.problems)
+        loaded.errors.extend(InputProblem(u.file, u.line, u.column, u.message)
+                             for u in doc.unparsed)
         inline, problems = inline_suppressions(doc)
         loaded.warnings.extend(problems)
         try:
