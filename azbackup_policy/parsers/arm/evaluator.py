@@ -60,6 +60,12 @@ class Frame:
     def enter(self, name: str, index: int | Unknown) -> Frame:
         return Frame((*self.indexes, (name.lower(), index)), name.lower())
 
+    def enter_property(self, name: str, index: int) -> Frame:
+        """A property ``copy``: reachable only by name, ``copyIndex()`` without one still
+        means the resource's loop (ARM's rule, which ``bicep build`` relies on for nested
+        ``for`` loops); with no resource loop it means this one."""
+        return Frame((*self.indexes, (name.lower(), index)), self.current or name.lower())
+
 
 @dataclass(slots=True)
 class Scope:
@@ -209,7 +215,7 @@ class Evaluator:
                 result[name] = count
                 continue
             result[name] = [
-                self.value(get_ci(spec, "input"), input_path, frame.enter(name, n))
+                self.value(get_ci(spec, "input"), input_path, frame.enter_property(name, n))
                 for n in range(count)
             ]
         return result

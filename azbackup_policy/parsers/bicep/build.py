@@ -41,6 +41,7 @@ class Compiled:
     positions: Positions
     files: list[str]
     not_followed: list[NotFollowed] = field(default_factory=list)
+    problems: list[InputError] = field(default_factory=list)  # declarations not read
 
 
 @contextmanager
@@ -185,7 +186,8 @@ def compile_text(text: str, file: str, real_path: str, context: ParseContext) ->
     builder = Builder(context)
     template = builder.compile_unit(unit)
     shared = builder.shared
-    return Compiled(template, shared.positions, shared.files, shared.not_followed)
+    return Compiled(template, shared.positions, shared.files, shared.not_followed,
+                    shared.problems)
 
 
 def compile_file(path: str, context: ParseContext) -> Compiled:

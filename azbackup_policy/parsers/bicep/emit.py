@@ -105,6 +105,8 @@ class Shared:
     positions: Positions = field(default_factory=Positions)
     not_followed: list[NotFollowed] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    # Declarations that could not be parsed or compiled: reported, the rest still read.
+    problems: list[InputError] = field(default_factory=list)
 
 
 def literal_json(value: object) -> Json:
