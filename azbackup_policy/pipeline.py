@@ -60,6 +60,8 @@ class ScanOptions:
     suppressions: tuple[ConfigSuppression, ...] = ()  # config ``suppressions``
     baseline_file: str | None = None  # --baseline
     today: dt.date | None = None  # for suppression expiry; None = today
+    bicep_cache: str | None = None  # Bicep's module cache root (--bicep-cache)
+    home: str | None = None  # the user's home: ~/.bicep is the default cache (CLI: $HOME)
 
 
 @dataclass(slots=True)
@@ -149,6 +151,8 @@ def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions(),
         max_loop_count=options.max_loop_count,
         max_nesting_depth=options.max_nesting_depth,
         max_module_depth=options.max_module_depth,
+        bicep_cache=options.bicep_cache,
+        home=options.home,
     ))
     documents: list[Document] = []
     for index, source in enumerate(found.sources):

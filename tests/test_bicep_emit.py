@@ -165,7 +165,8 @@ def test_parent_property() -> None:
     assert out["outputs"]["policyId"]["value"] == (
         "[resourceId('Microsoft.RecoveryServices/vaults/backupPolicies', 'rsv-parent', "
         "'pol-weekly')]")
-    assert out["outputs"]["policyName"]["value"] == "rsv-parent/pol-weekly"
+    # A child's ``.name`` is its own name, not the full one (Azure/bicep#1922).
+    assert out["outputs"]["policyName"]["value"] == "pol-weekly"
 
 
 def test_nested_children_and_double_colon() -> None:
@@ -181,7 +182,7 @@ def test_nested_children_and_double_colon() -> None:
     assert out["outputs"]["policyId"]["value"] == (
         "[resourceId('Microsoft.RecoveryServices/vaults/backupPolicies', 'rsv-nested', "
         "'pol-nested')]")
-    assert out["outputs"]["configName"]["value"] == "rsv-nested/vaultstorageconfig"
+    assert out["outputs"]["configName"]["value"] == "vaultstorageconfig"  # its own name
 
 
 def test_extension_resource_scope() -> None:

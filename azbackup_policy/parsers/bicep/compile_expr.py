@@ -70,6 +70,7 @@ class ResInfo:
     scope_of: str | None = None  # the relative scope text bicep writes for ``scope: vm``
     module: bool = False
     full_name: str | None = None  # the name as written when it was split into segments
+    own_name: str | None = None  # a child's own name: what ``child.name`` gives in Bicep
     deps: set[str] = field(default_factory=set)  # symbols its name, parent or scope use
 
     def name_text(self) -> str:
@@ -159,7 +160,7 @@ class ExprCompiler:
         if name == "id":
             return at_index(info.id_text(), ref.index)
         if name == "name":
-            return at_index(info.name_text(), ref.index)
+            return at_index(info.own_name or info.name_text(), ref.index)
         if name == "type":
             return quote(info.type)
         if name == "apiVersion":

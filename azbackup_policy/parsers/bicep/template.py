@@ -137,6 +137,7 @@ class TemplateEmitter(DeclarationEmitter):
             info.full_name = own
         if parent is not None:
             info.scope_args, info.extension_of = parent.scope_args, parent.extension_of
+            info.own_name = own
         scope = find_prop(body, "scope")
         if scope is not None:
             self.apply_scope(info, scope.value, env)
