@@ -84,6 +84,9 @@ class Scope:
     max_loop_count: int = 10_000
     resolved: dict[str, Any] = field(default_factory=dict)
     in_progress: set[str] = field(default_factory=set)
+    # deployment().properties.templateLink.uri while a linked template is looked for
+    # beside this one (see deployments.py); unknown otherwise.
+    template_link: str | None = None
     # Expressions that failed: reported, and their values are Unknown (shared by the
     # scopes of one document, so nested deployments report into the same list).
     problems: list[InputError] = field(default_factory=list)
