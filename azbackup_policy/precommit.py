@@ -23,7 +23,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from azbackup_policy.discover import (
     ARM,
@@ -33,6 +33,7 @@ from azbackup_policy.discover import (
     HCL,
     PLAN,
     TFVARS,
+    WHATIF,
     FileLoader,
     discover,
     display_path,
@@ -227,7 +228,7 @@ def _classify(
         if kind == TFVARS:
             unit = _tfvars_unit(path, loader, cwd)
             units.update([unit] if unit else [])
-        elif kind == PLAN and exists:
+        elif kind in (PLAN, WHATIF) and exists:  # a plan, state or what-if: itself
             units.add(Unit(display_path(path, cwd)))
         elif kind is not None:
             node = _start_node(path, kind, loader)
@@ -263,7 +264,7 @@ def _merge(reports: Sequence[Report], fail_on: str) -> Report:
         return Report(tool_version=__version__, fail_on=fail_on)
     merged = reports[0]
     for other in reports[1:]:
-        changes = {}
+        changes: dict[str, Any] = {}
         for spec in fields(Report):
             mine, theirs = getattr(merged, spec.name), getattr(other, spec.name)
             if isinstance(mine, tuple):
