@@ -107,6 +107,7 @@ class Symbols:
         self.resource_symbols: dict[str, str] = {}  # plain or parent::child -> key
         self.refs: set[str] | None = None
         self.opaque: set[str] = set()  # names imported from a registry (never read)
+        self.failed: set[str] = set()  # names of declarations that could not be parsed
         self.wildcards: dict[str, bool] = {}  # ``import * as ns``: ns -> followed locally
         self.strict = True  # an undeclared name is an error (False inside imported files)
 
@@ -205,6 +206,8 @@ class ExprCompiler:
             return self.ref_text(ref)
         if name in self.sym.opaque:
             return call("__bicep_imported", quote(name))
+        if name in self.sym.failed:  # reported where it is declared; unknown here
+            return call("__bicep_not_parsed", quote(name))
         return self.undeclared(node)
 
     def undeclared(self, node: ast.Name) -> str:

@@ -38,9 +38,10 @@ class Parser(TypeParser):
                 break
             start = self.i
             try:
-                program.statements.append(self.statement())
+                statement = self.statement()
                 if self.toks[self.i][0] not in ("nl", "eof"):
                     raise self.unexpected("a line break after the declaration")
+                program.statements.append(statement)
             except InputError as error:
                 program.errors.append(error)
                 program.failed_names.extend(self.declared_name(start))

@@ -58,7 +58,7 @@ class TemplateEmitter(DeclarationEmitter):
 
     # ------------------------------------------------------------ symbols
     def collect(self) -> None:
-        self.sym.opaque.update(self.unit.program.failed_names)
+        self.sym.failed.update(self.unit.program.failed_names)
         self.shared.problems.extend(self.unit.program.errors)
         for statement in self.unit.program.statements:
             if isinstance(statement, ast.Decl):
