@@ -418,3 +418,29 @@ def test_a_template_beside_the_template_stays_inside_the_scan_root(tmp_path: Pat
     (tmp_path / "root" / "azuredeploy.json").write_text(json.dumps(template))
     with pytest.raises(InputError, match="outside the scan root"):
         parse_file(tmp_path / "root" / "azuredeploy.json", root=tmp_path / "root")
+
+
+def test_user_defined_functions_are_evaluated() -> None:
+    functions = [{"namespace": "contoso", "members": {
+        "vmName": {"parameters": [{"name": "app", "type": "string"},
+                                  {"name": "index", "type": "int"}],
+                   "output": {"type": "string",
+                              "value": "[format('vm-{0}-{1}', parameters('app'), "
+                                       "contoso.pad(parameters('index')))]"}},
+        "pad": {"parameters": [{"name": "n", "type": "int"}],
+                "output": {"type": "string", "value": "[concat('0', string(parameters('n')))]"}},
+        "loop": {"parameters": [], "output": {"type": "int", "value": "[contoso.loop()]"}},
+        "broken": "not a function"}}]
+    template = {"$schema": SCHEMA, "contentVersion": "1.0.0.0", "functions": functions,
+                "parameters": {"app": {"type": "string", "defaultValue": "web"}},
+                "resources": [vm("[contoso.vmName(parameters('app'), 7)]"),
+                              vm("[contoso.loop()]"), vm("[contoso.broken()]"),
+                              vm("[contoso.vmName('only-one')]")]}
+    document = parse_template(template, file="t.json", context=ParseContext(FileLoader([])),
+                              positions={})
+    names = [r.properties["name"] for r in document.resources]
+    assert names[0] == "vm-web-07"
+    assert all(isinstance(name, Unknown) for name in names[1:])
+    assert sorted(p.message.split(" (in ")[0] for p in document.problems) == [
+        "contoso.vmname() takes 2 arguments, got 1",
+        "function contoso.loop() calls itself"]
