@@ -36,6 +36,7 @@ CONSTRUCTS = {
     "assert": "assert",
     "multi-line strings": "multiline-string",
     "typed variables": "typed-var",
+    "nameof(), loadTextContent(), loadJsonContent()": "compile-time",
 }
 
 
@@ -146,3 +147,26 @@ def test_a_declaration_that_does_not_parse_is_an_error_at_its_line() -> None:
     assert vm.name == "vm-recovered"
     assert isinstance(vm.size, Unknown)  # the variable that did not parse
     assert disk(vm, "os").ephemeral
+
+
+def test_compile_time_functions_read_files_beside_the_template() -> None:
+    [vm] = vms("compile-time")
+    assert (vm.name, vm.size, vm.zone) == ("vm-settings", "Standard_E8s_v5", "2")
+    os_disk = disk(vm, "os")
+    assert (os_disk.name, os_disk.size_gb, os_disk.caching) == ("osDisk", 128, "ReadWrite")
+    files = compiled("compile-time").files
+    assert [Path(f).name for f in files] == ["main.bicep", "vm-settings.json", "cloud-init.yaml"]
+
+
+def test_compile_time_files_stay_inside_the_scan_root(tmp_path: Path) -> None:
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "secret.txt").write_text("not for the report", encoding="utf-8")
+    (tmp_path / "repo" / "main.bicep").write_text(
+        "var a = loadTextContent('../secret.txt')\nvar b = loadJsonContent('missing.json')\n"
+        "var c = 1\n", encoding="utf-8")
+    context = ParseContext(FileLoader([str(tmp_path / "repo")]))
+    result = compile_file(str(tmp_path / "repo" / "main.bicep"), context)
+    assert [(p.line, p.message.split(" (")[0]) for p in result.problems] == [
+        (1, f"{tmp_path / 'secret.txt'} is outside the scan root"),
+        (2, "file missing.json does not exist")]
+    assert result.template["variables"] == {"c": 1}

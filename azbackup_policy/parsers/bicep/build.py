@@ -100,6 +100,20 @@ class Builder:
     def __init__(self, context: ParseContext) -> None:
         self.context = context
         self.shared = Shared()
+        self.shared.read_file = self.read_beside
+
+    def read_beside(self, unit: Unit, path: str, pos: int) -> str:
+        """A file a compile-time function names, relative to ``unit`` and in the scan root."""
+        line, column = unit.lines.position(pos)
+        loader = self.context.loader
+        target = os.path.normpath(os.path.join(os.path.dirname(unit.real_path), path))
+        loader.check_allowed(target, referrer=unit.file, line=line)
+        if not loader.exists(target) or loader.is_dir(target):
+            raise InputError(unit.file, line, column, f"file {path} does not exist")
+        shown = loader.display(target)
+        if shown not in self.shared.files:
+            self.shared.files.append(shown)
+        return loader.read_text(target)
 
     def compile_unit(self, unit: Unit, prefix: JsonPath = (),
                      chain: tuple[str, ...] = ()) -> dict[str, Json]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from azbackup_policy.parsers.bicep import ast
+from azbackup_policy.parsers.bicep.compile_time import NAMES as COMPILE_TIME
 
 Env = Mapping[str, str]
 
@@ -280,6 +281,10 @@ class ExprCompiler:
                     self.text(node.other, env))
 
     def t_Call(self, node: ast.Call, env: Env) -> str:
+        if node.name in COMPILE_TIME and node.target is None:
+            done = self.compile_time(node)
+            if done is not None:
+                return done
         args = [self.text(arg, env) for arg in node.args]
         if node.target is not None:
             return self.method_call(node, args, env)
@@ -288,6 +293,9 @@ class ExprCompiler:
         if node.name == "any" and len(args) == 1:
             return args[0]
         return call(node.name, *args)
+
+    def compile_time(self, node: ast.Call) -> str | None:  # the emitter knows the file
+        return None
 
     def method_call(self, node: ast.Call, args: list[str], env: Env) -> str:
         target = node.target
