@@ -161,12 +161,16 @@ def test_compile_time_functions_read_files_beside_the_template() -> None:
 def test_compile_time_files_stay_inside_the_scan_root(tmp_path: Path) -> None:
     (tmp_path / "repo").mkdir()
     (tmp_path / "secret.txt").write_text("not for the report", encoding="utf-8")
+    (tmp_path / "repo" / "bad.json").write_text("{nope", encoding="utf-8")
     (tmp_path / "repo" / "main.bicep").write_text(
         "var a = loadTextContent('../secret.txt')\nvar b = loadJsonContent('missing.json')\n"
-        "var c = 1\n", encoding="utf-8")
+        "var c = 1\nvar d = loadJsonContent('bad.json')\n", encoding="utf-8")
     context = ParseContext(FileLoader([str(tmp_path / "repo")]))
     result = compile_file(str(tmp_path / "repo" / "main.bicep"), context)
-    assert [(p.line, p.message.split(" (")[0]) for p in result.problems] == [
-        (1, f"{tmp_path / 'secret.txt'} is outside the scan root"),
-        (2, "file missing.json does not exist")]
-    assert result.template["variables"] == {"c": 1}
+    assert [(p.line, p.column, p.message.split(" (")[0]) for p in result.problems] == [
+        (1, 9, f"{tmp_path / 'secret.txt'} is outside the scan root"),
+        (4, 9, "bad.json is not JSON: Expecting property name enclosed in double quotes: "
+               "line 1 column 2")]
+    assert result.template["variables"] == {  # the values that could not be read: unknown
+        "a": "[loadTextContent('../secret.txt')]", "b": "[loadJsonContent('missing.json')]",
+        "c": 1}

@@ -102,14 +102,19 @@ class Builder:
         self.shared = Shared()
         self.shared.read_file = self.read_beside
 
-    def read_beside(self, unit: Unit, path: str, pos: int) -> str:
-        """A file a compile-time function names, relative to ``unit`` and in the scan root."""
+    def read_beside(self, unit: Unit, path: str, pos: int) -> str | None:
+        """A file a compile-time function names, relative to ``unit``; None when it is not
+        there (its value is then unknown) or outside the scan root (also reported)."""
         line, column = unit.lines.position(pos)
         loader = self.context.loader
         target = os.path.normpath(os.path.join(os.path.dirname(unit.real_path), path))
-        loader.check_allowed(target, referrer=unit.file, line=line)
+        try:
+            loader.check_allowed(target, referrer=unit.file, line=line)
+        except InputError as error:
+            self.shared.problems.append(InputError(unit.file, line, column, error.message))
+            return None
         if not loader.exists(target) or loader.is_dir(target):
-            raise InputError(unit.file, line, column, f"file {path} does not exist")
+            return None
         shown = loader.display(target)
         if shown not in self.shared.files:
             self.shared.files.append(shown)

@@ -1,7 +1,8 @@
 """Functions ``bicep build`` evaluates while compiling, so their result is in the template:
 ``nameof(x)`` (the last name of a symbol or property path), ``loadTextContent(path)`` and
 ``loadJsonContent(path)`` (a file beside the .bicep file, read through the loader and so
-inside the repository)."""
+inside the repository). A file that is not there leaves the call unknown, as before
+``bicep build``: only that value is lost, not the resource that uses it."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from collections.abc import Callable
 from azbackup_policy.errors import InputError
 from azbackup_policy.parsers.bicep import ast
 
-# (path as written, offset of the call) -> the file's text; raises InputError
-FileReader = Callable[[str, int], str]
+# (path as written, offset of the call) -> the file's text, or None when it cannot be read
+FileReader = Callable[[str, int], "str | None"]
 
 NAMES = frozenset({"nameof", "loadTextContent", "loadJsonContent"})
 
@@ -44,17 +45,20 @@ def compile_time(node: ast.Call, read: FileReader | None, file: str,
     path = literal_path(node)
     if read is None or path is None:
         return None
-    if node.name == "loadTextContent" and len(node.args) <= 2:
-        return quote(read(path, node.pos))
-    if node.name == "loadJsonContent" and len(node.args) == 1:
-        text = read(path, node.pos)
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            line, column = position(node.pos)
-            raise InputError(file, line, column, f"{path} is not JSON: {exc}") from None
-        return f"json({quote(json.dumps(value, separators=(',', ':')))})"
-    return None
+    # loadTextContent(path, [encoding]); loadJsonContent(path) (a jsonPath stays unknown)
+    if len(node.args) > (2 if node.name == "loadTextContent" else 1):
+        return None
+    text = read(path, node.pos)
+    if text is None:
+        return f"{node.name}({quote(path)})"  # not a function ARM knows: unknown
+    if node.name == "loadTextContent":
+        return quote(text)
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        line, column = position(node.pos)
+        raise InputError(file, line, column, f"{path} is not JSON: {exc}") from None
+    return f"json({quote(json.dumps(value, separators=(',', ':')))})"
 
 
 def quote(value: str) -> str:

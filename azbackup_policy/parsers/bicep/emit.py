@@ -141,8 +141,8 @@ class ValueEmitter(ExprCompiler):
         reader = self.shared.read_file
         unit = self.unit
 
-        def read(path: str, pos: int) -> str:
-            text: str = reader(unit, path, pos)
+        def read(path: str, pos: int) -> str | None:
+            text: str | None = reader(unit, path, pos)
             return text
 
         return compile_time(node, None if reader is None else read, unit.file,
