@@ -121,6 +121,8 @@ def load_units(paths: Sequence[str], options: ScanOptions = _DEFAULT_OPTIONS,
         max_loop_count=options.max_loop_count,
         max_nesting_depth=options.max_nesting_depth,
         max_module_depth=options.max_module_depth,
+        bicep_cache=options.bicep_cache,
+        home=options.home,
     ))
     documents: list[Document] = []
     for index, source in enumerate(found.sources):
