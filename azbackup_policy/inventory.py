@@ -141,9 +141,11 @@ def render_text(data: Mapping[str, Any]) -> str:
         if prot is None:
             status = "NOT PROTECTED"
         elif isinstance(prot, list):
-            status = "protected by " + ", ".join(f"{p['vault']}/{p['policy']}" for p in prot)
+            status = "protected by " + ", ".join(f"{_show(p['vault'])}/{_show(p['policy'])}"
+                                                 for p in prot)
         else:
-            status = f"protected by {prot['vault']}/{prot['policy']} ({prot['policy_type']})"
+            status = (f"protected by {_show(prot['vault'])}/{_show(prot['policy'])} "
+                      f"({_show(prot['policy_type'])})")
         lines.append(
             f"{where.get('file')}:{where.get('line')}: VM {_show(vm['name'])} "
             f"[{vm.get('address', '')}] {_show(vm.get('os_type'))} {_show(vm.get('size'))}: "
@@ -154,6 +156,10 @@ def render_text(data: Mapping[str, Any]) -> str:
         f"policies; {len(data['errors'])} input errors"
     )
     lines.extend(f"{e['file']}:{e['line']}:{e['column']}: {e['message']}" for e in data["errors"])
+    lines.extend(f"{n['file']}:{n['line']}: not followed {n['source']} ({n['reason']}"
+                 + (f"; {n['hint']})" if n.get("hint") else ")")
+                 for n in sorted(data.get("not_followed", ()),
+                                 key=lambda n: (n["file"], n["line"], n["source"])))
     return "\n".join(lines) + "\n"
 
 
