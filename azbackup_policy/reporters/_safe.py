@@ -89,7 +89,7 @@ def xml_document(serialised: str) -> str:
     escapes, other controls as character references, and command markers broken by
     character references (``&#35;``, ``&#58;``), so a text node of several lines cannot
     start a line with ``::``."""
-    serialised = xml_value(serialised)
+    serialised = xml_value(serialised).replace("\r", "&#13;")  # kept, and no line break
     serialised = _DOCUMENT_UNSAFE.sub(lambda m: f"&#x{ord(m.group()):x};", serialised)
     serialised = _HASH_MARKER.sub("&#35;", serialised)
     return _LEADING_COLONS.sub(lambda m: m.group(1) + "&#58;", serialised)
