@@ -147,3 +147,12 @@ def test_guard_document_keeps_colour_and_lines() -> None:
 def test_uri_path_keeps_the_bytes_of_a_file_name() -> None:
     assert _safe.uri_path("dir/caf\udce9 x.tf") == "dir/caf%E9%20x.tf"
     assert _safe.uri_path("lone\ud800.tf") == "lone%5Cud800.tf"
+
+
+def test_lone_surrogates_reach_fingerprints_and_hcl_functions() -> None:
+    from azbackup_policy.engine import fingerprint
+    from azbackup_policy.parsers.hcl.functions import base64encode
+
+    assert fingerprint("R", "a\ud800", None) != fingerprint("R", "a\udcff", None)
+    assert fingerprint("R", "vm", None) == fingerprint("R", "vm", None)
+    assert base64encode("\ud800") == "7aCA"
