@@ -5,11 +5,11 @@ plan ``sensitive_values`` and ``before``, ``admin_password``, ``custom_data``,
 ``protected_settings``/``protectedSettings``, ARM ``securestring``/``secureObject``
 parameters (defaults and parameter files, directly or through ``$ref`` to a definition,
 whole or as an object property or array item, and Key Vault references), Bicep
-``@secure()`` parameters, user-defined types and object properties (defaults and
-``.bicepparam`` values) and sensitive Terraform variables and module outputs, also where
-they flow into ``for_each`` keys, ``count``, addresses and names. Then ``scan`` runs with
-every output format and ``inventory`` with both, and an input error is made next to the
-secret.
+``@secure()`` parameters, user-defined types (also through an import namespace and a
+type member) and object properties (defaults and ``.bicepparam`` values) and sensitive
+Terraform variables and module outputs, also where they flow into ``for_each`` keys,
+``count``, addresses and names. Then ``scan`` runs with every output format and
+``inventory`` with both, and an input error is made next to the secret.
 """
 
 from __future__ import annotations
@@ -189,6 +189,8 @@ BICEPPARAM = f"using './main.bicep'\n\nparam fromParams = '{SECRET}'\nparam pw =
 # Secrets by type: Bicep @secure() on a user-defined type and on an object property,
 # with .bicepparam values for both.
 BICEP_TYPES = f'''\
+import * as shared from 'types.bicep'
+
 @secure()
 type secretString = string
 
@@ -196,17 +198,27 @@ type credentials = {{
   user: string
   @secure()
   password: string
+  inner: {{
+    @secure()
+    key: string
+  }}
 }}
 
+param viaNamespace shared.sharedCredentials = {{ user: 'u', password: '{SECRET}' }}
+param member credentials.inner = {{ key: '{SECRET}' }}
+
 param pw secretString = '{SECRET}'
-param creds credentials = {{ user: 'azureuser', password: '{SECRET}' }}
+param creds credentials = {{ user: 'azureuser', password: '{SECRET}', inner: {{ key: 'k' }} }}
 param fromParams secretString
 param credsFromParams credentials
 
 resource vm 'Microsoft.Compute/virtualMachines@2024-03-01' = {{
   name: 'vm-types-${{pw}}'
   location: 'westeurope'
-  tags: {{ a: creds.password, b: fromParams, c: credsFromParams.password, d: string(creds) }}
+  tags: {{
+    a: creds.password, b: fromParams, c: credsFromParams.password, d: string(creds)
+    e: viaNamespace.password, f: member.key
+  }}
   properties: {{
     hardwareProfile: {{ vmSize: 'Standard_D2s_v5' }}
   }}
@@ -221,7 +233,16 @@ resource vm2 'Microsoft.Compute/virtualMachines@2024-03-01' = {{
 }}
 '''
 BICEPPARAM_TYPES = (f"using './main.bicep'\n\nparam fromParams = '{SECRET}'\n"
-                    f"param credsFromParams = {{ user: 'x', password: '{SECRET}' }}\n")
+                    f"param credsFromParams = {{ user: 'x', password: '{SECRET}', "
+                    "inner: { key: 'k' } }\n")
+BICEP_SHARED_TYPES = """\
+@export()
+type sharedCredentials = {
+  user: string
+  @secure()
+  password: string
+}
+"""
 
 
 def arm_v2_template() -> str:
@@ -377,6 +398,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
              "bicep/main.bicep": BICEP, "bicep/main.bicepparam": BICEPPARAM,
              "bicep-types/main.bicep": BICEP_TYPES,
              "bicep-types/main.bicepparam": BICEPPARAM_TYPES,
+             "bicep-types/types.bicep": BICEP_SHARED_TYPES,
              "arm-v2/azuredeploy.json": arm_v2_template(),
              "arm-v2/azuredeploy.parameters.json": arm_v2_parameters(),
              "tf-flow/main.tf": HCL_FLOW, "tf-flow/modules/secrets/main.tf": HCL_SECRET_MODULE,
@@ -468,3 +490,11 @@ def test_secure_parts_follow_refs_items_and_cycles() -> None:
     assert not has_secure({"$ref": "#/definitions/d0"}, definitions)
     assert not has_secure({"$ref": "#/definitions/missing"}, definitions)
     assert redact(SECRET, {"$ref": "#/definitions/alias"}, definitions) is SECURE
+    # Bicep type members and import namespaces, as pointers into the definitions.
+    assert redact(SECRET, {"$ref": "#/definitions/obj/properties/password"},
+                  definitions) is SECURE
+    assert redact(SECRET, {"$ref": "#/definitions/obj/additionalProperties"},
+                  definitions) == SECRET
+    assert redact({"k": 1}, {"$ref": "#/definitions/pair/prefixItems"}, definitions) == {"k": 1}
+    assert redact({"password": SECRET}, {"$ref": "#/definitions/ns/properties/obj"},
+                  definitions) == {"password": SECURE}

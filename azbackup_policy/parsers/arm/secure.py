@@ -24,10 +24,21 @@ _DEFINITIONS = "#/definitions/"
 
 
 def _target(ref: str, definitions: object) -> Mapping[str, Any] | None:
+    """The schema ``ref`` points at: ``#/definitions/name``, then ``/properties/p``,
+    ``/items``, ``/additionalProperties`` steps (a Bicep ``myType.p``); a first name that
+    is not a definition followed by ``/properties/t`` is a Bicep namespace (``ns.t``)."""
     if not (ref.startswith(_DEFINITIONS) and isinstance(definitions, Mapping)):
         return None
-    target = get_ci(definitions, ref[len(_DEFINITIONS):])
-    return target if isinstance(target, Mapping) else None
+    parts = ref[len(_DEFINITIONS):].split("/")
+    node = get_ci(definitions, parts[0])
+    if node is None and parts[1:2] == ["properties"] and len(parts) > 2:
+        node, parts = get_ci(definitions, parts[2]), parts[2:]
+    for part in parts[1:]:
+        inner = get_ci(node, "$ref") if isinstance(node, Mapping) else None
+        if isinstance(inner, str) and inner.count("/") == 2:  # one plain step, no recursion
+            node = get_ci(definitions, inner[len(_DEFINITIONS):])
+        node = get_ci(node, part) if isinstance(node, Mapping) else None
+    return node if isinstance(node, Mapping) else None
 
 
 def resolve(spec: object, definitions: object) -> Mapping[str, Any]:
