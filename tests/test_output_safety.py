@@ -156,3 +156,14 @@ def test_lone_surrogates_reach_fingerprints_and_hcl_functions() -> None:
     assert fingerprint("R", "a\ud800", None) != fingerprint("R", "a\udcff", None)
     assert fingerprint("R", "vm", None) == fingerprint("R", "vm", None)
     assert base64encode("\ud800") == "7aCA"
+
+
+def test_the_progress_line_escapes_the_path() -> None:
+    import io
+
+    from azbackup_policy.progress import TerminalProgress
+
+    stream = io.StringIO()
+    progress = TerminalProgress(stream, delay=0, interval=0, clock=lambda: 1.0)
+    progress(0, 2, "dir/\x1b]0;owned\x07\n::error::x.tf")
+    assert stream.getvalue() == "\r\x1b[K[1/2] dir/\\x1b]0;owned\\x07\\n::error::x.tf"
