@@ -1,15 +1,15 @@
 """A planted secret never reaches any output, log or error message.
 
 The same distinctive string is planted in every place a secret lives, in every format:
-plan ``sensitive_values`` and ``before``, ``admin_password``, ``custom_data``,
+plan and state ``sensitive_values`` and ``before``, ``admin_password``, ``custom_data``,
 ``protected_settings``/``protectedSettings``, ARM ``securestring``/``secureObject``
 parameters (defaults and parameter files, directly or through ``$ref`` to a definition,
-whole or as an object property or array item, and Key Vault references), Bicep
-``@secure()`` parameters, user-defined types (also through an import namespace and a
-type member) and object properties (defaults and ``.bicepparam`` values) and sensitive
-Terraform variables and module outputs, also where they flow into ``for_each`` keys,
-``count``, addresses and names. Then ``scan`` runs with every output format and
-``inventory`` with both, and an input error is made next to the secret.
+whole or as an object property or array item, and Key Vault references), what-if
+results, Bicep ``@secure()`` parameters, user-defined types (also through an import
+namespace and a type member) and object properties (defaults and ``.bicepparam``
+values) and sensitive Terraform variables and module outputs, also where they flow into
+``for_each`` keys, ``count``, addresses and names. Then ``scan`` runs with every output
+format and ``inventory`` with both, and an input error is made next to the secret.
 """
 
 from __future__ import annotations
@@ -63,6 +63,36 @@ def plan_json() -> str:
                        "variables": {"pw": {"value": SECRET}},
                        "planned_values": {"root_module": {"resources": resources}},
                        "resource_changes": changes, "configuration": configuration}, indent=2)
+
+
+def state_json() -> str:
+    """The plan's resources as deployed: ``terraform show -json`` of a state."""
+    plan = json.loads(plan_json())
+    return json.dumps({"format_version": "1.0", "terraform_version": "1.11.4",
+                       "values": {"root_module": plan["planned_values"]["root_module"]}},
+                      indent=2)
+
+
+def whatif_json() -> str:
+    """An ``az deployment group what-if --no-pretty-print`` result with secrets in it."""
+    scope = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+             "Microsoft.Compute/virtualMachines/vm-whatif")
+    after = {"apiVersion": "2024-03-01", "id": scope, "name": "vm-whatif",
+             "type": "Microsoft.Compute/virtualMachines", "location": "westeurope",
+             "properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+                            "osProfile": {"computerName": "vm", "adminUsername": "azureuser",
+                                          "adminPassword": SECRET, "customData": SECRET},
+                            "storageProfile": {"imageReference": IMAGE}}}
+    extension = {"apiVersion": "2024-03-01", "id": scope + "/extensions/ext", "name": "ext",
+                 "type": "Microsoft.Compute/virtualMachines/extensions",
+                 "location": "westeurope",
+                 "properties": {"publisher": "Microsoft.Azure.Extensions",
+                                "type": "CustomScript", "typeHandlerVersion": "2.1",
+                                "protectedSettings": {"commandToExecute": SECRET}}}
+    changes = [{"after": item, "before": None, "changeType": "Create", "delta": None,
+                "resourceId": item["id"], "unsupportedReason": None}
+               for item in (after, extension)]
+    return json.dumps({"changes": changes, "error": None, "status": "Succeeded"}, indent=2)
 
 
 HCL = f'''\
@@ -401,6 +431,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
              "bicep-types/types.bicep": BICEP_SHARED_TYPES,
              "arm-v2/azuredeploy.json": arm_v2_template(),
              "arm-v2/azuredeploy.parameters.json": arm_v2_parameters(),
+             "state/tfstate.json": state_json(), "whatif/whatif.json": whatif_json(),
              "tf-flow/main.tf": HCL_FLOW, "tf-flow/modules/secrets/main.tf": HCL_SECRET_MODULE,
              **BROKEN}
     for name, text in files.items():
@@ -431,6 +462,8 @@ def test_the_secret_is_read_and_the_broken_files_fail(estate: Path) -> None:
     files = [vm["location"]["file"] for vm in data["vms"]]
     for folder in ("bicep-types", "arm-v2"):
         assert sum(Path(f).parent.name == folder for f in files) == 2, files
+    for folder in ("state", "whatif"):
+        assert sum(Path(f).parent.name == folder for f in files) == 1, files
 
 
 def test_no_output_contains_the_secret(estate: Path, tmp_path: Path) -> None:
