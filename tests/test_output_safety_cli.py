@@ -1,11 +1,12 @@
 """Hostile names, lone surrogates and undecodable file names through the command line.
 
 One repository holds a VM in each input format whose name carries terminal escapes,
-CI command markers and a lone surrogate (``"\\ud800"`` in plan JSON, ARM, tfvars;
-``'\\u{D800}'`` in Bicep), next to files whose names are not UTF-8 or hold a newline and
-a workflow command. Every output format, the inventory and the baseline are written;
-each must exit 1 or 2 with no traceback, encode as UTF-8, and hold no command that the
-GitHub runner or the Azure Pipelines agent would run, other than our own.
+CI command markers and a lone surrogate (``"\\ud800"`` in plan and state JSON, ARM,
+what-if results, tfvars; ``'\\u{D800}'`` in Bicep), next to files whose names are not
+UTF-8 or hold a newline and a workflow command. Every output format, the inventory and
+the baseline are written; each must exit 1 or 2 with no traceback, encode as UTF-8, and
+hold no command that the GitHub runner or the Azure Pipelines agent would run, other
+than our own.
 """
 
 from __future__ import annotations
@@ -73,11 +74,28 @@ def plan() -> str:
                        "resource_changes": [change]})
 
 
+def state() -> str:
+    return json.dumps({"format_version": "1.0", "terraform_version": "1.9.8",
+                       "values": json.loads(plan())["planned_values"]})
+
+
+def whatif() -> str:
+    vm_id = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+             "Microsoft.Compute/virtualMachines/whatif\ud800\x1b]0;t\x07 ::error::INJECTED")
+    after = {"apiVersion": "2024-03-01", "id": vm_id, "location": "westeurope",
+             "name": vm_id.rpartition("/")[2], "type": "Microsoft.Compute/virtualMachines",
+             "properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v5"}}}
+    return json.dumps({"status": "Succeeded", "error": None, "changes": [
+        {"changeType": "Create", "resourceId": vm_id, "before": None, "after": after,
+         "delta": None, "unsupportedReason": None}]})
+
+
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("hostile")
     files = {"plan/tfplan.json": plan(), "arm/azuredeploy.json": ARM,
              "bicep/main.bicep": BICEP, "tf/main.tf": HCL,
+             "state/tfstate.json": state(), "whatif/whatif.json": whatif(),
              "tf/terraform.tfvars": f'name = "tf\\ud800{ATTACK}"\n',
              "odd/broken\n::error::INJECTED.tf": 'resource "x" {\n',
              "odd2/##vso[task.complete]##[error].bicep": "resource vm 'x@1' = {\n"}
@@ -111,7 +129,7 @@ def test_the_hostile_names_are_read(repo: Path, monkeypatch: pytest.MonkeyPatch)
     _, out, _ = run("inventory", "--no-config", "--format", "json", ".", env={})
     data = json.loads(out)
     names = sorted(str(vm["name"])[:4] for vm in data["vms"])
-    assert names == ["arm\ud800", "bice", "plan", "tf\ud800\x1b"], names
+    assert names == ["arm\ud800", "bice", "plan", "plan", "tf\ud800\x1b", "what"], names
     assert len({e["file"] for e in data["errors"]}) == 3
     assert any("INJECTED" in str(vm["name"]) for vm in data["vms"])
 
