@@ -26,7 +26,7 @@ class ExitCode(IntEnum):
     RULE_FAILURE = 3
 
 
-SCAN_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "azure-devops")
+SCAN_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "azure-devops", "html")
 
 
 class _FormatAction(argparse.Action):
@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "(repeatable; default text)")
     scan.add_argument("--output", action=_FormatAction, dest="outputs", metavar="FILE",
                       help="write the preceding --format to FILE instead of stdout")
+    scan.add_argument("--link-base", metavar="URL",
+                      help="http(s) URL where the scanned files can be browsed (e.g. a GitHub "
+                      "blob URL at a commit): the html report links every location to it")
     scan.add_argument("--fail-on", choices=FAIL_ON,
                       help="lowest severity that makes the exit code 1 (default warning)")
     scan.add_argument("--strict", action="store_true",
@@ -263,6 +266,10 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
         stderr.write(f"azbackup-policy: error: unknown --format {', '.join(unknown)} "
                      f"(choose from {', '.join([*SCAN_FORMATS, *sorted(extra)])})\n")
         return ExitCode.INPUT_ERROR
+    link_base = getattr(args, "link_base", None)
+    if link_base is not None and not link_base.lower().startswith(("https://", "http://")):
+        stderr.write("azbackup-policy: error: --link-base must be an http:// or https:// URL\n")
+        return ExitCode.INPUT_ERROR
     if args.changed_files:
         from azbackup_policy.precommit import scan_changed
 
@@ -274,7 +281,7 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ
         options = RenderOptions(color=color, fail_on=report.fail_on, cwd=os.getcwd(),
-                                environment=environ)
+                                environment=environ, link_base=link_base)
         _write(load_reporter(fmt, extra)(report, options), destination, stdout,
                token=token if fmt == "text" else None, commands=fmt in _COMMAND_FORMATS,
                color=color)
