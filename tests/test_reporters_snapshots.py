@@ -22,7 +22,7 @@ ROOT = "/home/runner/work/infra/infra"
 ENVIRONMENT = {"SOURCE_DATE_EPOCH": "1767225600", "GITHUB_WORKSPACE": ROOT,
                "HOSTNAME": "ci-runner"}
 EXTENSIONS = {"text": "txt", "json": "json", "sarif": "sarif", "junit": "xml",
-              "github": "txt", "markdown": "md", "azure-devops": "txt"}
+              "github": "txt", "markdown": "md", "azure-devops": "txt", "html": "html"}
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?")
 
 

@@ -20,6 +20,8 @@ class RenderOptions:
     fail_on: FailOn = "warning"
     cwd: str = "."
     environment: Mapping[str, str] = field(default_factory=dict)
+    # Where source files are browsable (a blob URL at a commit): locations become links.
+    link_base: str | None = None
 
 
 Render = Callable[[Report, RenderOptions], str]
@@ -40,6 +42,7 @@ BUILTIN_REPORTERS: dict[str, str] = {
     "github": "azbackup_policy.reporters.github:render",
     "markdown": "azbackup_policy.reporters.markdown:render",
     "azure-devops": "azbackup_policy.reporters.azure_devops:render",
+    "html": "azbackup_policy.reporters.html:render",
 }
 
 
@@ -50,3 +53,10 @@ def load_reporter(name: str, extra: Mapping[str, Render] | None = None) -> Rende
     module_name, _, attr = BUILTIN_REPORTERS[name].partition(":")
     render: Render = getattr(importlib.import_module(module_name), attr)
     return render
+
+
+def render(report: Report, fmt: str = "text", options: RenderOptions | None = None) -> str:
+    """``report`` in the built-in format ``fmt`` (``text``, ``json``, ``sarif``, ``html``, ...)."""
+    if fmt not in BUILTIN_REPORTERS:
+        raise ValueError(f"unknown format {fmt!r} (one of {', '.join(BUILTIN_REPORTERS)})")
+    return load_reporter(fmt)(report, options or RenderOptions(fail_on=report.fail_on))
