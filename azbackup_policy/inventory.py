@@ -142,13 +142,8 @@ def render_text(data: Mapping[str, Any]) -> str:
         if prot is None:
             status = "NOT PROTECTED"
         elif isinstance(prot, list):
-<<<<<<< HEAD
-            status = "protected by " + ", ".join(f"{_show(p['vault'])}/{_show(p['policy'])}"
-                                                 for p in prot)
-=======
             status = "protected by " + ", ".join(
                 f"{_show(p['vault'])}/{_show(p['policy'])}" for p in prot)
->>>>>>> main
         else:
             status = (f"protected by {_show(prot['vault'])}/{_show(prot['policy'])} "
                       f"({_show(prot['policy_type'])})")
@@ -161,16 +156,12 @@ def render_text(data: Mapping[str, Any]) -> str:
         f"{len(data['vms'])} VMs, {len(data['vaults'])} vaults, {len(data['policies'])} "
         f"policies; {len(data['errors'])} input errors"
     )
-<<<<<<< HEAD
-    lines.extend(f"{e['file']}:{e['line']}:{e['column']}: {e['message']}" for e in data["errors"])
+    lines.extend(f"{_show(e['file'])}:{e['line']}:{e['column']}: {_show(e['message'])}"
+                 for e in data["errors"])
     lines.extend(f"{n['file']}:{n['line']}: not followed {n['source']} ({n['reason']}"
                  + (f"; {n['hint']})" if n.get("hint") else ")")
                  for n in sorted(data.get("not_followed", ()),
                                  key=lambda n: (n["file"], n["line"], n["source"])))
-=======
-    lines.extend(f"{_show(e['file'])}:{e['line']}:{e['column']}: {_show(e['message'])}"
-                 for e in data["errors"])
->>>>>>> main
     return "\n".join(lines) + "\n"
 
 

@@ -76,13 +76,8 @@ RATIONALE: dict[str, str] = {
         "warning: a LUN the VM does not have is a likely typo; backup still runs, but not with "
         "the disks you meant (not a matrix failure)."),
     "BKP-COV-006": (
-<<<<<<< HEAD
-        "warning: a module or template that was not read may declare VMs no rule has seen; "
-        "nothing fails, but the estate is not fully checked (a review, in strict mode only)."),
-=======
         "warning: a deployment whose modules were not all read is at risk: its VMs may be "
         "unprotected with no finding at all (reported as a review, in strict mode only)."),
->>>>>>> main
     "BKP-FLR-001": (
         "note: FL7: file-level restore is unavailable from these disks; other restores work."),
     "BKP-FRQ-001": (

@@ -46,15 +46,10 @@ LAYERS: dict[str, set[str]] = {
     "pipeline": {"_version", "baseline", "discover", "document", "engine", "errors", "formats",
                  "linkers", "matrix", "model", "options", "parsers", "plugins", "report",
                  "rules", "suppressions", "yaml_rules"},
-<<<<<<< HEAD
-    "precommit": {"_version", "discover", "errors", "formats", "options", "parsers", "pipeline",
-                  "report", "rules"},  # parsers: the Terraform module manifest
-=======
     # precommit reads Terraform's module manifest (parsers.hcl.manifest) to find the callers
     # of a changed module, as the pipeline's parsers do to follow them.
     "precommit": {"_version", "discover", "errors", "formats", "options", "parsers", "pipeline",
                   "report", "rules"},
->>>>>>> main
     "cli": {"_version", "baseline", "config", "errors", "inventory", "pipeline", "plugins",
             "precommit", "progress", "reporters", "ruledocs", "rules", "formats"},
     "__main__": {"cli"},
