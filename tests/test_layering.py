@@ -32,7 +32,8 @@ LAYERS: dict[str, set[str]] = {
     "engine": {"model", "report", "rules"},
     "hookspecs": {"rules"},
     "policies": {"model", "rules", "hookspecs"},
-    "reporters": {"report", "rules"},
+    # model: the HTML report draws the estate itself (VMs, policies, vaults).
+    "reporters": {"report", "rules", "model"},
     "plugins": {"errors", "hookspecs", "rules", "formats", "reporters"},
     "suppressions": {"model", "document", "report", "rules"},
     "options": {"parsers", "rules", "suppressions"},
@@ -40,8 +41,9 @@ LAYERS: dict[str, set[str]] = {
     "yaml_rules": {"config", "errors", "model", "rules"},
     "matrix": {"errors"},
     "baseline": {"errors", "report"},
-    "inventory": {"model", "report"},
-    "progress": set(),
+    # Both print untrusted names: they use the reporters' one sanitiser (reporters._safe).
+    "inventory": {"model", "report", "reporters"},
+    "progress": {"reporters"},
     "ruledocs": {"matrix", "plugins", "rules"},
     "pipeline": {"_version", "baseline", "discover", "document", "engine", "errors", "formats",
                  "linkers", "matrix", "model", "options", "parsers", "plugins", "report",
