@@ -16,6 +16,7 @@ from enum import IntEnum
 from typing import Any, TextIO
 
 from azbackup_policy._version import __version__
+from azbackup_policy.reporters import BUILTIN_REPORTERS
 from azbackup_policy.rules import FAIL_ON as FAIL_ON  # the --fail-on choices
 
 
@@ -26,7 +27,7 @@ class ExitCode(IntEnum):
     RULE_FAILURE = 3
 
 
-SCAN_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "azure-devops")
+SCAN_FORMATS = tuple(spec.name for spec in BUILTIN_REPORTERS)  # plugins may add more
 
 
 class _FormatAction(argparse.Action):
@@ -153,19 +154,6 @@ def _scan_options(args: argparse.Namespace) -> Any:
                                   for k, v in given.items()})
 
 
-def _plugin_reporters(host: Any) -> dict[str, Any]:
-    """Output formats added by plugins (``azbackup_policy_reporters``), by name."""
-    from azbackup_policy.errors import PluginError
-    from azbackup_policy.reporters import ReporterSpec
-
-    found: dict[str, Any] = {}
-    for origin, spec in host.extras("azbackup_policy_reporters"):
-        if not isinstance(spec, ReporterSpec):
-            raise PluginError(origin, f"returned {spec!r}, which is not a ReporterSpec")
-        found[spec.name] = spec.render
-    return found
-
-
 def _write(text: str, destination: str | None, stdout: TextIO) -> None:
     if destination is None or destination == "-":
         stdout.write(text)
@@ -203,13 +191,14 @@ def _exit_code(report: Any) -> ExitCode:
 
 
 def _scan_with_progress(scan: Any, args: argparse.Namespace, stderr: TextIO,
-                        rules: Any = None) -> Any:
+                        rules: Any = None, formats: Any = None) -> Any:
     """Run the scan (with ``rules``), with a progress line on stderr when it is a terminal."""
     from azbackup_policy.progress import TerminalProgress
 
     progress = TerminalProgress(stderr) if stderr.isatty() else None
     try:
-        return scan(args.paths, _scan_options(args), progress=progress, rules=rules)
+        return scan(args.paths, _scan_options(args), progress=progress, rules=rules,
+                    formats=formats)
     finally:
         if progress is not None:
             progress.close()
@@ -222,25 +211,28 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     from azbackup_policy.reporters import RenderOptions, load_reporter
 
     outputs = [(fmt or "text", out) for fmt, out in (args.outputs or [["text", None]])]
-    host = default_host()  # entry points are read once: for reporters and for rules
-    extra = _plugin_reporters(host)
-    unknown = sorted({fmt for fmt, _ in outputs} - set(SCAN_FORMATS) - set(extra))
+    host = default_host()  # entry points are read once: for reporters, formats and rules
+    reporters = host.reporters()
+    names = [spec.name for spec in reporters]
+    unknown = sorted({fmt for fmt, _ in outputs} - set(names))
     if unknown:
         stderr.write(f"azbackup-policy: error: unknown --format {', '.join(unknown)} "
-                     f"(choose from {', '.join([*SCAN_FORMATS, *sorted(extra)])})\n")
+                     f"(choose from {', '.join(names)})\n")
         return ExitCode.INPUT_ERROR
     if args.changed_files:
         from azbackup_policy.precommit import scan_changed
 
-        report = scan_changed(args.paths, _scan_options(args), rules=host.rules())
+        report = scan_changed(args.paths, _scan_options(args), rules=host.rules(),
+                              formats=host.formats())
     else:
-        report = _scan_with_progress(scan, args, stderr, rules=host.rules())
+        report = _scan_with_progress(scan, args, stderr, rules=host.rules(),
+                                     formats=host.formats())
     for fmt, destination in _auto_formats(outputs, environ):
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ
         options = RenderOptions(color=color, fail_on=report.fail_on, cwd=os.getcwd(),
                                 environment=environ)
-        _write(load_reporter(fmt, extra)(report, options), destination, stdout)
+        _write(load_reporter(fmt, reporters)(report, options), destination, stdout)
     _print_errors(report, stderr)
     if args.write_baseline:
         from azbackup_policy.baseline import recordable, render_baseline

@@ -240,7 +240,7 @@ def fake_inputs(monkeypatch: pytest.MonkeyPatch, root: Path,
                                           encoding="utf-8")
         by_file[document.path] = (document, estate)
 
-    def parse(source, context, loaded):  # type: ignore[no-untyped-def]
+    def parse(source, context, loaded, formats=None):  # type: ignore[no-untyped-def]
         return [by_file[Path(source.path).name][0]]
 
     monkeypatch.setattr(scan_module, "_parse_source", parse)

@@ -3,6 +3,9 @@
 ``ACME-TAG-001 backup-tier-tag``: every VM carries a ``backup-tier`` tag whose value names
 a backup policy of the same deployment, and the VM is protected with that policy. The
 tag name is read from ``options: {example-org-rules: {tag: ...}}`` in the configuration.
+
+It also adds an input format (:mod:`.rest_list`): ARM REST list responses saved with
+``az rest``, so live VMs can be checked by the same rules.
 """
 
 from __future__ import annotations
@@ -10,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from azbackup_policy.formats import FormatSpec
 from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Unknown, VirtualMachine
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
+
+from .rest_list import REST_LIST
 
 PLUGIN = "example-org-rules"
 DEFAULT_TAG = "backup-tier"
@@ -111,3 +117,8 @@ After:
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
     return [BACKUP_TIER_TAG]
+
+
+@hookimpl
+def azbackup_policy_parsers() -> list[FormatSpec]:
+    return [REST_LIST]
