@@ -27,10 +27,12 @@ from azbackup_policy.formats import (
     format_of_json,
     format_of_name,
     known_formats_text,
+    unknown_json_text,
 )
 from azbackup_policy.formats import HCL as HCL
 from azbackup_policy.formats import PLAN as PLAN
 from azbackup_policy.formats import TFVARS as TFVARS
+from azbackup_policy.formats import WHATIF as WHATIF
 
 DEFAULT_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -295,9 +297,8 @@ class _Walker:
         if spec is not None:
             self.add_spec(path, spec, explicit)
         elif explicit:
-            known = ", ".join(s.description for s in self.formats if s.sniff is not None)
             self.result.errors.append(
-                InputError(shown, 1, 1, f"JSON of no known kind (known: {known})"))
+                InputError(shown, 1, 1, unknown_json_text(self.formats)))
         else:
             self.result.skipped.append(Skipped(shown, "JSON of no known kind"))
 
@@ -306,7 +307,12 @@ class _Walker:
         if real in self._seen_dirs:
             return
         self._seen_dirs.add(real)
-        for entry in self.loader.list_dir(folder):
+        entries = self.loader.list_dir(folder)
+        if not explicit and is_bicep_cache_entry(entries):
+            self.result.skipped.append(Skipped(display_path(os.path.join(folder, "main.json"),
+                                                            self.cwd), BICEP_CACHE_ENTRY))
+            return
+        for entry in entries:
             name = os.path.basename(entry)
             shown = display_path(entry, self.cwd)
             if os.path.isdir(entry):
@@ -315,6 +321,17 @@ class _Walker:
                 self.visit_dir(entry, False)
             elif os.path.isfile(entry):
                 self.visit_file(entry, False)
+
+
+BICEP_CACHE_ENTRY = "Bicep module cache entry (read by the Bicep file that uses the module)"
+_CACHE_FILES = frozenset({"main.json", "manifest", "metadata"})
+
+
+def is_bicep_cache_entry(entries: Sequence[str]) -> bool:
+    """A folder of Bicep's module cache: ``main.json`` (a compiled ARM template) beside the
+    OCI ``manifest`` and ``metadata`` that ``bicep restore`` writes. Scanned on its own it
+    would repeat, with unknown parameters, the VMs of the modules that use it."""
+    return {os.path.basename(entry) for entry in entries} >= _CACHE_FILES
 
 
 def discover(

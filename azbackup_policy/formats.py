@@ -27,6 +27,7 @@ ARM_PARAMETERS = "arm-parameters"
 BICEP = "bicep"
 BICEPPARAM = "bicepparam"
 TFVARS = "tfvars"
+WHATIF = "arm-whatif"
 
 Unit = Literal["file", "folder", "included", "var-file"]
 """What a file of the format is scanned as, and what a changed one makes a scan of:
@@ -46,7 +47,7 @@ class FormatSpec:
     """One input format: how a file is recognised, who parses and links it, its unit."""
 
     name: str  # Source.kind and Document.format, e.g. "terraform-plan"
-    description: str  # for messages and docs, e.g. "Terraform plan JSON"
+    description: str  # for messages and docs, e.g. "Terraform plan or state JSON"
     # "module:function" (imported on first use), a parser function, or None for a file
     # that another format reads (a var file).
     parser: str | Parser | None
@@ -55,6 +56,7 @@ class FormatSpec:
     # For a ``.json`` file that no suffix claims: True when its first bytes (64 KiB,
     # UTF-8) are of this format. Rows are asked in table order; the first True wins.
     sniff: Callable[[bytes], bool] | None = None
+    sniff_hint: str = ""  # what the sniff looks for, for messages: "$schema deploymentTemplate"
     unit: Unit = "file"
     read_by: str | None = None  # for a var-file: the folder format that reads it
 
@@ -62,6 +64,12 @@ class FormatSpec:
 _PLAN_HINT = re.compile(rb'"format_version"\s*:')
 _PLAN_BODY = re.compile(rb'"(planned_values|resource_changes|terraform_version)"\s*:')
 _SCHEMA = re.compile(rb'"\$schema"\s*:\s*"([^"]*)"')
+# An ARM what-if result (az CLI, REST or Azure PowerShell's ConvertTo-Json: any case).
+_WHATIF_CHANGE = re.compile(rb'"changeType"\s*:', re.IGNORECASE)
+_WHATIF_ID = re.compile(rb'"(?:fullyQualifiedResourceId|resourceId)"\s*:', re.IGNORECASE)
+_WHATIF_EMPTY = (re.compile(rb'"changes"\s*:\s*[\[n]', re.IGNORECASE),  # no change at all,
+                 re.compile(rb'"status"\s*:', re.IGNORECASE),  # or a failed operation
+                 re.compile(rb'"error"\s*:', re.IGNORECASE))
 
 
 def _schema(head: bytes) -> bytes:
@@ -81,14 +89,24 @@ def is_plan(head: bytes) -> bool:
     return bool(_PLAN_HINT.search(head) and _PLAN_BODY.search(head))
 
 
+def is_whatif(head: bytes) -> bool:
+    return bool(_WHATIF_CHANGE.search(head) and _WHATIF_ID.search(head)) \
+        or all(pattern.search(head) for pattern in _WHATIF_EMPTY)
+
+
 BUILTIN_FORMATS: tuple[FormatSpec, ...] = (
     FormatSpec(ARM_PARAMETERS, "ARM parameters JSON",
                "azbackup_policy.parsers.arm:parse_parameters_file", "arm",
-               sniff=is_arm_parameters, unit="included"),
+               sniff=is_arm_parameters, sniff_hint="$schema deploymentParameters",
+               unit="included"),
     FormatSpec(ARM, "ARM template JSON", "azbackup_policy.parsers.arm:parse", "arm",
-               sniff=is_arm_template, unit="included"),
-    FormatSpec(PLAN, "Terraform plan JSON", "azbackup_policy.parsers.terraform_plan:parse",
-               "azurerm", sniff=is_plan, unit="file"),
+               sniff=is_arm_template, sniff_hint="$schema deploymentTemplate", unit="included"),
+    FormatSpec(PLAN, "Terraform plan or state JSON",
+               "azbackup_policy.parsers.terraform_plan:parse", "azurerm", sniff=is_plan,
+               sniff_hint="format_version + planned_values or values", unit="file"),
+    FormatSpec(WHATIF, "ARM what-if result", "azbackup_policy.parsers.arm.whatif:parse", "arm",
+               sniff=is_whatif, sniff_hint="changes with changeType and resourceId",
+               unit="file"),
     FormatSpec(HCL, "Terraform module", "azbackup_policy.parsers.terraform_hcl:parse",
                "azurerm", suffixes=(".tf", ".tf.json"), unit="folder"),
     FormatSpec(TFVARS, "Terraform var file", None, None,
@@ -119,6 +137,14 @@ def format_of_json(head: bytes, formats: Sequence[FormatSpec]) -> FormatSpec | N
         if spec.sniff is not None and spec.sniff(head):
             return spec
     return None
+
+
+def unknown_json_text(formats: Sequence[FormatSpec]) -> str:
+    """Why an explicit ``.json`` file was refused: the formats a sniff looks for."""
+    known = [f"{spec.description} ({spec.sniff_hint})" if spec.sniff_hint
+             else spec.description for spec in formats if spec.sniff is not None]
+    listed = ", ".join(known[:-1]) + (" or " if len(known) > 1 else "") + known[-1]
+    return f"JSON of no known kind: not {listed}" if known else "JSON of no known kind"
 
 
 def known_formats_text(formats: Sequence[FormatSpec]) -> str:

@@ -43,3 +43,5 @@ class ScanOptions:
     suppressions: tuple[ConfigSuppression, ...] = ()  # config ``suppressions``
     baseline_file: str | None = None  # --baseline
     today: dt.date | None = None  # for suppression expiry; None = today
+    bicep_cache: str | None = None  # Bicep's module cache root (--bicep-cache)
+    home: str | None = None  # the user's home: ~/.bicep is the default cache (CLI: $HOME)

@@ -133,6 +133,8 @@ def load_units(paths: Sequence[str], options: ScanOptions = _DEFAULT_OPTIONS,
         max_loop_count=options.max_loop_count,
         max_nesting_depth=options.max_nesting_depth,
         max_module_depth=options.max_module_depth,
+        bicep_cache=options.bicep_cache,
+        home=options.home,
     ))
     documents: list[Document] = []
     table = by_name(formats)
@@ -144,6 +146,8 @@ def load_units(paths: Sequence[str], options: ScanOptions = _DEFAULT_OPTIONS,
         loaded.not_followed.extend(doc.not_followed)
         loaded.errors.extend(InputProblem(p.file, p.line, p.column, p.message)
                              for p in doc.problems)
+        loaded.errors.extend(InputProblem(u.file, u.line, u.column, u.message)
+                             for u in doc.unparsed)
         inline, problems = inline_suppressions(doc)
         loaded.warnings.extend(problems)
         try:

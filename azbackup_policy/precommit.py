@@ -8,10 +8,11 @@ those units:
 * ``.tf`` / ``.tf.json``: the module folder;
 * ``.tfvars`` (not auto-loaded by Terraform): the module folder with that var file;
 * ``.bicepparam`` / ARM parameters JSON: the template they feed, with that parameter file;
-* ``.bicep`` / ARM template / module folder: the root deployments under the repository
+* ``.bicep`` / ARM template / module folder: the root deployments in the repository
   that include it (through ``module``, ``import``, ``using``, ``templateLink.relativePath``,
-  a local Terraform ``source`` or a parameter file), or itself when nothing includes it;
-* a Terraform plan JSON: itself. Any other file is ignored.
+  a local Terraform ``source`` or one that ``.terraform/modules/modules.json`` resolves
+  to it, or a parameter file), or itself when nothing includes it;
+* a Terraform plan or state JSON, an ARM what-if result: itself. Any other file is ignored.
 
 What a file of each format makes is the ``unit`` of its row in the format table
 (:mod:`azbackup_policy.formats`), so a plugin's format takes part too.
@@ -28,7 +29,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from azbackup_policy.discover import FileLoader, discover, display_path, iter_files
+from azbackup_policy.discover import (
+    FileLoader,
+    discover,
+    display_path,
+    iter_files,
+    repository_root,
+)
 from azbackup_policy.errors import InputError
 from azbackup_policy.formats import (
     ARM,
@@ -40,6 +47,7 @@ from azbackup_policy.formats import (
     by_name,
     format_of_name,
 )
+from azbackup_policy.parsers.hcl.manifest import read_manifest
 from azbackup_policy.report import Report
 from azbackup_policy.rules import FailOn
 
@@ -134,12 +142,24 @@ def template_for_parameters(path: str, kinds: dict[str, str], loader: FileLoader
 
 def _folder_edges(index: RepoIndex, folder: str, spec: FormatSpec,
                   loader: FileLoader) -> None:
-    """Local Terraform ``source`` references of a module folder to module folders."""
+    """A module folder calls the folders its local ``source``s name, and those that
+    ``terraform init`` recorded for it in ``.terraform/modules/modules.json``."""
     for file in iter_files(folder, spec.suffixes, loader):
         for reference in _TF_LOCAL_SOURCE.findall(_read(loader, file)):
             target = _local_target(folder, reference)
             if target is not None and index.kinds.get(target) == spec.name:
                 index.add_edge(folder, target)
+    for target in _installed_modules(folder, loader):
+        if index.kinds.get(target) == spec.name:
+            index.add_edge(folder, target)
+
+
+def _installed_modules(folder: str, loader: FileLoader) -> list[str]:
+    try:
+        records = read_manifest(loader, folder)
+    except InputError:
+        return []
+    return [_key(record.folder) for record in records.values()]
 
 
 def _file_edges(index: RepoIndex, path: str, kind: str, loader: FileLoader) -> None:
@@ -283,6 +303,14 @@ def _merge(reports: Sequence[Report], fail_on: FailOn) -> Report:
     return replace(merged, findings=tuple(sorted(merged.findings, key=lambda f: f.sort_key())))
 
 
+def _repository(cwd: str | None) -> str:
+    """The repository holding the working directory, where callers are searched for,
+    spelled from the working directory (``..`` when run in a subfolder)."""
+    here = cwd or "."
+    up = os.path.relpath(repository_root(".", cwd), os.path.realpath(here))
+    return os.path.normpath(os.path.join(here, up))
+
+
 def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
                  rules: Sequence[Rule] | None = None,
                  formats: Sequence[FormatSpec] | None = None) -> Report:
@@ -299,7 +327,7 @@ def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
 
         formats = installed_formats()
     base = options or ScanOptions()
-    root = base.cwd or "."
+    root = _repository(base.cwd)
     groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
     for unit in affected_units(changed, root=root, cwd=base.cwd, formats=formats):
         groups.setdefault((unit.parameters, unit.var_files), []).append(unit.path)

@@ -46,8 +46,9 @@ LAYERS: dict[str, set[str]] = {
     "pipeline": {"_version", "baseline", "discover", "document", "engine", "errors", "formats",
                  "linkers", "matrix", "model", "options", "parsers", "plugins", "report",
                  "rules", "suppressions", "yaml_rules"},
-    "precommit": {"_version", "discover", "errors", "formats", "options", "pipeline", "plugins",
-                  "report", "rules"},
+    # precommit reads .terraform/modules/modules.json with the HCL parser's reader.
+    "precommit": {"_version", "discover", "errors", "formats", "options", "parsers", "pipeline",
+                  "plugins", "report", "rules"},
     "cli": {"_version", "baseline", "config", "errors", "inventory", "pipeline", "plugins",
             "precommit", "progress", "reporters", "ruledocs", "rules", "formats"},
     "__main__": {"cli"},

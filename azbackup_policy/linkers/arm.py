@@ -39,10 +39,12 @@ from azbackup_policy.linkers.arm_common import (
     text_tail,
 )
 from azbackup_policy.linkers.arm_compute import (
+    CLASSIC_VM,
     DISK,
     EXTENSION,
     VM,
     VMSS,
+    classic_vm_from_arm,
     disk_from_inline,
     extension_from_arm,
     image_from_arm,
@@ -72,6 +74,7 @@ def link(document: Document) -> Estate:
                 if is_vm_policy(r)]
     scale_sets = [scale_set_from_arm(r) for r in index.of_type(VMSS)]
     vms = [vm_from_arm(r, index) for r in index.of_type(VM)]
+    vms += [classic_vm_from_arm(r) for r in index.of_type(CLASSIC_VM)]
     vms = [_with_scale_set(vm, scale_sets) for vm in vms]
     vms_by_name: dict[object, list[str]] = {}
     for vm in vms:

@@ -28,6 +28,7 @@ from azbackup_policy.model import (
     NetworkInterface,
     ScaleSet,
     Unknown,
+    VirtualMachine,
 )
 
 VM = "Microsoft.Compute/virtualMachines"
@@ -191,6 +192,21 @@ def scale_set_from_arm(resource: Resource) -> ScaleSet:
                                       "Uniform"),
         size=fields.get("size", "sku.name"),
         span=resource.span, attr_spans=fields.attr_spans(),
+    )
+
+
+CLASSIC_VM = "Microsoft.ClassicCompute/virtualMachines"
+
+
+def classic_vm_from_arm(resource: Resource) -> VirtualMachine:
+    """A classic VM: only what says what it is (Azure Backup no longer protects classic VMs)."""
+    fields = Fields(resource)
+    return VirtualMachine(
+        address=resource.address, resource_type=resource.type, span=resource.span,
+        id=resource.id, name=as_text(resource.properties.get("name")),
+        location=fields.get("location", "location"),
+        size=fields.get("size", "properties.hardwareProfile.size"),
+        deployment_model="Classic", attr_spans=fields.attr_spans(),
     )
 
 

@@ -144,7 +144,7 @@ class _Builder:
             case.outcome = ("skipped", "", f"not scanned: {skipped.reason}", "")
         for module in self.report.not_followed:
             case = self.suite(module.file).case(f"{TOOL_NAME}.module", module.source)
-            case.outcome = ("skipped", "", f"not followed: {module.reason}", "")
+            case.outcome = ("skipped", "", f"not followed: {module.explained}", "")
         if self.report.warnings:
             self.suite(RUN_SUITE).err.extend(sorted(self.report.warnings))
 
