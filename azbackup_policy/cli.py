@@ -16,6 +16,7 @@ from enum import IntEnum
 from typing import Any, TextIO
 
 from azbackup_policy._version import __version__
+from azbackup_policy.formats import BUILTIN_FORMATS, known_formats_text
 from azbackup_policy.reporters import BUILTIN_REPORTERS
 from azbackup_policy.rules import FAIL_ON as FAIL_ON  # the --fail-on choices
 
@@ -56,7 +57,8 @@ _LIMITS = (
 
 def _input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="files or folders: plan JSON, .tf modules, ARM templates, Bicep")
+                        help="files or folders (input formats: "
+                        f"{known_formats_text(BUILTIN_FORMATS)})")
     parser.add_argument("--parameters", action="append", default=[], metavar="FILE",
                         help="ARM/Bicep parameter file (repeatable)")
     parser.add_argument("--var-file", action="append", default=[], metavar="FILE",

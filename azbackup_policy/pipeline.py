@@ -12,7 +12,6 @@ import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from azbackup_policy._version import __version__
 from azbackup_policy.discover import FileLoader, Source, discover, scan_roots
@@ -21,6 +20,7 @@ from azbackup_policy.engine import EngineResult, EngineSettings, Selection, run,
 from azbackup_policy.errors import InputError
 from azbackup_policy.formats import FormatSpec, by_name
 from azbackup_policy.linkers import link
+from azbackup_policy.matrix import Matrix
 from azbackup_policy.model import Estate
 from azbackup_policy.options import ScanOptions as ScanOptions  # importable from here too
 from azbackup_policy.parsers import ParseContext, ParseOptions, load_parser
@@ -160,10 +160,10 @@ def load_units(paths: Sequence[str], options: ScanOptions = _DEFAULT_OPTIONS,
     return loaded
 
 
-def _load_matrix(path: str | None) -> dict[str, Any]:
-    from azbackup_policy.matrix import load_matrix
+def _load_matrix(path: str | None) -> Matrix:
+    from azbackup_policy.matrix import builtin_matrix, load_typed_matrix
 
-    return dict(load_matrix(path))
+    return builtin_matrix() if path is None else load_typed_matrix(path)
 
 
 def available_rules(rule_files: Sequence[str] = ()) -> list[Rule]:

@@ -5,6 +5,7 @@ a plugin's rows are read exactly like the built-in ones."""
 from __future__ import annotations
 
 import json
+import re
 import types
 from collections.abc import Sequence
 from pathlib import Path
@@ -138,3 +139,46 @@ def test_plugin_reporters_join_the_builtin_table() -> None:
     assert load_reporter("shout", table) is _shout
     with pytest.raises(PluginError, match="already exists"):
         _host(azbackup_policy_reporters=[ReporterSpec("json", _shout)]).reporters()
+
+
+# -- the steps of docs/architecture.md "how to add" -----------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE = REPO / "azbackup_policy"
+
+
+def test_every_parser_module_is_a_format_row() -> None:
+    """A parser module (a top-level ``parse``) that no FormatSpec row names is never run."""
+    named = {spec.parser.partition(":")[0] for spec in BUILTIN_FORMATS
+             if isinstance(spec.parser, str)}
+    for path in sorted((PACKAGE / "parsers").rglob("*.py")):
+        if re.search(r"^def parse\(", path.read_text(encoding="utf-8"), re.MULTILINE):
+            parts = path.relative_to(REPO).with_suffix("").parts
+            module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            assert module in named, f"{module}.parse is in no FormatSpec row (formats.py)"
+
+
+def test_every_reporter_module_is_a_reporter_row() -> None:
+    named = {str(spec.render).partition(":")[0] for spec in BUILTIN_REPORTERS}
+    for path in sorted((PACKAGE / "reporters").glob("*.py")):
+        if not path.stem.startswith("_"):
+            module = f"azbackup_policy.reporters.{path.stem}"
+            assert module in named, f"{module} is in no ReporterSpec row (reporters/__init__.py)"
+
+
+def test_the_shared_scenario_exists_in_every_input_format() -> None:
+    """fixtures/scenarios/estate-basic is the same estate in every format (tests/test_parity.py
+    compares them): a new format adds its file there."""
+    loader = FileLoader([str(REPO)], cwd=str(REPO))
+    found = discover([str(REPO / "fixtures" / "scenarios" / "estate-basic")], loader=loader)
+    assert {s.kind for s in found.sources} == {
+        spec.name for spec in BUILTIN_FORMATS if spec.parser is not None}
+
+
+def test_the_readme_names_every_input_and_report_format() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    for spec in BUILTIN_FORMATS:
+        if spec.parser is not None:
+            assert spec.description in text, f"README.md: add {spec.description!r} to the table"
+    for reporter in BUILTIN_REPORTERS:
+        assert f"`{reporter.name}`" in text, f"README.md: list `{reporter.name}` under --format"

@@ -21,7 +21,7 @@ LAYERS: dict[str, set[str]] = {
     "model": set(),
     "errors": set(),
     "_version": set(),
-    "rules": {"model"},
+    "rules": {"model", "matrix"},  # RuleContext.matrix is the typed matrix data
     "document": {"model"},
     "arm_values": {"model"},  # ARM value types shared by parsers and linkers
     "formats": {"parsers"},  # for typing only; parsers are named "module:function"
@@ -29,9 +29,12 @@ LAYERS: dict[str, set[str]] = {
     "parsers": {"model", "document", "errors", "discover", "arm_values", "formats"},
     "linkers": {"model", "document", "arm_values"},
     "report": {"model", "document", "rules"},
-    "engine": {"model", "report", "rules"},
+    "engine": {"matrix", "model", "report", "rules"},
     "hookspecs": {"rules", "formats", "reporters"},  # for typing only
-    "policies": {"model", "rules", "hookspecs"},
+    "authoring": {"matrix", "model", "rules"},  # the public rule kit
+    "testing": {"engine", "formats", "matrix", "model", "options", "pipeline", "report",
+                "rules"},  # the public test helpers
+    "policies": {"model", "rules", "hookspecs", "authoring"},
     "reporters": {"report", "rules"},
     "plugins": {"errors", "hookspecs", "rules", "formats", "reporters", "linkers"},
     "suppressions": {"model", "document", "report", "rules"},

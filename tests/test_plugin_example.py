@@ -83,6 +83,15 @@ def test_its_input_format_is_read_through_the_hook(plugin_module: object) -> Non
     assert builtin_only.units == () and builtin_only.skipped  # JSON of no known kind
 
 
+def test_the_plugins_own_tests_pass() -> None:
+    """The example's tests (they use azbackup_policy.testing) run against this checkout."""
+    env = {**os.environ, "PYTHONPATH": str(PLUGIN / "src")}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             str(PLUGIN / "tests")], cwd=PLUGIN, env=env, capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
 BROKEN_PYPROJECT = """\
 [build-system]
 requires = ["setuptools>=68"]
