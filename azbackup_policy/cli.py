@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "(repeatable; default text)")
     scan.add_argument("--output", action=_FormatAction, dest="outputs", metavar="FILE",
                       help="write the preceding --format to FILE instead of stdout")
+    scan.add_argument("--link-base", metavar="URL",
+                      help="http(s) URL where the scanned files can be browsed (e.g. a GitHub "
+                      "blob URL at a commit): the html report links every location to it")
     scan.add_argument("--fail-on", choices=FAIL_ON,
                       help="lowest severity that makes the exit code 1 (default warning)")
     scan.add_argument("--strict", action="store_true",
@@ -162,9 +165,32 @@ def _scan_options(args: argparse.Namespace, environ: dict[str, str] | None = Non
                                   for k, v in given.items()})
 
 
-def _write(text: str, destination: str | None, stdout: TextIO) -> None:
+# Formats whose every line is a command we build, untrusted text escaped inside it.
+_COMMAND_FORMATS = ("github", "azure-devops")
+
+
+def _stop_token(environ: dict[str, str]) -> str | None:
+    """In GitHub Actions, a random token for ``::stop-commands::`` (never guessable)."""
+    if environ.get("GITHUB_ACTIONS") != "true":
+        return None
+    import secrets
+
+    return secrets.token_hex(16)
+
+
+def _write(text: str, destination: str | None, stdout: TextIO, *, token: str | None = None,
+           commands: bool = False, color: bool = False) -> None:
+    """Write one output: guarded (:mod:`.reporters._safe`) unless it is made of our own
+    commands; on stdout with a ``token`` (GitHub Actions, human text), inside a
+    ``::stop-commands::`` region. Documents (JSON, SARIF, JUnit, Markdown) are never
+    wrapped, so ``> file`` stays valid: their escaping leaves nothing a runner acts on."""
+    from azbackup_policy.reporters._safe import guard_document, wrap_untrusted
+
+    if not commands:
+        text = guard_document(text, color=color)
     if destination is None or destination == "-":
-        stdout.write(text)
+        stdout.write(wrap_untrusted(text, token) if token else text)
+        stdout.flush()
         return
     with open(destination, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
@@ -181,13 +207,18 @@ def _auto_formats(outputs: list[tuple[str, str | None]],
     return outputs
 
 
-def _print_errors(report: Any, stderr: TextIO) -> None:
-    for warning in report.warnings:
-        stderr.write(f"azbackup-policy: warning: {warning}\n")
-    for problem in report.errors:
-        stderr.write(f"{problem}\n")
-    for failure in report.rule_failures:
-        stderr.write(f"error: rule {failure.rule_id} from {failure.origin} {failure.message}\n")
+def _print_errors(report: Any, stderr: TextIO, token: str | None) -> None:
+    """Warnings, input errors and rule failures on stderr, each value made safe and, in
+    GitHub Actions, the whole inside a ``::stop-commands::`` region."""
+    from azbackup_policy.reporters._safe import text as safe
+    from azbackup_policy.reporters._safe import wrap_untrusted
+
+    lines = [f"azbackup-policy: warning: {safe(warning)}\n"
+             for warning in getattr(report, "warnings", ())]
+    lines += [f"{safe(p.file)}:{p.line}:{p.column}: {safe(p.message)}\n" for p in report.errors]
+    lines += [f"error: rule {safe(f.rule_id)} from {safe(f.origin)} {safe(f.message)}\n"
+              for f in getattr(report, "rule_failures", ())]
+    stderr.write(wrap_untrusted("".join(lines), token) if token else "".join(lines))
 
 
 def _exit_code(report: Any) -> ExitCode:
@@ -228,6 +259,10 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
         stderr.write(f"azbackup-policy: error: unknown --format {', '.join(unknown)} "
                      f"(choose from {', '.join(names)})\n")
         return ExitCode.INPUT_ERROR
+    link_base = getattr(args, "link_base", None)
+    if link_base is not None and not link_base.lower().startswith(("https://", "http://")):
+        stderr.write("azbackup-policy: error: --link-base must be an http:// or https:// URL\n")
+        return ExitCode.INPUT_ERROR
     if args.changed_files:
         from azbackup_policy.precommit import scan_changed
 
@@ -236,19 +271,25 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     else:
         report = _scan_with_progress(scan, args, stderr, rules=host.rules(),
                                      formats=host.formats(), environ=environ)
+    token = _stop_token(environ)
     for fmt, destination in _auto_formats(outputs, environ):
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ
         options = RenderOptions(color=color, fail_on=report.fail_on, cwd=os.getcwd(),
-                                environment=environ)
-        _write(load_reporter(fmt, reporters)(report, options), destination, stdout)
-    _print_errors(report, stderr)
+                                environment=environ, link_base=link_base)
+        _write(load_reporter(fmt, reporters)(report, options), destination, stdout,
+               token=token if fmt == "text" else None, commands=fmt in _COMMAND_FORMATS,
+               color=color)
+    _print_errors(report, stderr, token)
     if args.write_baseline:
         from azbackup_policy.baseline import recordable, render_baseline
+        from azbackup_policy.reporters._safe import json_document
+        from azbackup_policy.reporters._safe import text as safe
 
-        _write(render_baseline(report.findings), args.write_baseline, stdout)
+        _write(json_document(render_baseline(report.findings)), args.write_baseline, stdout,
+               commands=True)
         stderr.write(f"azbackup-policy: wrote {len(recordable(report.findings))} findings to "
-                     f"the baseline {args.write_baseline}\n")
+                     f"the baseline {safe(args.write_baseline)}\n")
         return _exit_code(replace(report, fail_on="never"))
     return _exit_code(report)
 
@@ -259,6 +300,7 @@ def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
 
     from azbackup_policy.inventory import inventory, render_text
     from azbackup_policy.pipeline import load_units
+    from azbackup_policy.reporters._safe import json_document
 
     loaded = load_units(args.paths, _scan_options(args, environ))
     data = inventory(loaded.units, loaded.errors)
@@ -268,12 +310,12 @@ def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
         for n in loaded.not_followed
     ]
     if args.format == "json":
-        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+        text = json_document(json.dumps(data, indent=2, sort_keys=True)) + "\n"
     else:
         text = render_text(data)
-    _write(text, args.output, stdout)
-    for problem in loaded.errors:
-        stderr.write(f"{problem}\n")
+    token = _stop_token(environ or {})
+    _write(text, args.output, stdout, token=token if args.format == "text" else None)
+    _print_errors(loaded, stderr, token)
     return ExitCode.INPUT_ERROR if loaded.errors else ExitCode.OK
 
 
@@ -286,12 +328,12 @@ def cmd_rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> ExitC
     rules = available_rules(tuple(args.rules) or config.rules)
     if args.command == "rules":
         render = ruledocs.rules_markdown if args.format == "markdown" else ruledocs.rules_table_text
-        stdout.write(render(rules))
+        _write(render(rules), None, stdout)
         return ExitCode.OK
     wanted = args.rule.lower()
     for rule in rules:
         if wanted in (rule.id.lower(), rule.name.lower()):
-            stdout.write(ruledocs.explain_text(rule))
+            _write(ruledocs.explain_text(rule), None, stdout)
             return ExitCode.OK
     stderr.write(f"azbackup-policy: no rule {args.rule!r} (see 'azbackup-policy rules')\n")
     return ExitCode.INPUT_ERROR
@@ -301,6 +343,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
          stderr: TextIO | None = None, environ: dict[str, str] | None = None) -> int:
     """Run the command line; returns the exit code (never raises for bad input)."""
     from azbackup_policy.errors import AzBackupPolicyError, PluginError
+    from azbackup_policy.reporters._safe import text as safe
 
     out, err = stdout or sys.stdout, stderr or sys.stderr
     env = dict(os.environ if environ is None else environ)
@@ -322,10 +365,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         parser.print_usage(err)
         return ExitCode.INPUT_ERROR
     except PluginError as exc:
-        err.write(f"azbackup-policy: error: {exc}\n")
+        err.write(f"azbackup-policy: error: {safe(str(exc))}\n")
         return ExitCode.RULE_FAILURE
     except (AzBackupPolicyError, OSError) as exc:
-        err.write(f"azbackup-policy: error: {exc}\n")
+        err.write(f"azbackup-policy: error: {safe(str(exc))}\n")
         return ExitCode.INPUT_ERROR
 
 
@@ -338,6 +381,9 @@ def console_main() -> None:
     interpreter exit does not walk it all once more.
     """
     gc.disable()
+    for stream in (sys.stdout, sys.stderr):  # a console that is not UTF-8 shows \\uXXXX
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     code = main()
     gc.freeze()
     sys.exit(code)

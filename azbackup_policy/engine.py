@@ -183,4 +183,4 @@ def _name(value: object) -> str | None:
 def fingerprint(rule_id: str, address: str, attribute: str | None) -> str:
     """A stable id for a finding: rule + resource address + attribute, never line numbers."""
     text = "\x1f".join((rule_id, address, attribute or ""))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -35,7 +35,7 @@ LAYERS: dict[str, set[str]] = {
     "testing": {"engine", "formats", "matrix", "model", "options", "pipeline", "report",
                 "rules"},  # the public test helpers
     "policies": {"model", "rules", "hookspecs", "authoring"},
-    "reporters": {"report", "rules"},
+    "reporters": {"model", "report", "rules"},  # html draws the estate's model
     "plugins": {"errors", "hookspecs", "rules", "formats", "reporters", "linkers"},
     "suppressions": {"model", "document", "report", "rules"},
     "options": {"parsers", "rules", "suppressions"},
@@ -43,13 +43,14 @@ LAYERS: dict[str, set[str]] = {
     "yaml_rules": {"config", "errors", "model", "rules"},
     "matrix": {"errors"},
     "baseline": {"errors", "report"},
-    "inventory": {"model", "report"},
-    "progress": set(),
+    "inventory": {"model", "report", "reporters"},  # reporters._safe: one sanitiser
+    "progress": {"reporters"},  # reporters._safe: the path on the terminal is escaped
     "ruledocs": {"matrix", "plugins", "rules"},
     "pipeline": {"_version", "baseline", "discover", "document", "engine", "errors", "formats",
                  "linkers", "matrix", "model", "options", "parsers", "plugins", "report",
                  "rules", "suppressions", "yaml_rules"},
-    # precommit reads .terraform/modules/modules.json with the HCL parser's reader.
+    # precommit reads Terraform's module manifest (parsers.hcl.manifest) to find the callers
+    # of a changed module, as the pipeline's parsers do to follow them.
     "precommit": {"_version", "discover", "errors", "formats", "options", "parsers", "pipeline",
                   "plugins", "report", "rules"},
     "cli": {"_version", "baseline", "config", "errors", "inventory", "pipeline", "plugins",

@@ -23,6 +23,8 @@ class RenderOptions:
     fail_on: FailOn = "warning"
     cwd: str = "."
     environment: Mapping[str, str] = field(default_factory=dict)
+    # Where source files are browsable (a blob URL at a commit): locations become links.
+    link_base: str | None = None
 
 
 Render = Callable[[Report, RenderOptions], str]
@@ -47,6 +49,7 @@ BUILTIN_REPORTERS: tuple[ReporterSpec, ...] = (
     ReporterSpec("github", "azbackup_policy.reporters.github:render", ".txt"),
     ReporterSpec("markdown", "azbackup_policy.reporters.markdown:render", ".md"),
     ReporterSpec("azure-devops", "azbackup_policy.reporters.azure_devops:render", ".txt"),
+    ReporterSpec("html", "azbackup_policy.reporters.html:render", ".html"),
 )
 
 
@@ -60,3 +63,11 @@ def load_reporter(name: str, reporters: Sequence[ReporterSpec] = BUILTIN_REPORTE
     module_name, _, attr = spec.render.partition(":")
     render: Render = getattr(importlib.import_module(module_name), attr)
     return render
+
+
+def render(report: Report, fmt: str = "text", options: RenderOptions | None = None) -> str:
+    """``report`` in the built-in format ``fmt`` (``text``, ``json``, ``sarif``, ``html``, ...)."""
+    names = [spec.name for spec in BUILTIN_REPORTERS]
+    if fmt not in names:
+        raise ValueError(f"unknown format {fmt!r} (one of {', '.join(names)})")
+    return load_reporter(fmt)(report, options or RenderOptions(fail_on=report.fail_on))

@@ -218,7 +218,13 @@ def compile_text(text: str, file: str, real_path: str, context: ParseContext) ->
     """Compile Bicep source ``text`` (shown as ``file``) and its local modules."""
     unit = shared_unit(text, file, real_path, context, keep=False)
     builder = Builder(context)
-    template = builder.compile_unit(unit)
+    try:
+        template = builder.compile_unit(unit)
+    finally:
+        # The reader is a method of the builder: left in place, builder -> shared -> reader ->
+        # builder is a cycle that keeps the context, and every syntax tree in its memo, alive
+        # while a scan has the cyclic collector paused.
+        builder.shared.read_file = None
     shared = builder.shared
     return Compiled(template, shared.positions, shared.files, shared.not_followed,
                     shared.problems)
