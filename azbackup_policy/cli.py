@@ -16,6 +16,8 @@ from enum import IntEnum
 from typing import Any, TextIO
 
 from azbackup_policy._version import __version__
+from azbackup_policy.formats import BUILTIN_FORMATS, known_formats_text
+from azbackup_policy.reporters import BUILTIN_REPORTERS
 from azbackup_policy.rules import FAIL_ON as FAIL_ON  # the --fail-on choices
 
 
@@ -26,7 +28,7 @@ class ExitCode(IntEnum):
     RULE_FAILURE = 3
 
 
-SCAN_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "azure-devops", "html")
+SCAN_FORMATS = tuple(spec.name for spec in BUILTIN_REPORTERS)  # plugins may add more
 
 
 class _FormatAction(argparse.Action):
@@ -55,7 +57,8 @@ _LIMITS = (
 
 def _input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="files or folders: plan JSON, .tf modules, ARM templates, Bicep")
+                        help="files or folders (input formats: "
+                        f"{known_formats_text(BUILTIN_FORMATS)})")
     parser.add_argument("--parameters", action="append", default=[], metavar="FILE",
                         help="ARM/Bicep parameter file (repeatable)")
     parser.add_argument("--var-file", action="append", default=[], metavar="FILE",
@@ -162,19 +165,6 @@ def _scan_options(args: argparse.Namespace, environ: dict[str, str] | None = Non
                                   for k, v in given.items()})
 
 
-def _plugin_reporters(host: Any) -> dict[str, Any]:
-    """Output formats added by plugins (``azbackup_policy_reporters``), by name."""
-    from azbackup_policy.errors import PluginError
-    from azbackup_policy.reporters import ReporterSpec
-
-    found: dict[str, Any] = {}
-    for origin, spec in host.extras("azbackup_policy_reporters"):
-        if not isinstance(spec, ReporterSpec):
-            raise PluginError(origin, f"returned {spec!r}, which is not a ReporterSpec")
-        found[spec.name] = spec.render
-    return found
-
-
 # Formats whose every line is a command we build, untrusted text escaped inside it.
 _COMMAND_FORMATS = ("github", "azure-devops")
 
@@ -240,13 +230,15 @@ def _exit_code(report: Any) -> ExitCode:
 
 
 def _scan_with_progress(scan: Any, args: argparse.Namespace, stderr: TextIO,
-                        rules: Any = None, environ: dict[str, str] | None = None) -> Any:
+                        rules: Any = None, formats: Any = None,
+                        environ: dict[str, str] | None = None) -> Any:
     """Run the scan (with ``rules``), with a progress line on stderr when it is a terminal."""
     from azbackup_policy.progress import TerminalProgress
 
     progress = TerminalProgress(stderr) if stderr.isatty() else None
     try:
-        return scan(args.paths, _scan_options(args, environ), progress=progress, rules=rules)
+        return scan(args.paths, _scan_options(args, environ), progress=progress, rules=rules,
+                    formats=formats)
     finally:
         if progress is not None:
             progress.close()
@@ -259,12 +251,13 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     from azbackup_policy.reporters import RenderOptions, load_reporter
 
     outputs = [(fmt or "text", out) for fmt, out in (args.outputs or [["text", None]])]
-    host = default_host()  # entry points are read once: for reporters and for rules
-    extra = _plugin_reporters(host)
-    unknown = sorted({fmt for fmt, _ in outputs} - set(SCAN_FORMATS) - set(extra))
+    host = default_host()  # entry points are read once: for reporters, formats and rules
+    reporters = host.reporters()
+    names = [spec.name for spec in reporters]
+    unknown = sorted({fmt for fmt, _ in outputs} - set(names))
     if unknown:
         stderr.write(f"azbackup-policy: error: unknown --format {', '.join(unknown)} "
-                     f"(choose from {', '.join([*SCAN_FORMATS, *sorted(extra)])})\n")
+                     f"(choose from {', '.join(names)})\n")
         return ExitCode.INPUT_ERROR
     link_base = getattr(args, "link_base", None)
     if link_base is not None and not link_base.lower().startswith(("https://", "http://")):
@@ -273,16 +266,18 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     if args.changed_files:
         from azbackup_policy.precommit import scan_changed
 
-        report = scan_changed(args.paths, _scan_options(args, environ), rules=host.rules())
+        report = scan_changed(args.paths, _scan_options(args, environ), rules=host.rules(),
+                              formats=host.formats())
     else:
-        report = _scan_with_progress(scan, args, stderr, rules=host.rules(), environ=environ)
+        report = _scan_with_progress(scan, args, stderr, rules=host.rules(),
+                                     formats=host.formats(), environ=environ)
     token = _stop_token(environ)
     for fmt, destination in _auto_formats(outputs, environ):
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ
         options = RenderOptions(color=color, fail_on=report.fail_on, cwd=os.getcwd(),
                                 environment=environ, link_base=link_base)
-        _write(load_reporter(fmt, extra)(report, options), destination, stdout,
+        _write(load_reporter(fmt, reporters)(report, options), destination, stdout,
                token=token if fmt == "text" else None, commands=fmt in _COMMAND_FORMATS,
                color=color)
     _print_errors(report, stderr, token)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from azbackup_policy.matrix import Matrix, builtin_matrix
 from azbackup_policy.model import (
     Estate,
     IpConfiguration,
@@ -53,7 +54,7 @@ def select_rules(rules: Iterable[Rule], selection: Selection) -> list[Rule]:
 
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
-    matrix: Mapping[str, Any] = field(default_factory=dict)
+    matrix: Matrix = field(default_factory=builtin_matrix)
     strict: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
