@@ -123,6 +123,9 @@ CASES = [
     Case("BKP-VMM-002", Setup(vault={"cross_region_restore": False}), Setup(),
          "GeoRedundant without Cross Region Restore", "cross_region_restore",
          Setup(vault={"cross_region_restore": U("var.crr")})),
+    Case("BKP-VMM-003", Setup(vault={"redundancy": "LocallyRedundant"}), Setup(),
+         "enables Cross Region Restore but is LocallyRedundant", "cross_region_restore",
+         Setup(vault={"redundancy": U("var.redundancy")})),
 ]
 
 

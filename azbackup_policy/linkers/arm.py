@@ -162,6 +162,8 @@ def vm_from_arm(resource: Resource, index: ResourceIndex) -> VirtualMachine:
         availability_set_id=fields.get("availability_set_id", "properties.availabilitySet.id"),
         scale_set_id=fields.get("scale_set_id", "properties.virtualMachineScaleSet.id"),
         dedicated_host_id=fields.get("dedicated_host_id", "properties.host.id"),
+        dedicated_host_group_id=fields.get("dedicated_host_group_id",
+                                           "properties.hostGroup.id"),
         priority=fields.get("priority", "properties.priority", "Regular"), **_security(fields),
         ultra_ssd_enabled=as_bool(fields.get(
             "ultra_ssd_enabled", "properties.additionalCapabilities.ultraSSDEnabled", False)),
