@@ -130,6 +130,10 @@ RATIONALE: dict[str, str] = {
     "BKP-LNX-003": (
         "error: L1: with /var or /var/lib noexec the extension's scripts can't run and backups "
         "fail."),
+    "BKP-LNX-004": (
+        "warning: A18 calls VMs running Docker containers not supported, but the disks are "
+        "still backed up; container data is at risk."),
+    "BKP-LNX-005": "note: OL7: NFS shares are not backed up with the VM; information.",
     "BKP-MDC-001": (
         "error: M2: crash-consistent-only policies exist only as Enhanced policies; rejected "
         "otherwise."),

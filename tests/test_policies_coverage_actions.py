@@ -86,6 +86,13 @@ CASES = [
          Setup(vm={"image": Image(publisher=U("var.pub"))})),
     Case("BKP-LNX-003", Setup(vm={"custom_data": NOEXEC.decode()}), Setup(),
          "mounts /var with noexec", "custom_data", Setup(vm={"custom_data": U("var.cd")})),
+    Case("BKP-LNX-004", Setup(vm={"custom_data": "#cloud-config\npackages:\n  - docker-ce\n"}),
+         Setup(vm={"custom_data": "#cloud-config\npackages:\n  - nginx\n"}),
+         "installs Docker in its custom data", "custom_data",
+         Setup(vm={"custom_data": U("var.cd")})),
+    Case("BKP-LNX-005", Setup(vm={"custom_data": "mount -t nfs4 nfs.example.com:/x /mnt/x"}),
+         Setup(vm={"custom_data": "mount -t ext4 /dev/sdc1 /mnt/x"}),
+         "mounts an NFS share", "custom_data", Setup(vm={"custom_data": U("var.cd")})),
     Case("BKP-PPS-001", Setup(vm={"image": Image(publisher="Oracle", offer="Oracle-Linux")},
                               policy=MDCC),
          Setup(vm={"image": Image(publisher="Oracle", offer="Oracle-Linux")}, policy=enhanced()),
@@ -150,6 +157,24 @@ def test_noexec_detected(text: str) -> None:
 ])
 def test_noexec_not_detected(text: str) -> None:
     assert mounts_var_noexec(text) is None
+
+
+def test_the_docker_extension_is_a_docker_host() -> None:
+    from azbackup_policy.model import Extension
+
+    docker = Extension(address="azurerm_virtual_machine_extension.docker", name="DockerExtension",
+                       publisher="Microsoft.Azure.Extensions", extension_type="DockerExtension")
+    found = violations("BKP-LNX-004", estate(Setup(vm={"extensions": (docker,)})))
+    assert [(o.subject.address, o.attribute) for o in found] == [(docker.address,
+                                                                  "extension_type")]
+
+
+@pytest.mark.parametrize("text", [
+    "#cloud-config\nmounts:\n  - [ 'nfs.example.com:/export', /data, nfs4, 'defaults' ]\n",
+    "nfs.example.com:/export /data nfs defaults 0 0\n",
+])
+def test_nfs_mounts_in_fstab_and_cloud_init(text: str) -> None:
+    assert len(violations("BKP-LNX-005", estate(Setup(vm={"custom_data": text})))) == 1
 
 
 def test_noexec_message_never_prints_custom_data() -> None:
