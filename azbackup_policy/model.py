@@ -242,6 +242,8 @@ class VirtualMachine(ModelObject):
     deployment_model: str = "ResourceManager"
     # A dedicated host group the VM is placed in (the platform picks the host).
     dedicated_host_group_id: Maybe[str] | None = None
+    # A Traffic Manager endpoint that targets one of the VM's public IPs (its name).
+    traffic_manager_endpoint: str | None = None
 
     @property
     def disks(self) -> tuple[Disk, ...]:

@@ -156,6 +156,7 @@ RATIONALE: dict[str, str] = {
         "break until it is set again: degraded restore."),
     "BKP-NET-002": "note: N2-N4: supported with special restore steps.",
     "BKP-NET-003": "note: N5: public IPs must be attached again after restore.",
+    "BKP-NET-004": "note: N9: supported; the restored VM is re-added to the profile by hand.",
     "BKP-ORG-001": (
         "error: opt-in organisation requirement; the organisation declared it mandatory."),
     "BKP-ORG-002": (

@@ -86,6 +86,8 @@ CASES = [
          Setup(vm={"image": Image(publisher=U("var.pub"))})),
     Case("BKP-LNX-003", Setup(vm={"custom_data": NOEXEC.decode()}), Setup(),
          "mounts /var with noexec", "custom_data", Setup(vm={"custom_data": U("var.cd")})),
+    Case("BKP-NET-004", Setup(vm={"traffic_manager_endpoint": "ep-web"}), Setup(),
+         "Traffic Manager endpoint ep-web targets the public IP", "traffic_manager_endpoint"),
     Case("BKP-LNX-004", Setup(vm={"custom_data": "#cloud-config\npackages:\n  - docker-ce\n"}),
          Setup(vm={"custom_data": "#cloud-config\npackages:\n  - nginx\n"}),
          "installs Docker in its custom data", "custom_data",

@@ -28,10 +28,12 @@ from azbackup_policy.linkers.arm_backup import (
     vault_from_arm,
 )
 from azbackup_policy.linkers.arm_common import (
+    MISSING,
     Fields,
     ResourceIndex,
     as_bool,
     as_text,
+    dig,
     first_segment,
     resource_group_of,
     same_name,
@@ -52,6 +54,7 @@ from azbackup_policy.linkers.arm_compute import (
     os_type_of,
     scale_set_from_arm,
 )
+from azbackup_policy.linkers.traffic_manager import with_endpoints
 from azbackup_policy.model import (
     Disk,
     Estate,
@@ -76,7 +79,7 @@ def link(document: Document) -> Estate:
     scale_sets = [scale_set_from_arm(r) for r in index.of_type(VMSS)]
     vms = [vm_from_arm(r, index) for r in index.of_type(VM)]
     vms += [classic_vm_from_arm(r) for r in index.of_type(CLASSIC_VM)]
-    vms = [_with_scale_set(vm, scale_sets) for vm in vms]
+    vms = with_endpoints([_with_scale_set(vm, scale_sets) for vm in vms], _tm_endpoints(index))
     vms_by_name: dict[object, list[str]] = {}
     for vm in vms:
         vms_by_name.setdefault(name_key(vm.name), []).append(vm.address)
@@ -86,6 +89,25 @@ def link(document: Document) -> Estate:
     return Estate(vms=tuple(vms), vaults=tuple(vaults.values()), policies=tuple(policies),
                   protections=tuple(protections), locks=tuple(locks),
                   scale_sets=tuple(scale_sets), unresolved=tuple(unresolved))
+
+
+TM_PROFILE = "Microsoft.Network/trafficManagerProfiles"
+TM_ENDPOINT = "Microsoft.Network/trafficManagerProfiles/azureEndpoints"
+
+
+def _tm_endpoints(index: ResourceIndex) -> list[tuple[str, object]]:
+    """(name, targetResourceId) of Azure endpoints: inline in a profile, or child resources."""
+    found: list[tuple[str, object]] = []
+    for profile in index.of_type(TM_PROFILE):
+        endpoints = dig(profile.properties, "properties.endpoints")
+        for endpoint in endpoints if isinstance(endpoints, list) else ():
+            if isinstance(endpoint, dict):
+                found.append((str(endpoint.get("name")),
+                              dig(endpoint, "properties.targetResourceId")))
+    for endpoint in index.of_type(TM_ENDPOINT):
+        found.append((str(endpoint.properties.get("name")),
+                      dig(endpoint.properties, "properties.targetResourceId")))
+    return [(name, None if target is MISSING else target) for name, target in found]
 
 
 def _vault(resource: Resource, index: ResourceIndex) -> Any:

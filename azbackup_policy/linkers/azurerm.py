@@ -12,6 +12,7 @@ from collections.abc import Callable
 from azbackup_policy.document import Document, Resource
 from azbackup_policy.linkers import azurerm_azapi, azurerm_backup, azurerm_vm
 from azbackup_policy.linkers.azurerm_common import VM_TYPES, Index
+from azbackup_policy.linkers.traffic_manager import with_endpoints
 from azbackup_policy.model import Disk, Estate, Extension, NetworkInterface, Unknown
 
 NIC = "azurerm_network_interface"
@@ -20,14 +21,19 @@ ATTACHMENT = "azurerm_virtual_machine_data_disk_attachment"
 EXTENSION = "azurerm_virtual_machine_extension"
 DIAGNOSTICS = "azurerm_monitor_diagnostic_setting"
 
+TM_ENDPOINT = "azurerm_traffic_manager_azure_endpoint"
+
 
 def link(document: Document) -> Estate:
     """The Estate of a Terraform plan or HCL Document (vocabulary ``azurerm``)."""
     index = Index(document)
     managed = [r for r in document.resources if r.mode == "managed"]
     parts = _vm_parts(managed, index)
-    vms = tuple(azurerm_vm.virtual_machine(r, parts.get(r.address, azurerm_vm.VmParts()))
-                for r in managed if r.type in VM_TYPES)
+    vms = tuple(with_endpoints(
+        (azurerm_vm.virtual_machine(r, parts.get(r.address, azurerm_vm.VmParts()))
+         for r in managed if r.type in VM_TYPES),
+        ((str(r.properties.get("name") or r.address), r.properties.get("target_resource_id"))
+         for r in managed if r.type == TM_ENDPOINT)))
     vaults = [azurerm_backup.vault(r) for r in managed if r.type == azurerm_backup.VAULT]
     policies = {r.address: azurerm_backup.policy(r, index)
                 for r in managed if r.type == azurerm_backup.POLICY}
