@@ -134,6 +134,7 @@ RATIONALE: dict[str, str] = {
         "warning: A18 calls VMs running Docker containers not supported, but the disks are "
         "still backed up; container data is at risk."),
     "BKP-LNX-005": "note: OL7: NFS shares are not backed up with the VM; information.",
+    "BKP-LNX-006": "error: L6: ZFS pool configurations are not supported by Azure Backup.",
     "BKP-MDC-001": (
         "error: M2: crash-consistent-only policies exist only as Enhanced policies; rejected "
         "otherwise."),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Image, ModelObject, VirtualMachine
-from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
+from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
     agent_based,
@@ -193,7 +193,32 @@ def docker_host(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                       "running Docker containers", attribute, vm)
 
 
-@rule(
+def _custom_data_rule(key: str, what: str) -> Check:
+    """Protected VMs whose custom data matches ``matrix.yaml os.<key>``: ``what`` says why."""
+    def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+        if not ctx.estate.protections_of(vm):
+            return
+        data = vm.custom_data
+        yield from review(ctx, vm, data, f"custom data of {label(vm)}", "custom_data", vm)
+        if isinstance(data, str) and custom_data_matches(data, limit(ctx, "os", key)):
+            yield observe(vm, f"custom data of VM {label(vm)} {what}", "custom_data", vm)
+
+    return check
+
+
+ZFS = rule(
+    "BKP-LNX-006", "zfs-pool", Severity.ERROR, ("L6",), Target.VM,
+    summary="Custom data of a protected Linux VM does not create a ZFS pool.",
+    why="Azure Backup does not support ZFS pool configurations (L6). A pool created by "
+    "cloud-init/custom data (`zpool create`) is visible to IaC; other pools are in the guest.",
+    fix="Use LVM or plain file systems on the data disks of VMs protected by Azure Backup.",
+    before="runcmd:\n  - zpool create data /dev/disk/azure/scsi1/lun0",
+    after="runcmd:\n  - mkfs.ext4 /dev/disk/azure/scsi1/lun0", lang="yaml",
+)(_custom_data_rule("zfs_pool_patterns", "creates a ZFS pool; Azure Backup does not support "
+                    "ZFS pool configurations"))
+
+
+NFS = rule(
     "BKP-LNX-005", "nfs-mounts", Severity.NOTE, ("OL7",), Target.VM,
     summary="Know that NFS shares mounted in a VM are not backed up with it.",
     why="Only locally attached disks are backed up; NFS shares mounted from Azure storage or "
@@ -202,18 +227,10 @@ def docker_host(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     fix="Back up the NFS share itself (Azure Files / NetApp Files backup).",
     before="mounts:\n  - [nfs.example.com:/export, /data, nfs4, 'defaults']",
     after="# the share has its own backup policy", lang="yaml",
-)
-def nfs_mounts(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
-    data = vm.custom_data
-    yield from review(ctx, vm, data, f"custom data of {label(vm)}", "custom_data", vm)
-    if isinstance(data, str) and custom_data_matches(data, limit(ctx, "os",
-                                                               "nfs_mount_patterns")):
-        yield observe(vm, f"custom data of VM {label(vm)} mounts an NFS share; NFS shares are "
-                      "not backed up with the VM", "custom_data", vm)
+)(_custom_data_rule("nfs_mount_patterns", "mounts an NFS share; NFS shares are not backed up "
+                    "with the VM"))
 
 
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [coreos_image, linux_not_endorsed, var_noexec, docker_host, nfs_mounts]
+    return [coreos_image, linux_not_endorsed, var_noexec, docker_host, NFS, ZFS]

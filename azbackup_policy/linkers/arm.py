@@ -77,7 +77,7 @@ def link(document: Document) -> Estate:
     policies = [policy_from_arm(r, _parent_address(r, index)) for r in index.of_type(POLICY)
                 if is_vm_policy(r)]
     scale_sets = [scale_set_from_arm(r) for r in index.of_type(VMSS)]
-    vms = [vm_from_arm(r, index) for r in index.of_type(VM)]
+    vms = [_with_gallery_image(vm_from_arm(r, index), r, index) for r in index.of_type(VM)]
     vms += [classic_vm_from_arm(r) for r in index.of_type(CLASSIC_VM)]
     vms = with_endpoints([_with_scale_set(vm, scale_sets) for vm in vms], _tm_endpoints(index))
     vms_by_name: dict[object, list[str]] = {}
@@ -89,6 +89,32 @@ def link(document: Document) -> Estate:
     return Estate(vms=tuple(vms), vaults=tuple(vaults.values()), policies=tuple(policies),
                   protections=tuple(protections), locks=tuple(locks),
                   scale_sets=tuple(scale_sets), unresolved=tuple(unresolved))
+
+
+GALLERY_IMAGE = "Microsoft.Compute/galleries/images"
+GALLERY_VERSION = "Microsoft.Compute/galleries/images/versions"
+
+
+def _with_gallery_image(vm: VirtualMachine, resource: Resource,
+                        index: ResourceIndex) -> VirtualMachine:
+    """A VM made from a declared gallery image (C5): the definition's identifier
+    (publisher/offer/sku) and osType stand for a marketplace image, for the OS rules."""
+    if vm.image is None or vm.image.publisher is not None:
+        return vm
+    path = "properties.storageProfile.imageReference.id"
+    target = index.referenced(resource, path, GALLERY_IMAGE, GALLERY_VERSION) or index.by_id(
+        vm.image.id)
+    if target is not None and target.type.lower() == GALLERY_VERSION.lower():
+        target = index.parent(target)
+    if target is None or target.type.lower() != GALLERY_IMAGE.lower():
+        return vm
+    ident = dig(target.properties, "properties.identifier")
+    if not isinstance(ident, dict):
+        return vm
+    image = replace(vm.image, publisher=ident.get("publisher"), offer=ident.get("offer"),
+                    sku=ident.get("sku"))
+    os_type = dig(target.properties, "properties.osType")
+    return replace(vm, image=image, os_type=os_type if isinstance(os_type, str) else vm.os_type)
 
 
 TM_PROFILE = "Microsoft.Network/trafficManagerProfiles"
