@@ -336,6 +336,18 @@ class Unresolved:
     span: SourceSpan | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unread(ModelObject):
+    """A part of the deployment that was not read: a module or linked template that was
+    not followed (``resource_type`` ``"module"``), or a file that could not be parsed
+    (``"file"``). What it declares is missing, so an absence is not known."""
+
+    reason: str = ""
+    hint: str = ""
+    # A module: the addresses of the resources it is given (it may protect those VMs).
+    given: tuple[str, ...] = ()
+
+
 def _index(objects: tuple[ModelObject, ...]) -> dict[str, Any]:
     return {obj.address: obj for obj in objects}
 
@@ -359,6 +371,7 @@ class Estate:
     locks: tuple[Lock, ...] = ()
     scale_sets: tuple[ScaleSet, ...] = ()
     unresolved: tuple[Unresolved, ...] = field(default=(), compare=False)
+    unread: tuple[Unread, ...] = field(default=(), compare=False)
     _by_address: dict[str, Any] = field(
         init=False, default_factory=dict, compare=False, repr=False
     )
@@ -424,6 +437,12 @@ class Estate:
     def protections_in_vault(self, vault: Vault) -> tuple[Protection, ...]:
         return self._protections_by["vault"].get(vault.address, ())
 
+    def unread_for(self, address: str) -> tuple[Unread, ...]:
+        """The unread parts that may declare something for ``address``: every file that
+        could not be parsed, and the modules not followed that are given it."""
+        return tuple(part for part in self.unread
+                     if part.resource_type == "file" or address in part.given)
+
     def unlinked_protections(self) -> tuple[Protection, ...]:
         """Protected items whose VM is not declared in this estate (``vm`` is None)."""
         return self._protections_by["vm"].get(None, ())
@@ -438,6 +457,3 @@ class Estate:
                  if p is not None]
         return self.scale_sets[min(found)] if found else None
 
-
-MODEL_TYPES = (VirtualMachine, Disk, NetworkInterface, IpConfiguration, Extension, Vault,
-               BackupPolicy, Protection, Lock, ScaleSet)

@@ -70,6 +70,9 @@ RATIONALE: dict[str, str] = {
         "error: on a Standard policy the snapshot extension can't be installed and backups "
         "fail. On an Enhanced app-consistent policy the service falls back to crash-consistent "
         "snapshots (S13 FAQ), so that case is reported as a warning."),
+    "BKP-COV-006": (
+        "warning: a module or linked template that was not read hides its VMs from every "
+        "check: the result is incomplete, at risk."),
     "BKP-COV-004": (
         "error: a policy belongs to one vault; the deployment of the protected item fails."),
     "BKP-COV-005": (

@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from azbackup_policy.hookspecs import hookimpl
-from azbackup_policy.model import BackupPolicy, Maybe, Protection, Unknown, Vault, VirtualMachine
-from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
+from azbackup_policy.model import (
+    BackupPolicy,
+    Estate,
+    Maybe,
+    Protection,
+    Unknown,
+    Vault,
+    VirtualMachine,
+)
+from azbackup_policy.rules import Check, Kind, Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
     agent_fallback,
@@ -50,6 +58,14 @@ def _maybe_protected_elsewhere(vm: VirtualMachine, ctx: RuleContext) -> Unknown 
 def vm_not_protected(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     if ctx.estate.protections_of(vm) or vm.deployment_model == "Classic":
         return  # a classic VM can't be protected at all: BKP-STO-008 says so
+    unread = ctx.estate.unread_for(vm.address)
+    if unread:  # its protected item may be in a file or module that could not be read
+        if ctx.strict:
+            names = ", ".join(sorted({str(part.name) for part in unread}))
+            yield Observation(vm, f"could not verify whether {label(vm)} is protected: {names} "
+                              "could not be read and may declare its protected item", None,
+                              vm, Kind.REVIEW)
+        return
     if vm.condition is not None:  # an ARM/Bicep condition we cannot evaluate: it may not exist
         yield from review(ctx, vm, vm.condition, f"whether {label(vm)} is deployed", None, vm)
         return
@@ -62,6 +78,33 @@ def vm_not_protected(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observati
 
 
 VM_NOT_PROTECTED = vm_not_protected  # the name the engine and suppression tests use
+
+
+@rule(
+    "BKP-COV-006", "configuration-not-read", Severity.WARNING, ("SC1",), Target.ESTATE,
+    summary="Every module and linked template of a deployment is read, so that its VMs are "
+    "checked.",
+    why="A VM declared in a module or linked template that was not read (a registry or git "
+    "module that is not installed, a path outside the repository, a remote template URI) gets "
+    "no finding at all. Each such module is listed as *not followed*; in strict mode it is "
+    "also a review finding.",
+    fix="Make the module readable: run `terraform init -backend=false` before the scan "
+    "(registry and git modules are then read from `.terraform/modules`), scan from the "
+    "repository root, or scan the plan JSON.",
+    before='module "web" {\n  source  = "Azure/avm-res-compute-virtualmachine/azurerm"\n'
+    '  version = "0.19.0"\n}\n# scanned without `terraform init`',
+    after='# terraform init -backend=false   (writes .terraform/modules/modules.json)\n'
+    'module "web" {\n  source  = "Azure/avm-res-compute-virtualmachine/azurerm"\n'
+    '  version = "0.19.0"\n}',
+)
+def configuration_not_read(estate: Estate, ctx: RuleContext) -> Iterator[Observation]:
+    if not ctx.strict:
+        return
+    for part in estate.unread:
+        if part.resource_type == "module":
+            hint = f"; {part.hint}" if part.hint else ""
+            yield Observation(part, f"could not verify what {part.address} ({part.name}) "
+                              f"declares: not followed ({part.reason}){hint}", kind=Kind.REVIEW)
 
 
 def _agent_rule_check(field: str, what: str) -> Check:
@@ -207,4 +250,4 @@ def _missing_luns(item: Protection, vm: VirtualMachine, field: str, luns: Sequen
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
     return [VM_NOT_PROTECTED, VM_AGENT_DISABLED, EXTENSIONS_DISABLED, policy_in_other_vault,
-            selective_backup_unknown_lun]
+            selective_backup_unknown_lun, configuration_not_read]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from azbackup_policy.arm_values import id_key, name_key, split_name
 from azbackup_policy.document import Document, Resource
 from azbackup_policy.linkers.arm_backup import (
     BACKUP_CONFIG,
@@ -63,8 +64,6 @@ from azbackup_policy.model import (
     Unresolved,
     VirtualMachine,
 )
-from azbackup_policy.parsers.arm.resources import split_name
-from azbackup_policy.parsers.arm.values import name_key
 
 DIAGNOSTICS = "Microsoft.Insights/diagnosticSettings"
 
@@ -243,8 +242,6 @@ def _with_scale_set(vm: VirtualMachine, scale_sets: list[Any]) -> VirtualMachine
 
 
 def _same_id(left: Any, right: Any) -> bool:
-    from azbackup_policy.parsers.arm.links import id_key
-
     key = id_key(left)
     return key is not None and key == id_key(right)
 

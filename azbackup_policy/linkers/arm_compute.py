@@ -112,19 +112,6 @@ def _disk_resource_fields(fields: Fields) -> dict[str, Any]:
     }
 
 
-def standalone_disk(resource: Resource) -> Disk:
-    """A ``Microsoft.Compute/disks`` resource as a data disk with no attachment."""
-    fields = Fields(resource)
-    return Disk(
-        address=resource.address, resource_type=resource.type,
-        name=as_text(last_segment(resource.properties.get("name"))), role="data",
-        storage_type=fields.get("storage_type", "sku.name"),
-        size_gb=as_int(fields.get("size_gb", "properties.diskSizeGB")),
-        disk_encryption_set_id=_disk_des(fields),
-        **_disk_resource_fields(fields), span=resource.span, attr_spans=fields.attr_spans(),
-    )
-
-
 def ip_configuration_from_arm(fields: Fields) -> IpConfiguration:
     return IpConfiguration(
         name=as_text(fields.get("name", "name")),
