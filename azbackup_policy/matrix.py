@@ -168,6 +168,7 @@ class Compute:
 @dataclass(frozen=True, slots=True)
 class Regions:
     sovereign_prefixes: tuple[str, ...]
+    enhanced_policy_unlisted_prefixes: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +180,10 @@ class OsLists:
     endorsed_linux_publishers: tuple[str, ...]
     endorsed_linux_distros: tuple[str, ...]
     oracle_publisher: str
+    docker_extension_types: tuple[str, ...]
+    docker_install_patterns: tuple[str, ...]
+    nfs_mount_patterns: tuple[str, ...]
+    zfs_pool_patterns: tuple[str, ...]
     ade_extension_types: tuple[str, ...]
 
 

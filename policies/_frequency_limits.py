@@ -11,7 +11,16 @@ from collections.abc import Iterator
 from azbackup_policy.model import BackupPolicy, Unknown, Vault
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
 
-from ._helpers import known_int, label, observe, review, rule_factory, same
+from ._helpers import (
+    is_enhanced,
+    known_int,
+    label,
+    observe,
+    region,
+    review,
+    rule_factory,
+    same,
+)
 
 rule = rule_factory("frequency_retention")
 
@@ -175,6 +184,31 @@ def policy_type_mismatch(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Obs
                       f"but schedule_policy_type = {schedule}", "policy_type")
 
 
+@rule(
+    "BKP-FRQ-022", "enhanced-policy-region", Severity.WARNING, ("EP13",), Target.POLICY,
+    summary="Enhanced (V2) policies are used in Azure public and US Government regions.",
+    why="The Enhanced policy is available in all Azure public and US Government regions "
+    "(EP13); for other clouds (Azure operated by 21Vianet, the US secret clouds) the article "
+    "does not say so: at risk, a warning. Region prefixes are in matrix.yaml.",
+    fix="Check that the Enhanced policy is offered in the vault's cloud, or use a Standard "
+    "policy there.",
+    before='resource "azurerm_recovery_services_vault" "app" {\n  location = "chinanorth3"\n}',
+    after='resource "azurerm_recovery_services_vault" "app" {\n  location = "westeurope"\n}',
+)
+def enhanced_policy_region(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation]:
+    vault = ctx.estate.vault_of_policy(policy)
+    if vault is None or is_enhanced(policy) is not True:
+        return
+    where = region(vault.location)
+    yield from review(ctx, vault, where, f"location of vault {label(vault)}", "location")
+    prefixes = ctx.matrix.regions.enhanced_policy_unlisted_prefixes
+    if isinstance(where, str) and any(where.startswith(p) for p in prefixes):
+        yield observe(policy, f"Enhanced policy {label(policy)} is in vault {label(vault)} in "
+                      f"{where}; the docs offer the Enhanced policy in Azure public and US "
+                      "Government regions only", "policy_type")
+
+
 LIMIT_RULES: tuple[Rule, ...] = (too_many_points, missing_retention, dst_time_zone,
-                                 too_many_items, too_many_vms, policy_type_mismatch)
+                                 too_many_items, too_many_vms, policy_type_mismatch,
+                                 enhanced_policy_region)
 

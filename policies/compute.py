@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 
 from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Protection, ScaleSet, Unknown, VirtualMachine
-from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
+from azbackup_policy.rules import Check, Kind, Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
     each_enhanced_gap,
@@ -201,17 +201,26 @@ spot = rule(
     after='resource "azurerm_linux_virtual_machine" "batch" {\n  priority = "Regular"\n}',
 )(_vm_flag("priority", "Spot", "restores come back as regular (non-Spot) VMs"))
 
-dedicated_host = rule(
+@rule(
     "BKP-CMP-009", "dedicated-host", Severity.NOTE, ("C13",), Target.VM,
-    summary="Know that a VM on a dedicated host is restored via disks.",
+    summary="Know that a VM on a dedicated host (or in a host group) is restored via disks.",
     why="'Create new' restore does not land the VM on the dedicated host; restore the disks, "
     "create the VM on the host from the template and attach them. Not applicable to the "
-    "secondary region during Cross Region Restore.",
+    "secondary region during Cross Region Restore. A VM placed in a host group "
+    "(`dedicated_host_group_id`, `hostGroup.id`) is on a dedicated host too.",
     fix="Plan restores as 'Restore disks' + template deployment onto the host.",
     before='resource "azurerm_windows_virtual_machine" "sql" {\n'
     '  dedicated_host_id = azurerm_dedicated_host.h1.id\n}',
     after="# same VM; document the restore-disks runbook for the host",
-)(_vm_flag("dedicated_host_id", None, "'Create new' restore cannot place it on the host"))
+)
+def dedicated_host(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    for field in ("dedicated_host_id", "dedicated_host_group_id"):
+        found = list(_vm_flag(field, None, "'Create new' restore cannot place it on the host")(
+            vm, ctx))
+        yield from found
+        if any(o.kind is Kind.VIOLATION for o in found):
+            return
+
 
 availability_set = rule(
     "BKP-CMP-010", "availability-set", Severity.NOTE, ("C2", "VM7"), Target.VM,

@@ -92,6 +92,25 @@ def public_ip(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                 return
 
 
+@rule(
+    "BKP-NET-004", "traffic-manager-endpoint", Severity.NOTE, ("N9",), Target.VM,
+    summary="Know that a restored VM must be added to its Traffic Manager profile again.",
+    why="VMs behind Azure Traffic Manager are supported, but a restored VM is not in the "
+    "profile: re-add it (its public IP) as an endpoint by hand (N9).",
+    fix="Add re-creating the Traffic Manager endpoint to the restore runbook.",
+    before='resource "azurerm_traffic_manager_azure_endpoint" "web" {\n'
+    '  target_resource_id = azurerm_public_ip.web.id\n}',
+    after='resource "azurerm_traffic_manager_azure_endpoint" "web" {\n'
+    '  target_resource_id = azurerm_public_ip.web.id  # runbook: re-add after restore\n}',
+)
+def traffic_manager(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    endpoint = vm.traffic_manager_endpoint
+    if endpoint is not None and ctx.estate.protections_of(vm):
+        yield observe(vm, f"Traffic Manager endpoint {endpoint} targets the public IP of VM "
+                      f"{label(vm)}; a restored VM must be added to the profile again",
+                      "traffic_manager_endpoint", vm)
+
+
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [static_private_ip, special_network, public_ip]
+    return [static_private_ip, special_network, public_ip, traffic_manager]

@@ -11,6 +11,7 @@ from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severit
 
 from ._helpers import (
     disks_with_path,
+    each_enhanced_gap,
     label,
     observe,
     region,
@@ -210,7 +211,31 @@ def disks_per_des(estate: Estate, ctx: RuleContext) -> Iterator[Observation]:
                           vm)
 
 
+def _cvm_standard(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    for item in each_enhanced_gap(vm, ctx, "a Confidential VM", "security_type"):
+        if isinstance(item, Observation):
+            yield item
+            continue
+        _, policy = item
+        yield observe(vm, f"Confidential VM {label(vm)} is protected by Standard policy "
+                      f"{label(policy)} (policy_type = {policy.policy_type}); the Confidential VM "
+                      "backup docs configure it through the Enhanced policy", "security_type", vm)
+
+
+cvm_standard = rule(
+    "BKP-SEC-008", "confidential-vm-standard-policy", Severity.WARNING, ("EP3", "C19"),
+    Target.VM,
+    summary="A Confidential VM is protected with an Enhanced (V2) policy.",
+    why="The 2023 Enhanced-policy text lists Confidential VMs as Enhanced-only; the 2026 CVM "
+    "backup article routes configuration through the Enhanced-policy article but does not "
+    "say a Standard policy fails (matrix row EP3). The evidence is indirect, hence a warning.",
+    fix="Protect the Confidential VM with a `policy_type = \"V2\"` policy.",
+    before='backup_policy_id = azurerm_backup_policy_vm.daily.id  # V1',
+    after='backup_policy_id = azurerm_backup_policy_vm.enhanced.id  # V2',
+)(_cvm_rule(_cvm_standard))
+
+
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
     return [cvm_preview, cvm_region, cvm_size, cvm_os_disk, cvm_crr, cvm_cross_sub,
-            disks_per_des]
+            disks_per_des, cvm_standard]

@@ -280,15 +280,18 @@ def shared_disk_needs_enhanced(vm: VirtualMachine, ctx: RuleContext) -> Iterator
                           "shared disks", f"{path}.max_shares", vm)
 
 
-def _disk_field_rule(field: str, expected: object, text: str) -> Check:
+def _disk_field_rule(field: str, expected: object, text: str, os_text: str = "") -> Check:
+    """Disks whose ``field`` is ``expected``; ``os_text``: the OS disk case is an error."""
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         test = (lambda v: same(v, expected)) if isinstance(expected, str) else (
             lambda v: v if isinstance(v, Unknown) else v == expected)
         hits, reviews = matching_disks(vm, ctx, field, test)
         yield from reviews
         for path, disk, value in hits:
-            yield observe(disk, f"{disk_label(path, disk, vm)} has {field} = {value}; {text}",
-                          f"{path}.{field}", vm)
+            on_os = bool(os_text) and path == "os_disk"
+            yield observe(disk, f"{disk_label(path, disk, vm)} has {field} = {value}; "
+                          f"{os_text if on_os else text}", f"{path}.{field}", vm,
+                          Severity.ERROR if on_os else None)
 
     return protected_only(check)
 
@@ -307,16 +310,19 @@ entra_disk = rule(
 write_accelerator = rule(
     "BKP-STO-012", "write-accelerator-disk", Severity.WARNING, ("ST6",), Target.VM,
     summary="Know the limits of backing up write-accelerated disks.",
-    why="Write-accelerator disks can be backed up (all public regions since May 2022), but the "
-    "VM needs internet connectivity even when those disks are excluded, and file-level "
-    "restore does not work from them.",
+    why="Write-accelerator data disks can be backed up (all public regions since May 2022), "
+    "but the VM needs internet connectivity even when those disks are excluded, and "
+    "file-level restore does not work from them (a warning). Snapshots are taken only of "
+    "write-accelerated data disks, not OS disks (VM backup FAQ): write acceleration on the OS "
+    "disk is an error.",
     fix="Make sure the VM has outbound connectivity, or disable write acceleration.",
     before='resource "azurerm_virtual_machine_data_disk_attachment" "log" {\n'
     '  write_accelerator_enabled = true\n}',
     after='resource "azurerm_virtual_machine_data_disk_attachment" "log" {\n'
     '  write_accelerator_enabled = false\n}',
 )(_disk_field_rule("write_accelerator", True,
-                   "backup needs internet connectivity and file-level restore is unavailable"))
+                   "backup needs internet connectivity and file-level restore is unavailable",
+                   "Azure Backup snapshots write-accelerated data disks only, not OS disks"))
 
 performance_plus = rule(
     "BKP-STO-013", "performance-plus-disk", Severity.NOTE, ("ST23",), Target.VM,

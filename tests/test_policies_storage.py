@@ -109,6 +109,17 @@ def test_32_data_disks_and_the_os_disk_are_a_warning_that_names_the_ambiguity() 
     assert [o.severity for o in violations("BKP-STO-004", excluded)] == [None]
 
 
+def test_write_acceleration_on_the_os_disk_is_an_error() -> None:
+    from policies_support import os_disk
+
+    from azbackup_policy.rules import Severity
+
+    found = violations("BKP-STO-012", estate(Setup(vm={"os_disk": os_disk(
+        write_accelerator=True)})))
+    assert [o.severity for o in found] == [Severity.ERROR]
+    assert "snapshots write-accelerated data disks only" in found[0].message
+
+
 def test_an_unknown_number_of_data_disks_is_a_review() -> None:
     from policies_support import U, reviews
 
