@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INPUTS = sorted(
     [p for p in (ROOT / "fixtures").rglob("*.json")
      if "deploymentTemplate" in p.read_text(encoding="utf-8-sig")[:2000]]
-    + list((ROOT / "fixtures").rglob("*.bicep"))
+    + [p for p in (ROOT / "fixtures").rglob("*.bicep") if p.is_file()]  # not a .bicep cache
     + list((ROOT / "fixtures").rglob("*.bicepparam"))
 )
 

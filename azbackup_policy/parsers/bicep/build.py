@@ -218,7 +218,10 @@ def compile_text(text: str, file: str, real_path: str, context: ParseContext) ->
     """Compile Bicep source ``text`` (shown as ``file``) and its local modules."""
     unit = shared_unit(text, file, real_path, context, keep=False)
     builder = Builder(context)
-    template = builder.compile_unit(unit)
+    try:
+        template = builder.compile_unit(unit)
+    finally:  # the reader is the builder's method: a cycle that would keep the context
+        builder.shared.read_file = None
     shared = builder.shared
     return Compiled(template, shared.positions, shared.files, shared.not_followed,
                     shared.problems)
