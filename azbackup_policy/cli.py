@@ -16,6 +16,7 @@ from enum import IntEnum
 from typing import Any, TextIO
 
 from azbackup_policy._version import __version__
+from azbackup_policy.rules import FAIL_ON as FAIL_ON  # the --fail-on choices
 
 
 class ExitCode(IntEnum):
@@ -25,7 +26,6 @@ class ExitCode(IntEnum):
     RULE_FAILURE = 3
 
 
-FAIL_ON = ("error", "warning", "note", "never")
 SCAN_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "azure-devops")
 
 
@@ -269,7 +269,7 @@ def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     data = inventory(loaded.units, loaded.errors)
     data["files_skipped"] = [{"file": s.file, "reason": s.reason} for s in loaded.skipped]
     data["not_followed"] = [
-        {"file": n.file, "line": n.line, "source": n.source, "reason": n.reason}
+        {"file": n.file, "line": n.line, "source": n.source, "reason": n.reason, "hint": n.hint}
         for n in loaded.not_followed
     ]
     if args.format == "json":

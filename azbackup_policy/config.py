@@ -29,13 +29,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
 from azbackup_policy.errors import ConfigError
-from azbackup_policy.rules import Severity
+from azbackup_policy.options import ScanOptions
+from azbackup_policy.rules import FailOn, Severity
 from azbackup_policy.suppressions import COVERAGE_RULE, ConfigSuppression, parse_date
 
 if TYPE_CHECKING:
     import jsonschema
-
-    from azbackup_policy.pipeline import ScanOptions
 
 CONFIG_NAMES = (".azbackup-policy.yaml", ".azbackup-policy.yml")
 PYPROJECT = "pyproject.toml"
@@ -69,7 +68,7 @@ class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
-    fail_on: str | None = None
+    fail_on: FailOn | None = None
     strict: bool | None = None
     exclude: tuple[str, ...] = ()
     matrix: str | None = None
@@ -93,8 +92,6 @@ class Config:
 
     def scan_options(self, **overrides: Any) -> ScanOptions:
         """The scan options of this file, with ``overrides`` (the command line) winning."""
-        from azbackup_policy.pipeline import ScanOptions
-
         base = ScanOptions(
             parameter_files=self.parameters,
             var_files=self.var_files,
@@ -351,7 +348,7 @@ def _build(data: Mapping[str, Any], shown: str, prefix: str, paths: _Paths) -> C
         severity=MappingProxyType(
             {rule: Severity(level) for rule, level in data.get("severity", {}).items()}
         ),
-        fail_on=data.get("fail-on"),
+        fail_on=cast("FailOn | None", data.get("fail-on")),  # the schema's enum
         strict=data.get("strict"),
         exclude=tuple(data.get("exclude", ())),
         matrix=None if matrix is None else paths.resolve(matrix),

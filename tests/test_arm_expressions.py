@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from azbackup_policy.errors import InputError
@@ -316,6 +316,9 @@ def _expressions(draw: st.DrawFn, depth: int = 0) -> str:
 
 @settings(max_examples=400, deadline=None)
 @given(_expressions())
+@example("substring('a/b', 'a/b')")  # 77886b2: arguments of the wrong type
+@example("substring('a/b', 1, '{0}')")
+@example("parameters('sizes')[2]")  # X05 of the test review: an index equal to the length
 def test_any_expression_gives_a_value_or_input_error(text: str) -> None:
     try:
         evaluate(f"[{text}]")

@@ -54,7 +54,6 @@ class Prop:
     value: Expr
     pos: int
     end: int
-    key_end: int = 0
 
 
 @dataclass(slots=True)
@@ -330,7 +329,6 @@ class ResourceDecl:
     pos: int
     end: int
     decorators: list[Decorator] = field(default_factory=list)
-    type_pos: int = 0
 
 
 @dataclass(slots=True)

@@ -241,11 +241,9 @@ class Parser(TypeParser):
         self.expect("=", "'='")
         self.skip_nl()
         value = self.declaration_value()
-        node = ast.ResourceDecl(
+        return ast.ResourceDecl(
             str(symbol[1]), str(type_token[1]), existing, value, pos, value.end
         )
-        node.type_pos = type_token[2]
-        return node
 
     def st_module(self, pos: int) -> ast.ModuleDecl:
         symbol = self.expect_id("a module symbolic name")
