@@ -382,7 +382,7 @@ def convention_template(uri: str, artifacts_default: str) -> dict[str, Any]:
     ("[uri(parameters('_artifactsLocation'), 'nested/missing.json')]",
      "[deployment().properties.templateLink.uri]", "linked template nested/missing.json is not"),
     ("[uri(parameters('_artifactsLocation'), 'nested/vm.json')]",
-     "https://raw.githubusercontent.com/contoso/templates/main/", "a remote templateLink.uri"),
+     "https://raw.githubusercontent.com/contoso/templates/main/", "a remote template"),
     ("[concat(parameters('_artifactsLocation'), 'nested/vm.json')]",  # a file URL + a path
      "[deployment().properties.templateLink.uri]", "azuredeploy.jsonnested/vm.json is not"),
 ])
@@ -444,3 +444,27 @@ def test_user_defined_functions_are_evaluated() -> None:
     assert sorted(p.message.split(" (in ")[0] for p in document.problems) == [
         "contoso.vmname() takes 2 arguments, got 1",
         "function contoso.loop() calls itself"]
+
+
+def test_a_remote_linked_template_given_a_vm_may_protect_it(tmp_path: Path) -> None:
+    template = {"$schema": SCHEMA, "contentVersion": "1.0.0.0", "resources": [
+        vm("vm-guarded"), vm("vm-jump"),
+        {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+         "name": "backup", "properties": {
+             "mode": "Incremental",
+             "templateLink": {"uri": "https://example.com/templates/protect-vm.json"},
+             "parameters": {"vmId": {"value": "[resourceId('Microsoft.Compute/virtualMachines', "
+                                              "'vm-guarded')]"}}}}]}
+    (tmp_path / "azuredeploy.json").write_text(json.dumps(template))
+    document = parse_file(tmp_path / "azuredeploy.json", root=tmp_path)
+    [remote] = document.not_followed
+    assert (remote.address, remote.reason) == ("Microsoft.Resources/deployments/backup",
+                                              "a remote template is not read")
+    assert remote.hint.startswith("keep the linked template in the repository")
+    assert remote.given == ("Microsoft.Compute/virtualMachines/vm-guarded",)
+    from azbackup_policy.linkers import link as link_with_unread
+
+    estate = link_with_unread(document)
+    assert [part.name for part in estate.unread_for(
+        "Microsoft.Compute/virtualMachines/vm-guarded")] == [remote.source]
+    assert estate.unread_for("Microsoft.Compute/virtualMachines/vm-jump") == ()

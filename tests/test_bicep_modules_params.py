@@ -58,7 +58,8 @@ def test_module_positions_point_into_the_module_file() -> None:
 def test_registry_and_template_spec_modules_are_not_followed() -> None:
     compiled = compile_file(str(FIXTURES / "module-registry" / "main.bicep"), context())
     assert compiled.template["resources"] == {}
-    no_cache = "registry module: no Bicep module cache (give --bicep-cache DIR)"
+    no_cache = "registry module: no Bicep module cache known"
+    assert [n.address for n in compiled.not_followed] == ["vault", "custom", "spec"]
     assert [(n.line, n.source, n.reason) for n in compiled.not_followed] == [
         (1, "br/public:avm/res/recovery-services/vault:0.9.0", no_cache),
         (7, "br:contoso.azurecr.io/bicep/modules/vm:1.2.0", no_cache),

@@ -130,8 +130,8 @@ def test_without_a_cache_entry_the_module_is_not_followed_with_the_restore_hint(
     [skipped] = data["not_followed"]
     assert skipped["line"] == 68
     assert skipped["source"] == "br/public:avm/res/compute/virtual-machine:0.20.0"
-    assert skipped["reason"].endswith(
-        "run `bicep restore fixtures/bicep/registry-public/main.bicep`")
+    assert skipped["reason"].startswith("registry module not in the Bicep module cache ")
+    assert skipped["hint"] == "run `bicep restore fixtures/bicep/registry-public/main.bicep`"
 
 
 def test_a_module_not_followed_does_not_change_the_exit_code(in_repo: Path,
@@ -150,8 +150,10 @@ def test_alias_and_digest_through_cache_root_directory(in_repo: Path) -> None:
     assert [(n["line"], n["source"]) for n in data["not_followed"]] == [
         (73, "br/contoso:compute/vm:3.0.0"),
         (80, "ts:00000000-0000-0000-0000-000000000001/rg-specs/vmSpec:2.0")]
-    assert "run `bicep restore" in data["not_followed"][0]["reason"]
-    assert data["not_followed"][1]["reason"] == "template spec"
+    assert data["not_followed"][0]["hint"] == "run `bicep restore " \
+        "fixtures/bicep/registry-alias/main.bicep`"
+    assert (data["not_followed"][1]["reason"], data["not_followed"][1]["hint"]) == (
+        "template spec", "")
 
 
 def test_bicep_cache_option_wins(in_repo: Path, tmp_path: Path) -> None:
@@ -187,3 +189,36 @@ def test_bicepconfig_above_the_repository_is_not_read(tmp_path: Path,
     _, data, _ = run("inventory", ".", home=tmp_path)
     [skipped] = data["not_followed"]
     assert "not in the Bicep module cache" in skipped["reason"]
+
+
+def test_strict_makes_each_module_not_followed_a_review(in_repo: Path, tmp_path: Path) -> None:
+    code, report, _ = run("scan", "fixtures/bicep/registry-alias", "--strict",
+                          "--bicep-cache", str(tmp_path))
+    assert code == 0  # reviews never fail the build
+    reviews = sorted((f["rule_id"], f["location"]["line"], f["kind"]) for f in report["findings"])
+    assert reviews == [("BKP-COV-006", 17, "review"), ("BKP-COV-006", 50, "review"),
+                       ("BKP-COV-006", 73, "review"), ("BKP-COV-006", 80, "review")]
+    messages = [f["message"] for f in report["findings"]]
+    assert "could not verify what appVm (br/contoso:compute/vm:V2) declares" in messages[0]
+
+
+def test_a_module_given_a_vm_may_protect_it(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A VM whose id goes to a module that is not read is not reported as unprotected (the
+    module may declare its protected item); in strict mode that is a review."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "main.bicep").write_text(
+        "resource vm 'Microsoft.Compute/virtualMachines@2024-07-01' = {\n"
+        "  name: 'vm-guarded'\n  location: 'westeurope'\n  properties: {}\n}\n\n"
+        "module backup 'br/public:avm/res/recovery-services/vault/backup-fabric/"
+        "protection-container/protected-item:0.1.0' = {\n"
+        "  name: 'backup'\n  params: {\n    sourceResourceId: vm.id\n  }\n}\n\n"
+        "resource jump 'Microsoft.Compute/virtualMachines@2024-07-01' = {\n"
+        "  name: 'vm-jump'\n  location: 'westeurope'\n  properties: {}\n}\n",
+        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    _, report, _ = run("scan", ".", "--select", "BKP-COV-001", home=tmp_path)
+    assert [(f["vm"], f["kind"]) for f in report["findings"]] == [("vm-jump", "violation")]
+    _, report, _ = run("scan", ".", "--select", "BKP-COV-001", "--strict", home=tmp_path)
+    assert sorted((f["vm"], f["kind"]) for f in report["findings"]) == [
+        ("vm-guarded", "review"), ("vm-jump", "violation")]

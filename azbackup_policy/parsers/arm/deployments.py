@@ -23,6 +23,7 @@ from azbackup_policy.document import NotFollowed, Resource
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import Unknown
 from azbackup_policy.parsers.arm.evaluator import SECURE, Evaluator
+from azbackup_policy.parsers.arm.links import collect_id_leaves
 from azbackup_policy.parsers.arm.resources import Instance
 from azbackup_policy.parsers.arm.template import (
     Output,
@@ -116,10 +117,16 @@ def _linked(item: Instance, resource: Resource, link: dict[str, Any], props: dic
         if relative is None or missing:
             source = get_ci(link, "uri") or get_ci(link, "id") or relative
             shown = source.expression if isinstance(source, Unknown) else str(source)
-            reason = f"linked template {relative} is not beside the template" if missing \
-                else "a remote templateLink.uri is not read (only relativePath and " \
-                "_artifactsLocation / deployment().properties.templateLink.uri)"
-            out.not_followed.append(NotFollowed(span.file, span.line, shown, reason))
+            reason, hint = (f"linked template {relative} is not beside the template",
+                            "check the path") if missing else (
+                "a remote template is not read", "keep the linked template in the "
+                "repository and link it with templateLink.relativePath, or with "
+                "_artifactsLocation (default: deployment().properties.templateLink.uri)")
+            out.not_followed.append(NotFollowed(span.file, span.line, shown, reason, hint,
+                                                item.address))
+            leaves: list[tuple[str, Any]] = []
+            collect_id_leaves(_given(item, props, evaluator), "", leaves)
+            out.given_ids[len(out.not_followed) - 1] = leaves
             return
     target = os.path.normpath(os.path.join(os.path.dirname(here), relative))
     loader.check_allowed(target, referrer=span.file, line=span.line)

@@ -178,19 +178,21 @@ def cache_root(config: BicepConfig, context: ParseContext) -> str | None:
 
 
 def cached_module(source: str, referrer: str, real_folder: str, context: ParseContext
-                  ) -> tuple[str | None, str]:
+                  ) -> tuple[str | None, str, str]:
     """(the cached ``main.json`` of module ``source`` used by the file ``referrer``, or
-    None with the reason it is not followed)."""
+    None with the reason it is not followed and a hint)."""
     config = find_config(real_folder, context)
     try:
         reference = parse_reference(source, config.aliases or {})
     except BadReference as exc:
-        return None, f"invalid registry reference: {exc}"
+        return None, f"invalid registry reference: {exc}", ""
+    restore = f"run `bicep restore {referrer}`"
     root = cache_root(config, context)
     if root is None:
-        return None, "registry module: no Bicep module cache (give --bicep-cache DIR)"
+        return None, "registry module: no Bicep module cache known", \
+            f"{restore} and give --bicep-cache DIR"
     target = os.path.join(reference.cache_folder(root), "main.json")
     if context.loader.exists(target):
-        return target, ""
-    return None, (f"registry module not in the Bicep module cache "
-                  f"{context.loader.display(root)}: run `bicep restore {referrer}`")
+        return target, "", ""
+    return None, ("registry module not in the Bicep module cache "
+                  f"{context.loader.display(root)}"), restore
