@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from azbackup_policy.discover import Source
-from azbackup_policy.document import Document, NotFollowed, Problem
+from azbackup_policy.document import Document, NotFollowed, Problem, Unparsed
 from azbackup_policy.parsers import ParseContext
 from azbackup_policy.parsers.bicep.build import Compiled, compile_file, compile_text, read_unit
 from azbackup_policy.parsers.bicep.params import (
@@ -65,10 +65,12 @@ def to_document(compiled: Compiled, file: str, context: ParseContext,
         parameters=dict(parameters) or None, files=tuple(compiled.files),
     )
     problems = [Problem(e.file, e.line, e.column, e.message) for e in compiled.problems]
+    hidden = [Unparsed(e.file, e.line, e.column, e.message) for e in compiled.hidden]
     return dataclasses.replace(
         document,
         format="bicep",
         not_followed=tuple(document.not_followed) + tuple(compiled.not_followed),
         files=tuple(compiled.files),
         problems=tuple(dict.fromkeys([*problems, *document.problems])),
+        unparsed=tuple(dict.fromkeys([*document.unparsed, *hidden])),
     )

@@ -44,6 +44,7 @@ class Compiled:
     files: list[str]
     not_followed: list[NotFollowed] = field(default_factory=list)
     problems: list[InputError] = field(default_factory=list)  # declarations not read
+    hidden: list[InputError] = field(default_factory=list)  # resources/modules not read
 
 
 @contextmanager
@@ -249,7 +250,7 @@ def compile_text(text: str, file: str, real_path: str, context: ParseContext) ->
         builder.shared.read_file = None
     shared = builder.shared
     return Compiled(template, shared.positions, shared.files, shared.not_followed,
-                    shared.problems)
+                    shared.problems, shared.hidden)
 
 
 def compile_file(path: str, context: ParseContext) -> Compiled:
