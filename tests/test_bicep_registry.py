@@ -147,6 +147,10 @@ def test_alias_and_digest_through_cache_root_directory(in_repo: Path) -> None:
     assert sorted(vm["name"] for vm in data["vms"]) == ["vm-app-02", "vm-pinned-01"]
     lines = {vm["name"]: vm["location"]["line"] for vm in data["vms"]}
     assert lines == {"vm-app-02": 17, "vm-pinned-01": 50}
+    [protection] = data["protections"]  # the module's protected item, in the existing vault
+    assert (protection["vm"], protection["vault"], protection["policy"]) == (
+        "appVm/vm", "vault", "vault::weekly")
+    assert protection["location"]["line"] == 17
     assert [(n["line"], n["source"]) for n in data["not_followed"]] == [
         (73, "br/contoso:compute/vm:3.0.0"),
         (80, "ts:00000000-0000-0000-0000-000000000001/rg-specs/vmSpec:2.0")]
