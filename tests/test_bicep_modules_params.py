@@ -156,3 +156,18 @@ def test_broken_json_parameter_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         json_parameter_values(context(tmp_path, parameter_files=(str(broken),)))
     assert caught.value.line == 2
+
+
+def test_json_template_module_may_have_comments_and_is_parsed_once(tmp_path: Path) -> None:
+    (tmp_path / "inner.json").write_text(
+        '{\n  // an ARM template may carry comments\n  "$schema": "https://schema.management.'
+        'azure.com/schemas/2019-04-01/deploymentTemplate.json#",\n  "contentVersion": '
+        '"1.0.0.0",\n  "resources": [],\n}\n')
+    (tmp_path / "main.bicep").write_text(
+        "module a './inner.json' = {\n  name: 'a'\n}\nmodule b './inner.json' = {\n"
+        "  name: 'b'\n}\n")
+    ctx = context(tmp_path)
+    compiled = compile_file(str(tmp_path / "main.bicep"), ctx)
+    assert compiled.problems == [] and compiled.hidden == []
+    resources = compiled.template["resources"]
+    assert resources["a"]["properties"]["template"] is resources["b"]["properties"]["template"]

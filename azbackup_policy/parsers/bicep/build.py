@@ -11,7 +11,6 @@ declaration.
 from __future__ import annotations
 
 import gc
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -152,8 +151,7 @@ class Builder:
             found, reason, hint = cached_module(source, unit.file,
                                                 os.path.dirname(unit.real_path), self.context)
             if found is not None:
-                loader = self.context.loader
-                return self.json_module(loader.read_text(found), loader.display(found))
+                return self.json_module(found)
             self.not_followed(emitter, decl, prefix, reason, hint)
             return None
         for start, reason in _REGISTRY.items():
@@ -172,10 +170,10 @@ class Builder:
         if len(chain) > self.context.options.max_module_depth:
             raise InputError(unit.file, line, column, "modules nested deeper than "
                              f"{self.context.options.max_module_depth} levels")
+        if source.lower().endswith(".json"):
+            return self.json_module(target)
         text = loader.read_text(target)
         shown = loader.display(target)
-        if source.lower().endswith(".json"):
-            return self.json_module(text, shown)
         child = shared_unit(text, shown, real, self.context)
         return self.compile_unit(child, prefix, chain)
 
@@ -208,15 +206,15 @@ class Builder:
         return shared_unit(loader.read_text(target), shown, os.path.realpath(target),
                            self.context)
 
-    def json_module(self, text: str, shown: str) -> dict[str, Json]:
+    def json_module(self, path: str) -> dict[str, Json]:
+        """An ARM template module (local ``.json`` or from the registry cache), read once
+        per scan as ARM templates are (comments allowed)."""
+        from azbackup_policy.parsers.arm import load_template  # ARM imports nothing of ours
+
+        shown = self.context.loader.display(path)
         if shown not in self.shared.files:
             self.shared.files.append(shown)
-        try:
-            template = json.loads(text)
-        except ValueError as exc:
-            line = getattr(exc, "lineno", 1)
-            column = getattr(exc, "colno", 1)
-            raise InputError(shown, line, column, f"invalid JSON: {exc}") from None
+        template = load_template(path, shown, self.context).value
         if not isinstance(template, dict):
             raise InputError(shown, 1, 1, "an ARM template must be a JSON object")
         return template
