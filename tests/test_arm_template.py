@@ -345,26 +345,25 @@ def test_linked_templates_by_the_artifacts_location_convention() -> None:
     document = parse_file(ARTIFACTS / "azuredeploy.json")
     assert document.files == ("fixtures/arm/artifacts-location/azuredeploy.json",
                               "fixtures/arm/artifacts-location/nestedtemplates/vault.json",
-                              "fixtures/arm/artifacts-location/nestedtemplates/vm.json")
+                              "fixtures/arm/artifacts-location/nestedtemplates/vm.json",
+                              "fixtures/arm/artifacts-location/nestedtemplates/app.json")
     vms = [r for r in document.resources if r.type == VM]
-    assert [vm.properties["name"] for vm in vms] == ["vm-quickstart-web", "vm-quickstart-batch"]
+    assert [vm.properties["name"] for vm in vms] == [
+        "vm-quickstart-web", "vm-quickstart-batch", "vm-quickstart-app"]
     assert {vm.span.file for vm in vms} == {
         "fixtures/arm/artifacts-location/nestedtemplates/vm.json"}
     [remote] = document.not_followed
     assert (remote.line, remote.source) == (
-        90, "https://raw.githubusercontent.com/contoso/arm-library/main/monitoring/workspace.json")
+        136, "https://raw.githubusercontent.com/contoso/arm-library/main/monitoring/workspace.json")
     estate = link(document)
-    assert sorted((p.vm, p.vault, p.policy) for p in estate.protections) == [
-        ("Microsoft.Resources/deployments/batchVmDeployment/Microsoft.Compute/virtualMachines/"
-         "vm-quickstart-batch", "Microsoft.Resources/deployments/vaultDeployment/"
-         "Microsoft.RecoveryServices/vaults/rsv-quickstart",
-         "Microsoft.Resources/deployments/vaultDeployment/"
-         "Microsoft.RecoveryServices/vaults/backupPolicies/rsv-quickstart/pol-daily"),
-        ("Microsoft.Resources/deployments/webVmDeployment/Microsoft.Compute/virtualMachines/"
-         "vm-quickstart-web", "Microsoft.Resources/deployments/vaultDeployment/"
-         "Microsoft.RecoveryServices/vaults/rsv-quickstart",
-         "Microsoft.Resources/deployments/vaultDeployment/"
-         "Microsoft.RecoveryServices/vaults/backupPolicies/rsv-quickstart/pol-daily")]
+    vault = "Microsoft.Resources/deployments/vaultDeployment/Microsoft.RecoveryServices/" \
+        "vaults/rsv-quickstart"
+    policy = "Microsoft.Resources/deployments/vaultDeployment/Microsoft.RecoveryServices/" \
+        "vaults/backupPolicies/rsv-quickstart/pol-daily"
+    assert sorted((str(p.vm).rsplit("/", 1)[-1], p.vault, p.policy)
+                  for p in estate.protections) == [
+        ("vm-quickstart-app", vault, policy),  # linked by a linked template: two levels
+        ("vm-quickstart-batch", vault, policy), ("vm-quickstart-web", vault, policy)]
 
 
 def convention_template(uri: str, artifacts_default: str) -> dict[str, Any]:
