@@ -94,10 +94,11 @@ def test_an_unevaluated_expression_left_in_a_payload_is_unknown() -> None:
     assert vm.span.line == 3  # the changes[0] entry
 
 
-def test_powershell_shape_gives_the_same_findings_as_the_cli_shape() -> None:
-    cli = findings(RG)
+@pytest.mark.parametrize("folder", ["resource-group", "subscription"])
+def test_powershell_shape_gives_the_same_findings_as_the_cli_shape(folder: str) -> None:
+    cli = findings(WHATIF_DIR / folder / "whatif.json")
     assert cli
-    assert findings(RG_POWERSHELL) == cli
+    assert findings(WHATIF_DIR / folder / "whatif.powershell.json") == cli
 
 
 def test_rest_shape_with_properties_is_read(tmp_path: Path) -> None:
