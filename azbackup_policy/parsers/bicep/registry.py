@@ -157,8 +157,9 @@ def read_config(path: str, context: ParseContext) -> BicepConfig:
     root = data.get("cacheRootDirectory")
     if root is not None and not isinstance(root, str):
         raise InputError(shown, 1, 1, "cacheRootDirectory must be a string")
-    if isinstance(root, str):
-        root = _absolute(root, os.path.dirname(path), context.options.home)
+    if isinstance(root, str):  # blank means the default, as in Bicep
+        root = _absolute(root, os.path.dirname(path), context.options.home) \
+            if root.strip() else None
     return BicepConfig(shown, br if isinstance(br, dict) else {}, root)
 
 
