@@ -98,7 +98,7 @@ def test_public_module_from_the_cache_in_the_home_folder(in_repo: Path) -> None:
     code, data, err = run("inventory", "fixtures/bicep/registry-public", home=FAKE_HOME)
     assert code == 0, err
     assert data["not_followed"] == []
-    [vm] = data["vms"]
+    vm, from_params = data["vms"]
     assert (vm["name"], vm["address"]) == ("vm-app-01", "appVm/vm")
     assert (vm["location"]["file"], vm["location"]["line"]) == (
         "fixtures/bicep/registry-public/main.bicep", 68)  # the module declaration
@@ -107,8 +107,13 @@ def test_public_module_from_the_cache_in_the_home_folder(in_repo: Path) -> None:
     assert (protection["vm"], protection["vault"], protection["policy"]) == (
         "appVm/vm", "vault", "vault::daily")
     cached = [f for unit in data["units"] for f in unit["files"] if f.endswith("main.json")]
-    assert cached == ["fixtures/bicep/registry-public/home/.bicep/br/mcr.microsoft.com/"
-                      "bicep$avm$res$compute$virtual-machine/0.20.0$/main.json"]
+    assert cached == 2 * ["fixtures/bicep/registry-public/home/.bicep/br/mcr.microsoft.com/"
+                          "bicep$avm$res$compute$virtual-machine/0.20.0$/main.json"]
+    # the module deployed by itself, with a .bicepparam file: shown at its 'using' line
+    assert (from_params["name"], from_params["size"], from_params["os_type"]) == (
+        "vm-params-01", "Standard_E2s_v5", "Windows")
+    assert (from_params["location"]["file"], from_params["location"]["line"]) == (
+        "fixtures/bicep/registry-public/vm.bicepparam", 3)
 
 
 def test_findings_of_a_cached_module_point_at_the_module_declaration(in_repo: Path) -> None:
@@ -127,11 +132,13 @@ def test_without_a_cache_entry_the_module_is_not_followed_with_the_restore_hint(
     assert data["vms"] == []  # and the cache folder inside the scanned one is not a template
     assert [s["reason"] for s in data["files_skipped"]] == [
         "Bicep module cache entry (read by the Bicep file that uses the module)"]
-    [skipped] = data["not_followed"]
+    skipped, params = data["not_followed"]
     assert skipped["line"] == 68
     assert skipped["source"] == "br/public:avm/res/compute/virtual-machine:0.20.0"
     assert skipped["reason"].startswith("registry module not in the Bicep module cache ")
     assert skipped["hint"] == "run `bicep restore fixtures/bicep/registry-public/main.bicep`"
+    assert (params["line"], params["hint"]) == (
+        3, "run `bicep restore fixtures/bicep/registry-public/vm.bicepparam`")
 
 
 def test_a_module_not_followed_does_not_change_the_exit_code(in_repo: Path,
@@ -167,7 +174,7 @@ def test_bicep_cache_option_wins(in_repo: Path, tmp_path: Path) -> None:
     assert len(data["not_followed"]) == 4
     code, data, _ = run("inventory", "fixtures/bicep/registry-public",
                         "--bicep-cache", str(FAKE_HOME / ".bicep"))
-    assert [vm["name"] for vm in data["vms"]] == ["vm-app-01"]
+    assert [vm["name"] for vm in data["vms"]] == ["vm-app-01", "vm-params-01"]
 
 
 def test_bicep_cache_in_the_configuration_file(tmp_path: Path) -> None:
