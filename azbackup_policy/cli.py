@@ -16,6 +16,8 @@ from enum import IntEnum
 from typing import Any, TextIO
 
 from azbackup_policy._version import __version__
+from azbackup_policy.formats import BUILTIN_FORMATS, known_formats_text
+from azbackup_policy.reporters import BUILTIN_REPORTERS
 from azbackup_policy.rules import FAIL_ON as FAIL_ON  # the --fail-on choices
 
 
@@ -26,7 +28,7 @@ class ExitCode(IntEnum):
     RULE_FAILURE = 3
 
 
-SCAN_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "azure-devops")
+SCAN_FORMATS = tuple(spec.name for spec in BUILTIN_REPORTERS)  # plugins may add more
 
 
 class _FormatAction(argparse.Action):
@@ -55,7 +57,8 @@ _LIMITS = (
 
 def _input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="files or folders: plan JSON, .tf modules, ARM templates, Bicep")
+                        help="files or folders (input formats: "
+                        f"{known_formats_text(BUILTIN_FORMATS)})")
     parser.add_argument("--parameters", action="append", default=[], metavar="FILE",
                         help="ARM/Bicep parameter file (repeatable)")
     parser.add_argument("--var-file", action="append", default=[], metavar="FILE",
@@ -97,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "(repeatable; default text)")
     scan.add_argument("--output", action=_FormatAction, dest="outputs", metavar="FILE",
                       help="write the preceding --format to FILE instead of stdout")
+    scan.add_argument("--link-base", metavar="URL",
+                      help="http(s) URL where the scanned files can be browsed (e.g. a GitHub "
+                      "blob URL at a commit): the html report links every location to it")
     scan.add_argument("--fail-on", choices=FAIL_ON,
                       help="lowest severity that makes the exit code 1 (default warning)")
     scan.add_argument("--strict", action="store_true",
@@ -159,22 +165,32 @@ def _scan_options(args: argparse.Namespace, environ: dict[str, str] | None = Non
                                   for k, v in given.items()})
 
 
-def _plugin_reporters(host: Any) -> dict[str, Any]:
-    """Output formats added by plugins (``azbackup_policy_reporters``), by name."""
-    from azbackup_policy.errors import PluginError
-    from azbackup_policy.reporters import ReporterSpec
-
-    found: dict[str, Any] = {}
-    for origin, spec in host.extras("azbackup_policy_reporters"):
-        if not isinstance(spec, ReporterSpec):
-            raise PluginError(origin, f"returned {spec!r}, which is not a ReporterSpec")
-        found[spec.name] = spec.render
-    return found
+# Formats whose every line is a command we build, untrusted text escaped inside it.
+_COMMAND_FORMATS = ("github", "azure-devops")
 
 
-def _write(text: str, destination: str | None, stdout: TextIO) -> None:
+def _stop_token(environ: dict[str, str]) -> str | None:
+    """In GitHub Actions, a random token for ``::stop-commands::`` (never guessable)."""
+    if environ.get("GITHUB_ACTIONS") != "true":
+        return None
+    import secrets
+
+    return secrets.token_hex(16)
+
+
+def _write(text: str, destination: str | None, stdout: TextIO, *, token: str | None = None,
+           commands: bool = False, color: bool = False) -> None:
+    """Write one output: guarded (:mod:`.reporters._safe`) unless it is made of our own
+    commands; on stdout with a ``token`` (GitHub Actions, human text), inside a
+    ``::stop-commands::`` region. Documents (JSON, SARIF, JUnit, Markdown) are never
+    wrapped, so ``> file`` stays valid: their escaping leaves nothing a runner acts on."""
+    from azbackup_policy.reporters._safe import guard_document, wrap_untrusted
+
+    if not commands:
+        text = guard_document(text, color=color)
     if destination is None or destination == "-":
-        stdout.write(text)
+        stdout.write(wrap_untrusted(text, token) if token else text)
+        stdout.flush()
         return
     with open(destination, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
@@ -191,13 +207,18 @@ def _auto_formats(outputs: list[tuple[str, str | None]],
     return outputs
 
 
-def _print_errors(report: Any, stderr: TextIO) -> None:
-    for warning in report.warnings:
-        stderr.write(f"azbackup-policy: warning: {warning}\n")
-    for problem in report.errors:
-        stderr.write(f"{problem}\n")
-    for failure in report.rule_failures:
-        stderr.write(f"error: rule {failure.rule_id} from {failure.origin} {failure.message}\n")
+def _print_errors(report: Any, stderr: TextIO, token: str | None) -> None:
+    """Warnings, input errors and rule failures on stderr, each value made safe and, in
+    GitHub Actions, the whole inside a ``::stop-commands::`` region."""
+    from azbackup_policy.reporters._safe import text as safe
+    from azbackup_policy.reporters._safe import wrap_untrusted
+
+    lines = [f"azbackup-policy: warning: {safe(warning)}\n"
+             for warning in getattr(report, "warnings", ())]
+    lines += [f"{safe(p.file)}:{p.line}:{p.column}: {safe(p.message)}\n" for p in report.errors]
+    lines += [f"error: rule {safe(f.rule_id)} from {safe(f.origin)} {safe(f.message)}\n"
+              for f in getattr(report, "rule_failures", ())]
+    stderr.write(wrap_untrusted("".join(lines), token) if token else "".join(lines))
 
 
 def _exit_code(report: Any) -> ExitCode:
@@ -209,13 +230,15 @@ def _exit_code(report: Any) -> ExitCode:
 
 
 def _scan_with_progress(scan: Any, args: argparse.Namespace, stderr: TextIO,
-                        rules: Any = None, environ: dict[str, str] | None = None) -> Any:
+                        rules: Any = None, formats: Any = None,
+                        environ: dict[str, str] | None = None) -> Any:
     """Run the scan (with ``rules``), with a progress line on stderr when it is a terminal."""
     from azbackup_policy.progress import TerminalProgress
 
     progress = TerminalProgress(stderr) if stderr.isatty() else None
     try:
-        return scan(args.paths, _scan_options(args, environ), progress=progress, rules=rules)
+        return scan(args.paths, _scan_options(args, environ), progress=progress, rules=rules,
+                    formats=formats)
     finally:
         if progress is not None:
             progress.close()
@@ -228,32 +251,45 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     from azbackup_policy.reporters import RenderOptions, load_reporter
 
     outputs = [(fmt or "text", out) for fmt, out in (args.outputs or [["text", None]])]
-    host = default_host()  # entry points are read once: for reporters and for rules
-    extra = _plugin_reporters(host)
-    unknown = sorted({fmt for fmt, _ in outputs} - set(SCAN_FORMATS) - set(extra))
+    host = default_host()  # entry points are read once: for reporters, formats and rules
+    reporters = host.reporters()
+    names = [spec.name for spec in reporters]
+    unknown = sorted({fmt for fmt, _ in outputs} - set(names))
     if unknown:
         stderr.write(f"azbackup-policy: error: unknown --format {', '.join(unknown)} "
-                     f"(choose from {', '.join([*SCAN_FORMATS, *sorted(extra)])})\n")
+                     f"(choose from {', '.join(names)})\n")
+        return ExitCode.INPUT_ERROR
+    link_base = getattr(args, "link_base", None)
+    if link_base is not None and not link_base.lower().startswith(("https://", "http://")):
+        stderr.write("azbackup-policy: error: --link-base must be an http:// or https:// URL\n")
         return ExitCode.INPUT_ERROR
     if args.changed_files:
         from azbackup_policy.precommit import scan_changed
 
-        report = scan_changed(args.paths, _scan_options(args, environ), rules=host.rules())
+        report = scan_changed(args.paths, _scan_options(args, environ), rules=host.rules(),
+                              formats=host.formats())
     else:
-        report = _scan_with_progress(scan, args, stderr, rules=host.rules(), environ=environ)
+        report = _scan_with_progress(scan, args, stderr, rules=host.rules(),
+                                     formats=host.formats(), environ=environ)
+    token = _stop_token(environ)
     for fmt, destination in _auto_formats(outputs, environ):
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ
         options = RenderOptions(color=color, fail_on=report.fail_on, cwd=os.getcwd(),
-                                environment=environ)
-        _write(load_reporter(fmt, extra)(report, options), destination, stdout)
-    _print_errors(report, stderr)
+                                environment=environ, link_base=link_base)
+        _write(load_reporter(fmt, reporters)(report, options), destination, stdout,
+               token=token if fmt == "text" else None, commands=fmt in _COMMAND_FORMATS,
+               color=color)
+    _print_errors(report, stderr, token)
     if args.write_baseline:
         from azbackup_policy.baseline import recordable, render_baseline
+        from azbackup_policy.reporters._safe import json_document
+        from azbackup_policy.reporters._safe import text as safe
 
-        _write(render_baseline(report.findings), args.write_baseline, stdout)
+        _write(json_document(render_baseline(report.findings)), args.write_baseline, stdout,
+               commands=True)
         stderr.write(f"azbackup-policy: wrote {len(recordable(report.findings))} findings to "
-                     f"the baseline {args.write_baseline}\n")
+                     f"the baseline {safe(args.write_baseline)}\n")
         return _exit_code(replace(report, fail_on="never"))
     return _exit_code(report)
 
@@ -264,6 +300,7 @@ def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
 
     from azbackup_policy.inventory import inventory, render_text
     from azbackup_policy.pipeline import load_units
+    from azbackup_policy.reporters._safe import json_document
 
     loaded = load_units(args.paths, _scan_options(args, environ))
     data = inventory(loaded.units, loaded.errors)
@@ -273,12 +310,12 @@ def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
         for n in loaded.not_followed
     ]
     if args.format == "json":
-        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+        text = json_document(json.dumps(data, indent=2, sort_keys=True)) + "\n"
     else:
         text = render_text(data)
-    _write(text, args.output, stdout)
-    for problem in loaded.errors:
-        stderr.write(f"{problem}\n")
+    token = _stop_token(environ or {})
+    _write(text, args.output, stdout, token=token if args.format == "text" else None)
+    _print_errors(loaded, stderr, token)
     return ExitCode.INPUT_ERROR if loaded.errors else ExitCode.OK
 
 
@@ -291,12 +328,12 @@ def cmd_rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> ExitC
     rules = available_rules(tuple(args.rules) or config.rules)
     if args.command == "rules":
         render = ruledocs.rules_markdown if args.format == "markdown" else ruledocs.rules_table_text
-        stdout.write(render(rules))
+        _write(render(rules), None, stdout)
         return ExitCode.OK
     wanted = args.rule.lower()
     for rule in rules:
         if wanted in (rule.id.lower(), rule.name.lower()):
-            stdout.write(ruledocs.explain_text(rule))
+            _write(ruledocs.explain_text(rule), None, stdout)
             return ExitCode.OK
     stderr.write(f"azbackup-policy: no rule {args.rule!r} (see 'azbackup-policy rules')\n")
     return ExitCode.INPUT_ERROR
@@ -306,6 +343,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
          stderr: TextIO | None = None, environ: dict[str, str] | None = None) -> int:
     """Run the command line; returns the exit code (never raises for bad input)."""
     from azbackup_policy.errors import AzBackupPolicyError, PluginError
+    from azbackup_policy.reporters._safe import text as safe
 
     out, err = stdout or sys.stdout, stderr or sys.stderr
     env = dict(os.environ if environ is None else environ)
@@ -327,10 +365,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         parser.print_usage(err)
         return ExitCode.INPUT_ERROR
     except PluginError as exc:
-        err.write(f"azbackup-policy: error: {exc}\n")
+        err.write(f"azbackup-policy: error: {safe(str(exc))}\n")
         return ExitCode.RULE_FAILURE
     except (AzBackupPolicyError, OSError) as exc:
-        err.write(f"azbackup-policy: error: {exc}\n")
+        err.write(f"azbackup-policy: error: {safe(str(exc))}\n")
         return ExitCode.INPUT_ERROR
 
 
@@ -343,6 +381,9 @@ def console_main() -> None:
     interpreter exit does not walk it all once more.
     """
     gc.disable()
+    for stream in (sys.stdout, sys.stderr):  # a console that is not UTF-8 shows \\uXXXX
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     code = main()
     gc.freeze()
     sys.exit(code)

@@ -12,35 +12,31 @@ from __future__ import annotations
 import codecs
 import fnmatch
 import os
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from azbackup_policy.errors import InputError
-
-PLAN = "terraform-plan"
-HCL = "terraform-hcl"
-ARM = "arm"
-ARM_PARAMETERS = "arm-parameters"
-BICEP = "bicep"
-BICEPPARAM = "bicepparam"
-TFVARS = "tfvars"
-WHATIF = "arm-whatif"
+from azbackup_policy.formats import ARM as ARM
+from azbackup_policy.formats import ARM_PARAMETERS as ARM_PARAMETERS
+from azbackup_policy.formats import BICEP as BICEP
+from azbackup_policy.formats import BICEPPARAM as BICEPPARAM
+from azbackup_policy.formats import (
+    BUILTIN_FORMATS,
+    FormatSpec,
+    format_of_json,
+    format_of_name,
+    known_formats_text,
+    unknown_json_text,
+)
+from azbackup_policy.formats import HCL as HCL
+from azbackup_policy.formats import PLAN as PLAN
+from azbackup_policy.formats import TFVARS as TFVARS
+from azbackup_policy.formats import WHATIF as WHATIF
 
 DEFAULT_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
-
-_PLAN_HINT = re.compile(rb'"format_version"\s*:')
-_PLAN_BODY = re.compile(rb'"(planned_values|resource_changes|terraform_version)"\s*:')
-_SCHEMA = re.compile(rb'"\$schema"\s*:\s*"([^"]*)"')
-# An ARM what-if result (az CLI, REST or Azure PowerShell's ConvertTo-Json: any case).
-_WHATIF_CHANGE = re.compile(rb'"changeType"\s*:', re.IGNORECASE)
-_WHATIF_ID = re.compile(rb'"(?:fullyQualifiedResourceId|resourceId)"\s*:', re.IGNORECASE)
-_WHATIF_EMPTY = (re.compile(rb'"changes"\s*:\s*[\[n]', re.IGNORECASE),  # no change at all,
-                 re.compile(rb'"status"\s*:', re.IGNORECASE),  # or a failed operation
-                 re.compile(rb'"error"\s*:', re.IGNORECASE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,46 +212,29 @@ def decode_text(data: bytes, shown: str) -> str:
         ) from None
 
 
-def sniff_json(head: bytes) -> str | None:
+def sniff_json(head: bytes, formats: Sequence[FormatSpec] = BUILTIN_FORMATS) -> str | None:
     """The kind of a ``.json`` file from its first bytes, or None when of no known kind."""
-    schema = _SCHEMA.search(head)
-    if schema is not None:
-        value = schema.group(1).lower()
-        if b"deploymentparameters" in value:
-            return ARM_PARAMETERS
-        if b"deploymenttemplate" in value:
-            return ARM
-    if _PLAN_HINT.search(head) and _PLAN_BODY.search(head):
-        return PLAN
-    if (_WHATIF_CHANGE.search(head) and _WHATIF_ID.search(head)) \
-            or all(pattern.search(head) for pattern in _WHATIF_EMPTY):
-        return WHATIF
-    return None
+    spec = format_of_json(head, formats)
+    return None if spec is None else spec.name
 
 
-def kind_of_file(name: str) -> str | None:
+def kind_of_file(name: str, formats: Sequence[FormatSpec] = BUILTIN_FORMATS) -> str | None:
     """The kind decided by the file name alone (None for ``.json``: sniff it)."""
-    lowered = name.lower()
-    if lowered.endswith((".tf", ".tf.json")):
-        return HCL
-    if lowered.endswith(".tfvars") or lowered.endswith(".tfvars.json"):
-        return TFVARS
-    if lowered.endswith(".bicepparam"):
-        return BICEPPARAM
-    if lowered.endswith(".bicep"):
-        return BICEP
-    return None
+    spec = format_of_name(name, formats)
+    return None if spec is None else spec.name
 
 
 class _Walker:
-    def __init__(self, loader: FileLoader, excludes: Sequence[str], cwd: str | None) -> None:
+    def __init__(self, loader: FileLoader, excludes: Sequence[str], cwd: str | None,
+                 formats: Sequence[FormatSpec]) -> None:
         self.loader = loader
         self.excludes = tuple(excludes)
         self.cwd = cwd
+        self.formats = tuple(formats)
         self.result = Discovery()
         self._seen_dirs: set[str] = set()
         self._seen_sources: set[tuple[str, str]] = set()
-        self._module_dirs: set[str] = set()
+        self._module_dirs: set[tuple[str, str]] = set()
 
     def excluded(self, shown: str) -> bool:
         name = shown.rsplit("/", 1)[-1]
@@ -272,35 +251,36 @@ class _Walker:
         self._seen_sources.add((shown, kind))
         self.result.sources.append(Source(shown, kind, explicit))
 
-    def add_module_dir(self, folder: str, explicit: bool) -> None:
+    def add_folder(self, folder: str, kind: str, explicit: bool) -> None:
         real = os.path.realpath(folder)
-        if real in self._module_dirs:
+        if (real, kind) in self._module_dirs:
             return
-        self._module_dirs.add(real)
-        self.add(folder, HCL, explicit)
+        self._module_dirs.add((real, kind))
+        self.add(folder, kind, explicit)
+
+    def add_spec(self, path: str, spec: FormatSpec, explicit: bool) -> None:
+        """A file of format ``spec``: the file, its folder, or (a var file) nothing."""
+        folder = os.path.dirname(path) or "."
+        if spec.unit == "folder":
+            self.add_folder(folder, spec.name, explicit)
+        elif spec.unit == "var-file":
+            if explicit and spec.read_by is not None:
+                self.add_folder(folder, spec.read_by, explicit)
+        else:
+            self.add(path, spec.name, explicit)
 
     def visit_file(self, path: str, explicit: bool) -> None:
         shown = display_path(path, self.cwd)
         if not explicit and self.excluded(shown):
             return
-        kind = kind_of_file(os.path.basename(path))
-        if kind == HCL:
-            self.add_module_dir(os.path.dirname(path) or ".", explicit)
-            return
-        if kind == TFVARS:
-            if explicit:
-                self.add_module_dir(os.path.dirname(path) or ".", explicit)
-            return
-        if kind is not None:
-            self.add(path, kind, explicit)
-            return
-        if path.lower().endswith(".json"):
+        spec = format_of_name(os.path.basename(path), self.formats)
+        if spec is not None:
+            self.add_spec(path, spec, explicit)
+        elif path.lower().endswith(".json"):
             self.visit_json(path, shown, explicit)
         elif explicit:
-            self.result.errors.append(
-                InputError(shown, 1, 1, "not a file of a known kind (plan JSON, ARM, "
-                           ".tf, .bicep, .bicepparam)")
-            )
+            self.result.errors.append(InputError(
+                shown, 1, 1, f"not a file of a known kind ({known_formats_text(self.formats)})"))
 
     def visit_json(self, path: str, shown: str, explicit: bool) -> None:
         try:
@@ -313,16 +293,12 @@ class _Walker:
             return
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             head = head.decode("utf-16", errors="ignore").encode("utf-8")
-        kind = sniff_json(head)
-        if kind is not None:
-            self.add(path, kind, explicit)
+        spec = format_of_json(head, self.formats)
+        if spec is not None:
+            self.add_spec(path, spec, explicit)
         elif explicit:
             self.result.errors.append(
-                InputError(shown, 1, 1, "JSON of no known kind: not a Terraform plan or "
-                           "state (format_version + planned_values or values), not an ARM "
-                           "template ($schema deploymentTemplate) and not a what-if result "
-                           "(changes with changeType and resourceId)")
-            )
+                InputError(shown, 1, 1, unknown_json_text(self.formats)))
         else:
             self.result.skipped.append(Skipped(shown, "JSON of no known kind"))
 
@@ -364,9 +340,10 @@ def discover(
     loader: FileLoader,
     excludes: Sequence[str] = (),
     cwd: str | None = None,
+    formats: Sequence[FormatSpec] = BUILTIN_FORMATS,
 ) -> Discovery:
-    """Find every source below ``paths``, in a stable order."""
-    walker = _Walker(loader, excludes, cwd)
+    """Find every source below ``paths``, in a stable order, by the ``formats`` table."""
+    walker = _Walker(loader, excludes, cwd, formats)
     for path in paths:
         if os.path.isdir(path):
             walker.visit_dir(path, True)

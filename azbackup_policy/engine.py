@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from azbackup_policy.matrix import Matrix, builtin_matrix
 from azbackup_policy.model import (
     Estate,
     IpConfiguration,
@@ -53,7 +54,7 @@ def select_rules(rules: Iterable[Rule], selection: Selection) -> list[Rule]:
 
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
-    matrix: Mapping[str, Any] = field(default_factory=dict)
+    matrix: Matrix = field(default_factory=builtin_matrix)
     strict: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
@@ -182,4 +183,4 @@ def _name(value: object) -> str | None:
 def fingerprint(rule_id: str, address: str, attribute: str | None) -> str:
     """A stable id for a finding: rule + resource address + attribute, never line numbers."""
     text = "\x1f".join((rule_id, address, attribute or ""))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

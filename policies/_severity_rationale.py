@@ -75,6 +75,9 @@ RATIONALE: dict[str, str] = {
     "BKP-COV-005": (
         "warning: a LUN the VM does not have is a likely typo; backup still runs, but not with "
         "the disks you meant (not a matrix failure)."),
+    "BKP-COV-006": (
+        "warning: a deployment whose modules were not all read is at risk: its VMs may be "
+        "unprotected with no finding at all (reported as a review, in strict mode only)."),
     "BKP-FLR-001": (
         "note: FL7: file-level restore is unavailable from these disks; other restores work."),
     "BKP-FRQ-001": (

@@ -21,10 +21,9 @@ rule = rule_factory("network")
     before='ip_configuration {\n  private_ip_address_allocation = "Static"\n'
     '  private_ip_address            = "10.0.1.10"\n}',
     after='ip_configuration {\n  private_ip_address_allocation = "Dynamic"\n}',
+    protected_only=True,
 )
 def static_private_ip(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
     for n, nic in enumerate(vm.nics):
         for i, config in enumerate(nic.ip_configurations):
             subject, path = _where(vm, n, nic, i, config, "allocation")
@@ -81,10 +80,9 @@ def special_network(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observatio
     fix="Add the public IP re-association to the restore runbook.",
     before="public_ip_address_id = azurerm_public_ip.web.id",
     after="public_ip_address_id = azurerm_public_ip.web.id  # runbook: re-attach after restore",
+    protected_only=True,
 )
 def public_ip(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
     for n, nic in enumerate(vm.nics):
         for i, config in enumerate(nic.ip_configurations):
             if config.public_ip_id is not None:

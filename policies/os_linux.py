@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Image, VirtualMachine
@@ -15,7 +15,6 @@ from ._helpers import (
     agent_based,
     agent_fallback,
     label,
-    limit,
     observe,
     one_of,
     review,
@@ -42,7 +41,8 @@ def _linux_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation |
     summary="Agent-based backup does not protect CoreOS VMs.",
     why="CoreOS is not supported by agent-based Linux backup: on a Standard policy backup fails "
     "(error). An Enhanced app-consistent policy falls back to a crash-consistent snapshot "
-    "(S13 FAQ), so there it is a warning. Agentless crash-consistent backup is OS-agnostic "
+    "('Azure VM backup FAQ'), so there it is a warning. Agentless crash-consistent backup is "
+    "OS-agnostic "
     "and works for VMs whose OS agent-based backup does not support.",
     fix="Protect the VM with an agentless crash-consistent (Enhanced) policy.",
     before='backup_policy_id = azurerm_backup_policy_vm.daily.id',
@@ -50,7 +50,7 @@ def _linux_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation |
     '# V2, OnlyCrashConsistent',
 )
 def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    markers = [m.lower() for m in limit(ctx, "os", "coreos_markers")]
+    markers = [m.lower() for m in ctx.matrix.os.coreos_markers]
     for image in _linux_image(vm, ctx):
         if isinstance(image, Observation):
             yield image
@@ -65,7 +65,7 @@ def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                 return
 
 
-def _names(image: Image, markers: list[str], fields: tuple[str, ...]) -> str | None:
+def _names(image: Image, markers: Sequence[str], fields: tuple[str, ...]) -> str | None:
     """The first of ``fields`` of ``image`` that contains one of ``markers`` (any case)."""
     for field in fields:
         value = getattr(image, field)
@@ -89,8 +89,8 @@ def _names(image: Image, markers: list[str], fields: tuple[str, ...]) -> str | N
     '  offer     = "0001-com-ubuntu-server-jammy"\n}',
 )
 def linux_not_endorsed(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    endorsed = limit(ctx, "os", "endorsed_linux_publishers")
-    distros = limit(ctx, "os", "endorsed_linux_distros")
+    endorsed = ctx.matrix.os.endorsed_linux_publishers
+    distros = ctx.matrix.os.endorsed_linux_distros
     for image in _linux_image(vm, ctx):
         if isinstance(image, Observation):
             yield image
@@ -100,7 +100,7 @@ def linux_not_endorsed(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observa
                           "image.publisher", vm)
         if not isinstance(publisher, str) or one_of(publisher, endorsed) is not False:
             continue
-        if _names(image, limit(ctx, "os", "coreos_markers"), ("publisher", "offer")) or \
+        if _names(image, ctx.matrix.os.coreos_markers, ("publisher", "offer")) or \
                 _names(image, distros, ("offer", "sku")):
             continue
         for field in ("offer", "sku"):

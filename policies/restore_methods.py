@@ -35,10 +35,9 @@ rule = rule_factory("restore_methods")
     '  publisher = "Microsoft.Azure.Security"\n  type      = "AzureDiskEncryptionForLinux"\n}',
     after='resource "azurerm_linux_virtual_machine" "web" {\n'
     '  encryption_at_host_enabled = true\n}',
+    protected_only=True,
 )
 def ade_restore_limits(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
     ade = has_ade(vm, ctx)
     yield from review(ctx, vm, ade, f"ADE extension of {label(vm)}", "extensions", vm)
     if ade is True:
@@ -57,10 +56,9 @@ def ade_restore_limits(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observa
     before="disk_encryption_set_id = azurerm_disk_encryption_set.cmk.id",
     after="disk_encryption_set_id = azurerm_disk_encryption_set.cmk.id  "
     "# runbook: re-apply after CRR / cross-zonal restore",
+    protected_only=True,
 )
 def cmk_restore_limits(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
     for path, disk in disks_with_path(vm):
         des = disk.disk_encryption_set_id
         verdict = present(des)

@@ -12,7 +12,6 @@ from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severit
 from ._helpers import (
     disks_with_path,
     label,
-    limit,
     observe,
     region,
     review,
@@ -54,8 +53,9 @@ def _cvm_rule(body: Callable[[VirtualMachine, RuleContext], Iterator[Observation
 @rule(
     "BKP-SEC-001", "confidential-vm-preview", Severity.WARNING, ("C19", "SE12"), Target.VM,
     summary="Know that Confidential VM backup is a preview feature.",
-    why="Confidential VM backup is 'Supported (in preview)' in the 03/26/2026 matrix (MATRIX.md "
-    "C3: older texts said unsupported). It needs the preview feature "
+    why="Confidential VM backup is 'Supported (in preview)' in the {matrix.article.date} "
+    "revision of the {matrix.article.title} ('VM compute support'; older texts said "
+    "unsupported). It needs the preview feature "
     "`RestorePointSupportForConfidentialVMV2` registered on `Microsoft.Compute`, and Microsoft "
     "says it is not for production.",
     fix="Register the preview feature and keep another recovery path for production CVMs.",
@@ -72,7 +72,7 @@ def cvm_preview(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
 
 
 def _region_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    allowed = limit(ctx, "compute", "confidential", "regions")
+    allowed = ctx.matrix.compute.confidential.regions
     where = region(vm.location)
     yield from review(ctx, vm, where, f"location of {label(vm)}", "location", vm)
     if isinstance(where, str) and where not in allowed:
@@ -80,18 +80,18 @@ def _region_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                       f"available only in {', '.join(allowed)}", "location", vm)
 
 
-CVM_REGION = rule(
+cvm_region = rule(
     "BKP-SEC-002", "confidential-vm-region", Severity.ERROR, ("SE9",), Target.VM,
     summary="A protected Confidential VM is in a region of the CVM backup preview.",
-    why="The CVM backup include lists UAE North and Korea Central (MATRIX.md C3: an older inline "
-    "table also listed Switzerland North, West Central US, South Africa North and UK South; we "
-    "follow the newest include; the list is in matrix.yaml).",
+    why="The Confidential VM backup section of the {matrix.article.title} lists UAE North and "
+    "Korea Central (an older inline table also listed Switzerland North, West Central US, "
+    "South Africa North and UK South; we follow the newest; the list is in matrix.yaml).",
     fix="Deploy the CVM in a supported region.", before=_CVM_BEFORE, after=_CVM_AFTER,
 )(_cvm_rule(_region_body))
 
 
 def _size_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    minimum = limit(ctx, "compute", "confidential", "min_size_version")
+    minimum = ctx.matrix.compute.confidential.min_size_version
     yield from review(ctx, vm, vm.size, f"size of {label(vm)}", "size", vm)
     parts = size_parts(vm.size) if isinstance(vm.size, str) else None
     if parts is not None and (parts[2] or 0) < minimum:
@@ -99,7 +99,7 @@ def _size_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                       f"v{minimum} sizes only (v5-series not supported)", "size", vm)
 
 
-CVM_SIZE = rule(
+cvm_size = rule(
     "BKP-SEC-003", "confidential-vm-size", Severity.ERROR, ("SE8",), Target.VM,
     summary="A protected Confidential VM uses a v6 size (DC/EC ... v6).",
     why="CVM backup supports DC-series v6; v5-series sizes (DCasv5, ECasv5 ...) are not "
@@ -109,7 +109,7 @@ CVM_SIZE = rule(
 
 
 def _os_disk_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    wanted = limit(ctx, "compute", "confidential", "os_disk_encryption_type")
+    wanted = ctx.matrix.compute.confidential.os_disk_encryption_type
     kind = vm.os_disk.security_encryption_type if vm.os_disk is not None else None
     yield from review(ctx, vm, kind, f"OS disk encryption of {label(vm)}",
                       "os_disk.security_encryption_type", vm)
@@ -119,7 +119,7 @@ def _os_disk_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]
                       "os_disk.security_encryption_type", vm)
 
 
-CVM_OS_DISK = rule(
+cvm_os_disk = rule(
     "BKP-SEC-004", "confidential-vm-os-disk-encryption", Severity.ERROR, ("SE11",), Target.VM,
     summary="A protected Confidential VM uses confidential OS disk encryption "
     "(DiskWithVMGuestState).",
@@ -141,7 +141,7 @@ def _crr_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                           "supported for CVMs", "cross_region_restore", vm)
 
 
-CVM_CRR = rule(
+cvm_crr = rule(
     "BKP-SEC-005", "confidential-vm-cross-region-restore", Severity.WARNING, ("SE11",),
     Target.VM,
     summary="Know that Cross Region Restore does not cover Confidential VMs.",
@@ -167,7 +167,7 @@ def _cross_sub_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observatio
                           "backup excludes CVMs", None, vm)
 
 
-CVM_CROSS_SUB = rule(
+cvm_cross_sub = rule(
     "BKP-SEC-006", "confidential-vm-cross-subscription", Severity.ERROR, ("A7",), Target.VM,
     summary="A Confidential VM is protected by a vault in its own subscription.",
     why="Backup to a vault in another subscription (same tenant and region) is supported as "
@@ -181,16 +181,17 @@ CVM_CROSS_SUB = rule(
 
 @rule(
     "BKP-SEC-007", "confidential-vm-disks-per-des", Severity.WARNING, ("SE10",), Target.ESTATE,
-    summary="At most 40 Confidential VM disks share one disk encryption set.",
+    summary="At most {matrix.disks.max_disks_per_des_cvm} Confidential VM disks share one disk "
+    "encryption set.",
     why="On key rotation the keys of CVM disks, restore points and snapshots are updated; with "
-    "more than 40 disks per disk encryption set rotation can fail or be slow (fewer with "
-    "snapshots too).",
+    "more than {matrix.disks.max_disks_per_des_cvm} disks per disk encryption set rotation can "
+    "fail or be slow (fewer with snapshots too).",
     fix="Spread CVM disks over several disk encryption sets.",
     before='disk_encryption_set_id = azurerm_disk_encryption_set.shared.id  # 60 disks',
     after='disk_encryption_set_id = azurerm_disk_encryption_set.cvm[count.index % 2].id',
 )
 def disks_per_des(estate: Estate, ctx: RuleContext) -> Iterator[Observation]:
-    maximum = limit(ctx, "disks", "max_disks_per_des_cvm")
+    maximum = ctx.matrix.disks.max_disks_per_des_cvm
     counts: Counter[str] = Counter()
     first: dict[str, VirtualMachine] = {}
     for vm in estate.vms:
@@ -211,5 +212,5 @@ def disks_per_des(estate: Estate, ctx: RuleContext) -> Iterator[Observation]:
 
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [cvm_preview, CVM_REGION, CVM_SIZE, CVM_OS_DISK, CVM_CRR, CVM_CROSS_SUB,
+    return [cvm_preview, cvm_region, cvm_size, cvm_os_disk, cvm_crr, cvm_cross_sub,
             disks_per_des]

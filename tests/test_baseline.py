@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from azbackup_policy.policies.coverage import VM_NOT_PROTECTED
+from azbackup_policy.policies.coverage import vm_not_protected
 from test_suppressions import fake_inputs, unit
 
 from azbackup_policy.baseline import (
@@ -27,7 +27,7 @@ from azbackup_policy.report import Suppression
 def findings(*addresses: str) -> list:
     vms = tuple(VirtualMachine(address=a, name=a.rsplit(".", 1)[-1], span=SourceSpan("m.tf", 1, 2))
                 for a in addresses)
-    return run([("m.tf", Estate(vms=vms))], [VM_NOT_PROTECTED], EngineSettings()).findings
+    return run([("m.tf", Estate(vms=vms))], [vm_not_protected], EngineSettings()).findings
 
 
 def test_baseline_file_is_sorted_json_for_humans() -> None:

@@ -58,7 +58,11 @@ def test_ci_annotations_are_added_to_text_output(in_repo: Path) -> None:
     _, plain, _ = run("scan", example)
     assert "::warning" not in plain and "##vso" not in plain
     _, github, _ = run("scan", example, env={"GITHUB_ACTIONS": "true"})
-    assert github.startswith(plain)
+    # The text (untrusted) inside a stop-commands region, our annotations after it.
+    start, _, rest = github.partition("\n")
+    token = start.removeprefix("::stop-commands::")
+    assert start.startswith("::stop-commands::") and len(token) == 32
+    assert rest.startswith(plain + f"::{token}::\n::")
     assert "::warning file=fixtures/example/terraform/main.tf,line=107" in github
     _, devops, _ = run("scan", example, env={"TF_BUILD": "True"})
     assert devops.startswith(plain)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from policies_support import (
     Case,
@@ -118,7 +120,7 @@ def test_an_unknown_number_of_data_disks_is_a_review() -> None:
 def test_disk_limits_come_from_the_matrix_data() -> None:
     from policies_support import matrix
 
-    custom = {**matrix(), "disks": {**matrix()["disks"], "max_disks_per_vm": 2}}
+    custom = replace(matrix(), disks=replace(matrix().disks, max_disks_per_vm=2))
     target = estate(Setup(vm={"data_disks": tuple(data_disk(i) for i in range(3))}))
     assert violations("BKP-STO-004", target) == []
     assert len(violations("BKP-STO-004", target, custom_matrix=custom)) == 1

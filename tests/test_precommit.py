@@ -229,7 +229,8 @@ def test_scan_changed_runs_one_scan_per_parameter_set(
                  "b/main.bicepparam": "using 'main.bicep'\n"})
     calls: list[tuple[list[str], tuple[str, ...], tuple[str, ...]]] = []
 
-    def fake_scan(paths: list[str], options: ScanOptions, rules: object = None) -> Report:
+    def fake_scan(paths: list[str], options: ScanOptions, rules: object = None,
+                  formats: object = None) -> Report:
         assert rules == ["given"]
         calls.append((list(paths), options.parameter_files, options.var_files))
         return Report(tool_version="t", errors=(InputProblem("x", 1, 1, "same"),))

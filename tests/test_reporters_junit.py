@@ -140,7 +140,7 @@ def test_control_characters_cannot_break_the_document() -> None:
     report = dataclasses.replace(empty_report(), errors=(bad,))
     error = _suites(_render(report))["weird.tf"].find("testcase/error")
     assert error is not None
-    assert error.get("message") == "unexpected byte \ufffd\ufffd[31m in <resource> & more"
+    assert error.get("message") == "unexpected byte \\x00\\x1b[31m in <resource> & more"
 
 
 def test_rendering_is_deterministic_with_source_date_epoch() -> None:

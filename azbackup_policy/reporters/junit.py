@@ -14,17 +14,16 @@ carries no time zone, as the Ant schema requires (UTC).
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from azbackup_policy.report import Finding, Report, ScannedUnit
 from azbackup_policy.reporters import RenderOptions
 from azbackup_policy.reporters._common import TOOL_NAME, is_failing, label, ordered, timestamp
+from azbackup_policy.reporters._safe import xml_document, xml_value
 from azbackup_policy.rules import FailOn
 
 RUN_SUITE = TOOL_NAME
-_INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(slots=True)
@@ -48,7 +47,7 @@ class _Suite:
 
 
 def _clean(text: str) -> str:
-    return _INVALID_XML.sub("\ufffd", text)
+    return xml_value(text)
 
 
 def _where(finding: Finding) -> str:
@@ -237,4 +236,4 @@ def render(report: Report, options: RenderOptions) -> str:
                        options.fail_on)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode", short_empty_elements=True)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml_document(body) + "\n"

@@ -21,7 +21,6 @@ import posixpath
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote
 
 from azbackup_policy.report import Finding, Report
 from azbackup_policy.reporters import RenderOptions
@@ -32,6 +31,7 @@ from azbackup_policy.reporters._common import (
     ordered,
     relative_to,
 )
+from azbackup_policy.reporters._safe import json_document, uri_path
 from azbackup_policy.rules import Kind, Rule
 
 SCHEMA_URI = (
@@ -70,18 +70,18 @@ def artifact_location(file: str, options: RenderOptions) -> Json:
     if rel is None:
         path = normalize_path(file)
         if posixpath.isabs(path):
-            return {"uri": "file://" + quote(path)}
+            return {"uri": "file://" + uri_path(path)}
         cwd = normalize_path(options.cwd)
         if posixpath.isabs(cwd):  # "../x" from an absolute cwd: outside the root
-            return {"uri": "file://" + quote(normalize_path(posixpath.join(cwd, path)))}
+            return {"uri": "file://" + uri_path(normalize_path(posixpath.join(cwd, path)))}
         rel = path
-    return {"uri": quote(rel), "uriBaseId": SRCROOT}
+    return {"uri": uri_path(rel), "uriBaseId": SRCROOT}
 
 
 def _original_uri_base_ids(options: RenderOptions) -> Json:
     root = source_root(options)
     if posixpath.isabs(root):
-        return {SRCROOT: {"uri": "file://" + quote(root.rstrip("/") + "/")}}
+        return {SRCROOT: {"uri": "file://" + uri_path(root.rstrip("/") + "/")}}
     return {SRCROOT: {"description": {
         "text": "The directory azbackup-policy was run in; result paths are relative to it."
     }}}
@@ -330,5 +330,5 @@ def build_log(report: Report, options: RenderOptions, limit: int = MAX_RESULTS) 
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(build_log(report, options), indent=2, sort_keys=True,
-                      ensure_ascii=False) + "\n"
+    return json_document(json.dumps(build_log(report, options), indent=2, sort_keys=True,
+                                    ensure_ascii=False)) + "\n"

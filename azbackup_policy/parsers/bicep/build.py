@@ -244,7 +244,10 @@ def compile_text(text: str, file: str, real_path: str, context: ParseContext) ->
     builder = Builder(context)
     try:
         template = builder.compile_unit(unit)
-    finally:  # the reader is the builder's method: a cycle that would keep the context
+    finally:
+        # The reader is a method of the builder: left in place, builder -> shared -> reader ->
+        # builder is a cycle that keeps the context, and every syntax tree in its memo, alive
+        # while a scan has the cyclic collector paused.
         builder.shared.read_file = None
     shared = builder.shared
     return Compiled(template, shared.positions, shared.files, shared.not_followed,
