@@ -96,6 +96,21 @@ def repository_root(path: str | os.PathLike[str], cwd: str | None = None) -> str
         current = parent
 
 
+def repository_path(path: str | os.PathLike[str], cwd: str | None = None) -> str:
+    """``path`` relative to its :func:`repository_root`, with ``/`` on every platform.
+
+    The same from any working directory inside the repository (fingerprints use it); a
+    path that cannot be made relative (another drive on Windows) stays absolute.
+    """
+    base = os.path.abspath(cwd or os.getcwd())
+    absolute = os.path.realpath(os.path.join(base, path))
+    try:
+        rel = os.path.relpath(absolute, repository_root(path, cwd))
+    except ValueError:  # another drive on Windows
+        return Path(absolute).as_posix()
+    return Path(rel).as_posix()
+
+
 def scan_roots(paths: Iterable[str], cwd: str | None = None) -> list[str]:
     """The boundaries of a scan: each path's repository root, and the path itself (a
     path named on the command line may be read even when it lies outside them)."""

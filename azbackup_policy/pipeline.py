@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from azbackup_policy._version import __version__
-from azbackup_policy.discover import FileLoader, Source, discover, scan_roots
+from azbackup_policy.discover import FileLoader, Source, discover, repository_path, scan_roots
 from azbackup_policy.document import Document, NotFollowed
 from azbackup_policy.engine import EngineResult, EngineSettings, Selection, run, select_rules
 from azbackup_policy.errors import InputError
@@ -212,7 +212,8 @@ def _check(loaded: Loaded, everything: Sequence[Rule], chosen: Sequence[Rule],
     )
     total = EngineResult()
     for unit in loaded.units:
-        result = run([(unit.path, unit.estate)], chosen, settings)
+        result = run([(unit.path, unit.estate)], chosen, settings,
+                     unit_keys={unit.path: repository_path(unit.path, options.cwd)})
         total.findings.extend(suppressor.apply(result.findings, loaded.inline.get(unit.path, ()),
                                                unit.estate))
         total.failures.extend(result.failures)

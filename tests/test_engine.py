@@ -56,7 +56,7 @@ def test_finding_points_at_the_attribute_and_names_the_vm() -> None:
     assert finding.vm == "a"
     assert finding.location == DISK_SPAN
     assert finding.fingerprint == fingerprint("T-1", "azurerm_linux_virtual_machine.a",
-                                              "ephemeral")
+                                              "ephemeral", unit="main.tf")
     assert len(result.evaluations) == 2
 
 
@@ -100,3 +100,16 @@ def test_protection_lookup() -> None:
     estate = Estate(vms=(machine,), protections=(item,))
     assert estate.protections_of(machine) == (item,)
     assert estate.policy_of(item) is None
+
+
+def test_the_fingerprint_names_the_unit_so_two_environments_differ() -> None:
+    estate = Estate(vms=(vm("azurerm_linux_virtual_machine.a", True),))
+    rule = make_rule("T-1", ephemeral)
+    dev, prod = (run([(unit, estate)], [rule], EngineSettings()).findings[0].fingerprint
+                 for unit in ("envs/dev", "envs/prod"))
+    assert dev != prod
+    keyed = run([("../dev", estate)], [rule], EngineSettings(),
+                unit_keys={"../dev": "envs\\dev"}).findings[0]
+    assert keyed.fingerprint == dev  # the key, with forward slashes, not the shown path
+    # The format, written out: sha256 of "v2", unit, rule, address, attribute joined by US.
+    assert fingerprint("T-1", "a", None, unit="envs/dev") == "034972265215b43082423bf16be01701"

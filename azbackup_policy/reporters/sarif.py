@@ -4,7 +4,8 @@ One run. ``tool.driver.rules`` holds every rule that ran (sorted by id); each re
 points at its rule by ``ruleId`` and ``ruleIndex``, at its file by a *relative* URI
 under ``%SRCROOT%`` (declared in ``originalUriBaseIds``) and at its resource by a
 logical location. ``partialFingerprints`` come from :attr:`Finding.fingerprint`
-(rule + resource address + attribute path), so alerts survive line shifts.
+(unit path in the repository + rule + resource address + attribute path), so alerts
+survive line shifts and two units with the same code do not share alerts.
 Suppressed findings stay, with ``suppressions``; strict-mode reviews are
 ``kind: review`` with ``level: none``. Input errors, rule failures, modules not
 followed and files not scanned are ``toolExecutionNotifications``.
@@ -38,7 +39,7 @@ SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 MAX_RESULTS = 25_000
-FINGERPRINT_KEY = "azbackupPolicy/v1"
+FINGERPRINT_KEY = "azbackupPolicy/v2"
 SRCROOT = "%SRCROOT%"
 # GitHub: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
 SECURITY_SEVERITY = {"error": "7.5", "warning": "5.0", "note": "2.0"}
