@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "(repeatable; default text)")
     scan.add_argument("--output", action=_FormatAction, dest="outputs", metavar="FILE",
                       help="write the preceding --format to FILE instead of stdout")
+    scan.add_argument("--sarif-category", metavar="NAME",
+                      help="SARIF run.automationDetails category, so several uploads from one "
+                      "workflow keep their own alerts (default: derived from the PATHs)")
     scan.add_argument("--fail-on", choices=FAIL_ON,
                       help="lowest severity that makes the exit code 1 (default warning)")
     scan.add_argument("--strict", action="store_true",
@@ -215,6 +218,16 @@ def _scan_with_progress(scan: Any, args: argparse.Namespace, stderr: TextIO,
             progress.close()
 
 
+def _sarif_place(args: argparse.Namespace) -> tuple[str, str]:
+    """The repository root (SARIF's %SRCROOT%) and the SARIF category of this scan."""
+    from azbackup_policy.discover import repository_path, repository_root
+    from azbackup_policy.reporters.sarif import default_category
+
+    paths = args.paths or ["."]
+    category = args.sarif_category or default_category([repository_path(p) for p in paths])
+    return repository_root(paths[0]), category
+
+
 def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
              environ: dict[str, str]) -> ExitCode:
     from azbackup_policy.pipeline import scan
@@ -235,11 +248,13 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
         report = scan_changed(args.paths, _scan_options(args), rules=host.rules())
     else:
         report = _scan_with_progress(scan, args, stderr, rules=host.rules())
+    root, category = _sarif_place(args)
     for fmt, destination in _auto_formats(outputs, environ):
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ
         options = RenderOptions(color=color, fail_on=report.fail_on, cwd=os.getcwd(),
-                                environment=environ)
+                                environment=environ, repository_root=root,
+                                sarif_category=category)
         _write(load_reporter(fmt, extra)(report, options), destination, stdout)
     _print_errors(report, stderr)
     if args.write_baseline:

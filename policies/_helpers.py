@@ -53,12 +53,13 @@ def rule_factory(area: str) -> Callable[..., Callable[[Check], Rule]]:
         before: str,
         after: str,
         lang: str = "hcl",
+        tags: Sequence[str] = (),
     ) -> RuleMaker:
         def wrap(check: Check) -> Rule:
             return Rule(
                 id=rule_id, name=name, area=area, severity=severity, matrix_rows=tuple(rows),
                 summary=summary, help=make_help(why, fix, before, after, lang), target=target,
-                check=check, article_date=ARTICLE_DATE,
+                check=check, article_date=ARTICLE_DATE, tags=tuple(tags),
             )
 
         return wrap

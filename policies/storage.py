@@ -274,6 +274,7 @@ ENTRA_DISK = rule(
     summary="Disks of a protected VM do not use Microsoft Entra data-access authentication.",
     why="Backups fail for disks with data access authentication mode `AzureActiveDirectory`.",
     fix="Remove `data_access_auth_mode` (or set `dataAccessAuthMode: None`).",
+    tags=("security",),  # a row about encryption or access
     before='resource "azurerm_managed_disk" "data" {\n'
     '  data_access_auth_mode = "AzureActiveDirectory"\n}',
     after='resource "azurerm_managed_disk" "data" {\n  # data_access_auth_mode not set\n}',
@@ -350,6 +351,7 @@ def _crr_region(vm: VirtualMachine, ctx: RuleContext, kind: str,
     "Encryption.",
     why="Disk exclusion is not supported for encrypted (ADE) VMs (troubleshooting docs, S24).",
     fix="Back up all disks of the ADE-encrypted VM.",
+    tags=("security",),  # a row about encryption or access
     before='resource "azurerm_backup_protected_vm" "db" {\n  exclude_disk_luns = [1]\n}',
     after='resource "azurerm_backup_protected_vm" "db" {\n  # all disks\n}',
 )

@@ -19,6 +19,10 @@ class RenderOptions:
     fail_on: str = "warning"
     cwd: str = "."
     environment: Mapping[str, str] = field(default_factory=dict)
+    # The scanned repository's root (SARIF's %SRCROOT%); None: the CI workspace, else cwd.
+    repository_root: str | None = None
+    # SARIF run.automationDetails category (None: "azbackup-policy").
+    sarif_category: str | None = None
 
 
 Render = Callable[[Report, RenderOptions], str]
