@@ -26,7 +26,8 @@ class ExitCode(IntEnum):
 
 
 FAIL_ON = ("error", "warning", "note", "never")
-SCAN_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "azure-devops")
+SCAN_FORMATS = ("text", "json", "sarif", "junit", "junit-resources", "github", "markdown",
+                "azure-devops")
 
 
 class _FormatAction(argparse.Action):

@@ -22,6 +22,7 @@ ROOT = "/home/runner/work/infra/infra"
 ENVIRONMENT = {"SOURCE_DATE_EPOCH": "1767225600", "GITHUB_WORKSPACE": ROOT,
                "HOSTNAME": "ci-runner"}
 EXTENSIONS = {"text": "txt", "json": "json", "sarif": "sarif", "junit": "xml",
+              "junit-resources": "xml",
               "github": "txt", "markdown": "md", "azure-devops": "txt"}
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?")
 
@@ -49,7 +50,7 @@ def _reversed(report: Report) -> Report:
 def _check(name: str, text: str) -> None:
     if name == "sarif":
         validate_sarif(text)
-    elif name == "junit":
+    elif name.startswith("junit"):
         validate_junit(text)
 
 

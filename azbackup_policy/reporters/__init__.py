@@ -40,6 +40,7 @@ BUILTIN_REPORTERS: dict[str, str] = {
     "json": "azbackup_policy.reporters.json:render",
     "sarif": "azbackup_policy.reporters.sarif:render",
     "junit": "azbackup_policy.reporters.junit:render",
+    "junit-resources": "azbackup_policy.reporters.junit:render_resources",
     "github": "azbackup_policy.reporters.github:render",
     "markdown": "azbackup_policy.reporters.markdown:render",
     "azure-devops": "azbackup_policy.reporters.azure_devops:render",
