@@ -19,12 +19,13 @@ import difflib
 import json
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from azbackup_policy.errors import ConfigError
 from azbackup_policy.rules import Severity
@@ -220,11 +221,11 @@ def yaml_mapping(text: str, shown: str) -> dict[str, Any]:
 
 
 def _pyproject_table(text: str, shown: str) -> dict[str, Any]:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10: the conditional 'tomli' dependency
+    else:  # Python 3.10: the conditional 'tomli' dependency
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib
         except ModuleNotFoundError as exc:
             raise ConfigError(shown, f"tool.{TOOL_KEY}", "reading pyproject.toml needs "
                               "Python 3.11+ or the 'tomli' package") from exc
@@ -262,26 +263,27 @@ _TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string",
 
 
 def _message(error: jsonschema.ValidationError) -> str:
-    schema, value = error.schema, error.instance
+    schema, value, expected = error.schema, error.instance, cast(Any, error.validator_value)
     if error.validator in _OWN_MESSAGE and isinstance(schema, dict) and "x-error" in schema:
         got = f" (got {value!r})" if error.validator == "pattern" else ""
         return f"{schema['x-error']}{got}"
     if error.validator == "enum":
-        return f"must be one of {', '.join(map(str, error.validator_value))} (got {value!r})"
+        return f"must be one of {', '.join(map(str, expected))} (got {value!r})"
     if error.validator == "type":
-        return f"must be {_TYPE_WORDS.get(str(error.validator_value), error.validator_value)}" \
+        return f"must be {_TYPE_WORDS.get(str(expected), expected)}" \
             f" (got {value!r})"
     if error.validator == "required" and isinstance(value, dict):
-        missing = [key for key in error.validator_value if key not in value]
+        missing = [key for key in expected if key not in value]
         return f"missing key {missing[0]!r}" if missing else error.message
     return error.message
 
 
 def _unknown_keys(error: jsonschema.ValidationError) -> list[tuple[str, str]]:
     """(key, message with a "did you mean" hint) for each key the schema does not allow."""
-    allowed = sorted(error.schema.get("properties", {}))
+    schema, instance = cast(Mapping[str, Any], error.schema), cast(Any, error.instance)
+    allowed = sorted(schema.get("properties", {}))
     out = []
-    for key in sorted(map(str, error.instance)):
+    for key in sorted(map(str, instance)):
         if key in allowed:
             continue
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)

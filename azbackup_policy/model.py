@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 T = TypeVar("T")
 
@@ -54,7 +54,7 @@ class Unknown:
         )
 
 
-Maybe = T | Unknown
+Maybe: TypeAlias = T | Unknown
 """``Maybe[int]`` is an ``int`` or an :class:`Unknown`."""
 
 

@@ -23,7 +23,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from azbackup_policy.discover import (
     ARM,
@@ -263,7 +263,7 @@ def _merge(reports: Sequence[Report], fail_on: str) -> Report:
         return Report(tool_version=__version__, fail_on=fail_on)
     merged = reports[0]
     for other in reports[1:]:
-        changes = {}
+        changes: dict[str, Any] = {}
         for spec in fields(Report):
             mine, theirs = getattr(merged, spec.name), getattr(other, spec.name)
             if isinstance(mine, tuple):

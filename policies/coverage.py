@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from azbackup_policy.hookspecs import hookimpl
-from azbackup_policy.model import BackupPolicy, Protection, Unknown, Vault, VirtualMachine
+from azbackup_policy.model import BackupPolicy, Maybe, Protection, Unknown, Vault, VirtualMachine
 from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
@@ -142,7 +142,7 @@ def _compare_vault_names(item: Protection, policy: BackupPolicy, vault: Vault,
                       vm_of(item, ctx))
 
 
-def _luns(item: Protection) -> tuple[str, object]:
+def _luns(item: Protection) -> tuple[str, Maybe[tuple[int, ...]] | None]:
     if item.include_luns is not None:
         return "include_luns", item.include_luns
     return "exclude_luns", item.exclude_luns

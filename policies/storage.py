@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Unknown, VirtualMachine
@@ -324,8 +325,8 @@ def special_disk_crr_region(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Ob
     for key, regions_key, kind in (("ultra_type", "ultra_grs_crr_regions", "Ultra"),
                                    ("premium_v2_type", "premium_v2_grs_crr_regions",
                                     "Premium SSD v2")):
-        sku = limit(ctx, "disks", key)
-        hits, _ = matching_disks(vm, ctx, "storage_type", lambda v, s=sku: same(v, s))
+        sku: str = limit(ctx, "disks", key)
+        hits, _ = matching_disks(vm, ctx, "storage_type", partial(same, expected=sku))
         if hits:
             yield from _crr_region(vm, ctx, kind, limit(ctx, "disks", regions_key))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,16 @@ def test_import_is_cheap() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd="/")
     assert out.stdout.strip() == "[]"
+
+
+def test_mypy_strict_clean() -> None:
+    """Every annotation is checked: the library, the built-in policies and the example plugin."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(REPO / "pyproject.toml"),
+         "--cache-dir", os.devnull, "azbackup_policy", "policies", "plugins"],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_clean() -> None:

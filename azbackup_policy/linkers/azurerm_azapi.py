@@ -13,11 +13,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from azbackup_policy.document import Resource
 from azbackup_policy.linkers.azurerm_common import VM_TYPES, Index, parse_arm_id
 from azbackup_policy.model import BackupPolicy, Lock, Protection, Unknown, Vault
+
+_Converted = TypeVar("_Converted", Vault, BackupPolicy, Protection, Lock)
 
 AZAPI_TYPES = ("azapi_resource",)
 VAULT_KINDS = ("azurerm_recovery_services_vault", "microsoft.recoveryservices/vaults")
@@ -123,7 +125,7 @@ def _name(resource: Resource) -> str:
     return name if isinstance(name, str) else ""
 
 
-def _located(resource: Resource, converted: Any) -> Any:
+def _located(resource: Resource, converted: _Converted) -> _Converted:
     """An ARM converter's result, named as the azapi resource and placed where it is."""
     extra: dict[str, Any] = {"resource_type": resource.type}
     if hasattr(converted, "action"):
@@ -132,7 +134,7 @@ def _located(resource: Resource, converted: Any) -> Any:
 
 
 def vault(resource: Resource) -> Vault:
-    found = _arm().vault_from_arm(arm_view(resource))
+    found: Vault = _arm().vault_from_arm(arm_view(resource))
     if not isinstance(resource.id, str):  # the group and subscription are in parent_id
         parent = parse_arm_id(resource.properties.get("parent_id"))
         found = replace(found, resource_group=parent.resource_group if parent else None,
@@ -143,8 +145,8 @@ def vault(resource: Resource) -> Vault:
 def policy(resource: Resource, index: Index) -> BackupPolicy:
     parent = resource.properties.get("parent_id")
     vaults = find(index, resource, "parent_id", parent, VAULT_KINDS)
-    found = _arm().policy_from_arm(arm_view(resource), vaults[0] if len(vaults) == 1
-                                       else None)
+    found: BackupPolicy = _arm().policy_from_arm(arm_view(resource), vaults[0]
+                                                 if len(vaults) == 1 else None)
     return _located(resource, replace(found, vault_name=_vault_name(parent)))
 
 
@@ -172,7 +174,7 @@ def protection(resource: Resource, index: Index) -> Protection:
                      if not vms else f"several VMs match: {', '.join(vms)}")
     if len(policies) != 1:
         index.report(resource, "body", "the backup policy cannot be determined")
-    found = _arm().protection_from_arm(
+    found: Protection = _arm().protection_from_arm(
         view, vms[0] if len(vms) == 1 else None, policies[0] if len(policies) == 1 else None,
         vaults[0] if len(vaults) == 1 else None)
     return _located(resource, found)
@@ -198,6 +200,6 @@ def lock(resource: Resource, index: Index) -> Lock:
     if not targets and isinstance(scope, str):
         address = index.by_id.get(scope.lower())
         targets = [address] if address else []
-    found = _arm().lock_from_arm(arm_view(resource), scope,
-                                     targets[0] if len(targets) == 1 else None)
+    found: Lock = _arm().lock_from_arm(arm_view(resource), scope,
+                                       targets[0] if len(targets) == 1 else None)
     return _located(resource, found)

@@ -125,7 +125,9 @@ class _Builder:
     def add(self, entries: dict[str, _Entry], raw: dict[str, Any], values: Any,
             sensitive: Any, changes: dict[str, dict[str, Any]]) -> None:
         text = raw.get("address")
-        address = parse_address(text) if isinstance(text, str) else None
+        if not isinstance(text, str):
+            return
+        address = parse_address(text)
         if address is None or address.rest:
             return
         item = changes.get(text, {})

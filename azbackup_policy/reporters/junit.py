@@ -228,8 +228,8 @@ def _suite_element(root: ET.Element, suite: _Suite, index: int, stamp: str, host
         ET.SubElement(properties, "property", {"name": key, "value": _clean(value)})
     tally = {"failure": 0, "error": 0, "skipped": 0}
     out: Passing = []
-    for key in sorted(suite.cases):
-        case = suite.cases[key]
+    for case_key in sorted(suite.cases):
+        case = suite.cases[case_key]
         tag = _case_element(element, case, _outcome(case, fail_on, out))
         if tag is not None:
             tally[tag] += 1

@@ -124,7 +124,7 @@ class _SpanWalker:
         for step, item in items:
             if plain and (step in raw if kind is dict and type(step) is str
                           else kind is list and type(step) is int and 0 <= step < len(raw)):
-                child_raw, child_skip = raw[step], False  # type: ignore[index]
+                child_raw, child_skip = raw[step], False
                 child_full = (*full, step)
                 child_span = get(child_full, span)
             else:

@@ -169,12 +169,12 @@ def instance(keys: Keys, path: JsonPath, evaluator: Evaluator, place: Place,
              out: Output, symbol: str | None, parent: Parent | None, frame: Frame,
              suffix: str, maybe: Unknown | None) -> None:
     raw: dict[str, Any] = keys.mapping  # type: ignore[assignment]
-    condition = _condition(keys, path, evaluator, frame)
-    if condition is False:
+    found = _condition(keys, path, evaluator, frame)
+    if found is False:
         return
     inherited = parent.condition if parent else None
-    if not isinstance(condition, Unknown):
-        condition = maybe if maybe is not None else inherited
+    condition: Unknown | None = found if isinstance(found, Unknown) else (
+        maybe if maybe is not None else inherited)
     full_type, name = _type_and_name(keys, path, evaluator, frame, parent)
     item = Instance(raw=raw, path=path, frame=frame, type=full_type, name=name,
                     condition=condition, address=_address(symbol, full_type, name, suffix,

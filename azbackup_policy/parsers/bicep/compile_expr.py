@@ -109,7 +109,7 @@ class Symbols:
         self.wildcards: dict[str, bool] = {}  # ``import * as ns``: ns -> followed locally
         self.strict = True  # an undeclared name is an error (False inside imported files)
 
-    def resource(self, symbol: str) -> ResInfo | None:  # the emitter overrides this
+    def resource(self, symbol: str, /) -> ResInfo | None:  # the emitter overrides this
         return None
 
 
@@ -319,8 +319,8 @@ class ExprCompiler:
                     pending = []
                 chunks.append(self.text(prop.value, env))
                 continue
-            key = prop.key if isinstance(prop.key, str) else None
-            pending.append(quote(key) if key is not None else self.text(prop.key, env))
+            key = prop.key
+            pending.append(quote(key) if isinstance(key, str) else self.text(key, env))
             pending.append(self.text(prop.value, env))
         if not chunks:
             return call("createObject", *pending)

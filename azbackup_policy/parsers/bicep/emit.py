@@ -52,12 +52,12 @@ class Positions(Mapping[JsonPath, SourceSpan]):
         self._built.pop(path, None)
 
     def __getitem__(self, path: JsonPath) -> SourceSpan:
-        span = self.get(path)
+        span: SourceSpan | None = self.get(path)
         if span is None:
             raise KeyError(path)
         return span
 
-    def get(self, path: JsonPath, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, path: JsonPath, default: Any = None) -> Any:
         """As ``Mapping.get``, without raising and catching KeyError for a missing path."""
         span = self._built.get(path)
         if span is not None:
@@ -168,13 +168,14 @@ class ValueEmitter(ExprCompiler):
                      skip: tuple[str, ...] = ()) -> dict[str, Json]:
         out: dict[str, Json] = {}
         for prop in node.props:
+            assert isinstance(prop, ast.Prop)
             key = prop.key
-            if key in skip:  # type: ignore[operator]
+            if key in skip:
                 continue
-            assert isinstance(key, str) and isinstance(prop, ast.Prop)
+            assert isinstance(key, str)
             self.mark((*path, key), prop.pos, prop.end)
-            if type(prop.value) is ast.For and prop.value.condition is None:  # type: ignore[union-attr]
-                self.property_copy(out, key, prop.value, env, path)  # type: ignore[arg-type]
+            if type(prop.value) is ast.For and prop.value.condition is None:
+                self.property_copy(out, key, prop.value, env, path)
             else:
                 out[key] = self.value(prop.value, env, (*path, key))
         return out

@@ -254,7 +254,7 @@ class TemplateEmitter(DeclarationEmitter):
         found.discard(key)
         if not self.order:
             self.order = {name: n for n, name in enumerate(self.entries)}
-        ordered = sorted((name for name in found if name in self.order), key=self.order.get)
+        ordered = sorted((name for name in found if name in self.order), key=self.order.__getitem__)
         if ordered:
             out["dependsOn"] = ordered
 

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from azbackup_policy.parsers.bicep import ast
 from azbackup_policy.parsers.bicep.expressions import ExprParser
 
@@ -76,7 +78,7 @@ class TypeParser(ExprParser):
             return self.type_tuple()
         raise self.unexpected("a type")
 
-    def type_name(self, token: tuple) -> ast.TypeExpr:
+    def type_name(self, token: tuple[str, Any, int, int]) -> ast.TypeExpr:
         _, name, pos, end = token
         self.i += 1
         if name in ("true", "false", "null"):

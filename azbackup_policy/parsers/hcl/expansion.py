@@ -57,6 +57,7 @@ def expand(scope: Instance, block: Block, max_loop: int) -> Expansion:
     if len(keys) > max_loop:
         raise InputError(attr.src.shown, attr.line, 1,
                          f"{kind} makes {len(keys)} instances, over the limit of {max_loop}")
+    specs: tuple[InstanceSpec, ...]
     if kind == "count":
         specs = tuple((k, instance_key(k), {"count": {"index": k}}) for k, _ in keys)
     else:

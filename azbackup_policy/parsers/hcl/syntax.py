@@ -100,7 +100,7 @@ def parse_file(src: SourceFile) -> list[Block]:
     return body_blocks(tree.children[0], src)
 
 
-def parse_tree(text: str, shown: str, line_offset: int = 0) -> Tree:
+def parse_tree(text: str, shown: str, line_offset: int = 0) -> Tree[Any]:
     try:
         return hcl2.parses_to_tree(text)
     except UnexpectedInput as exc:
@@ -142,7 +142,7 @@ def _describe(exc: UnexpectedInput) -> str:
     return "syntax error: unexpected end of file (unclosed block or string?)"
 
 
-def body_blocks(body: Tree, src: SourceFile) -> list[Block]:
+def body_blocks(body: Tree[Any], src: SourceFile) -> list[Block]:
     blocks: list[Block] = []
     for child in body.children:
         if isinstance(child, Tree) and child.data == "block":
@@ -150,10 +150,10 @@ def body_blocks(body: Tree, src: SourceFile) -> list[Block]:
     return blocks
 
 
-def _block(tree: Tree, src: SourceFile) -> Block:
+def _block(tree: Tree[Any], src: SourceFile) -> Block:
     children = tree.children
     names: list[str] = []
-    body: Tree | None = None
+    body: Tree[Any] | None = None
     for child in children:
         if isinstance(child, Tree):
             if child.data == "body":
@@ -168,7 +168,7 @@ def _block(tree: Tree, src: SourceFile) -> Block:
     return block
 
 
-def _fill(block: Block, body: Tree, src: SourceFile) -> None:
+def _fill(block: Block, body: Tree[Any], src: SourceFile) -> None:
     for child in body.children:
         if not isinstance(child, Tree):
             continue
@@ -184,7 +184,7 @@ def _fill(block: Block, body: Tree, src: SourceFile) -> None:
             block.blocks.append(_block(child, src))
 
 
-def string_literal(tree: Tree) -> str:
+def string_literal(tree: Tree[Any]) -> str:
     """The text of a quoted string without interpolations (block labels)."""
     parts: list[str] = []
     for part in tree.children:

@@ -41,7 +41,7 @@ def _unwrap(node: Any) -> Any:
     return node
 
 
-def _children(node: Tree) -> list[Any]:
+def _children(node: Tree[Any]) -> list[Any]:
     return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
 
 
@@ -60,7 +60,7 @@ def _convert(value: Any, node: Any, evaluate: Evaluate) -> Any:
     return value
 
 
-def _call(value: Any, node: Tree, evaluate: Evaluate) -> Any:
+def _call(value: Any, node: Tree[Any], evaluate: Evaluate) -> Any:
     name = str(node.children[0].children[0])
     arguments = next((c for c in _children(node) if c.data == "arguments"), None)
     args = [_unwrap(a) for a in _children(arguments)] if arguments is not None else []
@@ -77,7 +77,7 @@ def _call(value: Any, node: Tree, evaluate: Evaluate) -> Any:
     return value
 
 
-def _object(value: dict[str, Any], schema: Tree, evaluate: Evaluate) -> dict[str, Any]:
+def _object(value: dict[str, Any], schema: Tree[Any], evaluate: Evaluate) -> dict[str, Any]:
     result = dict(value)
     for elem in _children(schema):
         key_node, type_node = _children(elem)
@@ -92,7 +92,7 @@ def _object(value: dict[str, Any], schema: Tree, evaluate: Evaluate) -> dict[str
     return result
 
 
-def _optional_default(node: Tree, evaluate: Evaluate) -> Any:
+def _optional_default(node: Tree[Any], evaluate: Evaluate) -> Any:
     arguments = next((c for c in _children(node) if c.data == "arguments"), None)
     args = _children(arguments) if arguments is not None else []
     if len(args) < 2:
@@ -105,7 +105,7 @@ def _is_call(node: Any, name: str) -> bool:
             and str(node.children[0].children[0]) == name)
 
 
-def _key(node: Tree) -> str | None:
+def _key(node: Tree[Any]) -> str | None:
     inner = _unwrap(node.children[0])
     if isinstance(inner, Tree) and inner.data in ("identifier", "keyword"):
         return str(inner.children[0])
