@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
 from azbackup_policy.errors import ConfigError
-from azbackup_policy.rules import Severity
+from azbackup_policy.rules import FailOn, Severity
 from azbackup_policy.suppressions import COVERAGE_RULE, ConfigSuppression, parse_date
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
-    fail_on: str | None = None
+    fail_on: FailOn | None = None
     strict: bool | None = None
     exclude: tuple[str, ...] = ()
     matrix: str | None = None
@@ -348,7 +348,7 @@ def _build(data: Mapping[str, Any], shown: str, prefix: str, paths: _Paths) -> C
         severity=MappingProxyType(
             {rule: Severity(level) for rule, level in data.get("severity", {}).items()}
         ),
-        fail_on=data.get("fail-on"),
+        fail_on=cast("FailOn | None", data.get("fail-on")),  # the schema's enum
         strict=data.get("strict"),
         exclude=tuple(data.get("exclude", ())),
         matrix=None if matrix is None else paths.resolve(matrix),

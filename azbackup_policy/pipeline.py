@@ -23,7 +23,7 @@ from azbackup_policy.linkers import link
 from azbackup_policy.model import Estate
 from azbackup_policy.parsers import BUILTIN_PARSERS, ParseContext, ParseOptions, load_parser
 from azbackup_policy.report import Finding, InputProblem, Report, ScannedUnit, SkippedFile
-from azbackup_policy.rules import Rule, Severity
+from azbackup_policy.rules import FailOn, Rule, Severity
 from azbackup_policy.suppressions import (
     ConfigSuppression,
     InlineSuppression,
@@ -42,7 +42,7 @@ class ScanOptions:
     var_files: tuple[str, ...] = ()
     source_dir: str | None = None
     excludes: tuple[str, ...] = ()
-    fail_on: str = "warning"
+    fail_on: FailOn = "warning"
     strict: bool = False
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()

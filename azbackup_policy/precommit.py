@@ -44,7 +44,7 @@ from azbackup_policy.report import Report
 
 if TYPE_CHECKING:
     from azbackup_policy.pipeline import ScanOptions
-    from azbackup_policy.rules import Rule
+    from azbackup_policy.rules import FailOn, Rule
 
 _TF_SUFFIXES = (".tf", ".tf.json")
 _BICEP_REFERENCE = re.compile(
@@ -255,7 +255,7 @@ def affected_units(
     return sorted(units)
 
 
-def _merge(reports: Sequence[Report], fail_on: str) -> Report:
+def _merge(reports: Sequence[Report], fail_on: FailOn) -> Report:
     """One report from several scans: tuples concatenated, exact duplicates dropped."""
     if not reports:
         from azbackup_policy._version import __version__

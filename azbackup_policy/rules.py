@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Literal, get_args
 
 from azbackup_policy.model import (
     Estate,
@@ -32,6 +32,11 @@ class Severity(str, Enum):
     @property
     def rank(self) -> int:
         return {"error": 3, "warning": 2, "note": 1}[self.value]
+
+
+FailOn = Literal["error", "warning", "note", "never"]
+"""The lowest severity that fails a scan (exit code 1), or ``never``."""
+FAIL_ON: tuple[FailOn, ...] = get_args(FailOn)
 
 
 class Kind(str, Enum):
