@@ -55,8 +55,9 @@ _LIMITS = (
 
 
 def _input_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="files or folders: plan JSON, .tf modules, ARM templates, Bicep")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="files or folders: plan JSON, .tf modules, ARM templates, Bicep "
+                        "(default: the current folder)")
     parser.add_argument("--parameters", action="append", default=[], metavar="FILE",
                         help="ARM/Bicep parameter file (repeatable)")
     parser.add_argument("--var-file", action="append", default=[], metavar="FILE",
@@ -244,9 +245,11 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
                      f"(choose from {', '.join([*SCAN_FORMATS, *sorted(extra)])})\n")
         return ExitCode.INPUT_ERROR
     if args.changed_files:
-        from azbackup_policy.precommit import scan_changed
+        from azbackup_policy.precommit import scan_changed, staged_state
 
-        report = scan_changed(args.paths, _scan_options(args), rules=host.rules())
+        deleted, not_staged = staged_state()
+        options = replace(_scan_options(args), hidden_files=tuple(not_staged))
+        report = scan_changed(args.paths, options, rules=host.rules(), deleted=deleted)
     else:
         report = _scan_with_progress(scan, args, stderr, rules=host.rules())
     root, category = _sarif_place(args)
@@ -326,6 +329,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     if args.version:
         out.write(f"azbackup-policy {__version__}\n")
         return ExitCode.OK
+    if getattr(args, "paths", None) == [] and not getattr(args, "changed_files", False):
+        args.paths = ["."]
     try:
         if args.command == "scan":
             return cmd_scan(args, out, err, env)

@@ -135,11 +135,23 @@ class FileLoader:
         allow_outside_root: bool = False,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         cwd: str | None = None,
+        hidden: Iterable[str] = (),
     ) -> None:
         self._roots = tuple(os.path.realpath(r) for r in roots)
         self._allow_outside = allow_outside_root
         self.max_file_bytes = max_file_bytes
         self._cwd = cwd
+        # Files (and folders, ending in "/") read as absent: the pre-commit hook hides
+        # what is not staged, so that only the content being committed decides.
+        self._hidden = frozenset(os.path.realpath(self._at(p)) for p in hidden)
+        self._hidden_dirs = tuple(os.path.realpath(self._at(p)) + os.sep
+                                  for p in hidden if p.endswith(("/", os.sep)))
+
+    def hidden(self, path: str) -> bool:
+        if not self._hidden:
+            return False
+        real = os.path.realpath(self._at(path))
+        return real in self._hidden or real.startswith(self._hidden_dirs)
 
     def display(self, path: str) -> str:
         return display_path(self._at(path), self._cwd)
@@ -172,6 +184,8 @@ class FileLoader:
 
     def read_bytes(self, path: str) -> bytes:
         shown = self.display(path)
+        if self.hidden(path):
+            raise InputError(shown, 1, 1, "cannot read file: it is not staged for commit")
         path = self._at(path)
         try:
             if os.path.isdir(path):
@@ -193,7 +207,7 @@ class FileLoader:
         return decode_text(self.read_bytes(path), self.display(path))
 
     def exists(self, path: str) -> bool:
-        return os.path.exists(self._at(path))
+        return os.path.exists(self._at(path)) and not self.hidden(path)
 
     def is_dir(self, path: str) -> bool:
         return os.path.isdir(self._at(path))
@@ -201,9 +215,10 @@ class FileLoader:
     def list_dir(self, path: str) -> list[str]:
         """Sorted entries of a folder (joined to ``path``); empty when it cannot be listed."""
         try:
-            return sorted(os.path.join(path, name) for name in os.listdir(self._at(path)))
+            entries = sorted(os.path.join(path, name) for name in os.listdir(self._at(path)))
         except OSError:
             return []
+        return [entry for entry in entries if not self.hidden(entry)]
 
 
 def decode_text(data: bytes, shown: str) -> str:

@@ -60,6 +60,7 @@ class ScanOptions:
     suppressions: tuple[ConfigSuppression, ...] = ()  # config ``suppressions``
     baseline_file: str | None = None  # --baseline
     today: dt.date | None = None  # for suppression expiry; None = today
+    hidden_files: tuple[str, ...] = ()  # read as absent (pre-commit: files not staged)
 
 
 @dataclass(slots=True)
@@ -135,6 +136,7 @@ def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions(),
         allow_outside_root=options.allow_outside_root,
         max_file_bytes=options.max_file_bytes,
         cwd=options.cwd,
+        hidden=options.hidden_files,
     )
     found = discover(paths, loader=loader, excludes=options.excludes, cwd=options.cwd)
     loaded = Loaded(

@@ -13,6 +13,11 @@ those units:
   a local Terraform ``source`` or a parameter file), or itself when nothing includes it;
 * a Terraform plan JSON: itself. Any other file is ignored.
 
+pre-commit never passes deleted files to a hook, so :func:`staged_state` asks git for
+the files deleted in the staged change (their units, and the units that included them,
+are scanned as they are now) and for the files that are not staged, which the scan
+reads as absent: only what is being committed decides.
+
 :func:`scan_changed` scans each unit as a whole and merges the reports. Files are read
 only through :class:`~azbackup_policy.discover.FileLoader`.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
@@ -136,7 +142,8 @@ def _hcl_edges(index: RepoIndex, folder: str, loader: FileLoader) -> None:
     for file in iter_files(folder, _TF_SUFFIXES, loader):
         for reference in _TF_LOCAL_SOURCE.findall(_read(loader, file)):
             target = _local_target(folder, reference)
-            if target is not None and index.kinds.get(target) == HCL:
+            if target is not None and (index.kinds.get(target) == HCL
+                                       or not loader.exists(target)):  # a deleted module
                 index.add_edge(folder, target)
 
 
@@ -235,24 +242,66 @@ def _classify(
     return units, nodes
 
 
+def _deleted_nodes(deleted: Iterable[str]) -> list[str]:
+    """The graph nodes a deleted file stood for: its module folder, or the file itself."""
+    nodes = []
+    for path in deleted:
+        kind = kind_of_file(os.path.basename(path))
+        if kind in (HCL, TFVARS):
+            nodes.append(os.path.dirname(_key(path)))
+        elif kind is not None or path.lower().endswith(".json"):
+            nodes.append(_key(path))
+    return nodes
+
+
 def affected_units(
     changed: Iterable[str],
     *,
     root: str = ".",
     loader: FileLoader | None = None,
     cwd: str | None = None,
+    deleted: Iterable[str] = (),
 ) -> list[Unit]:
-    """The units to scan for ``changed`` files, searching includers below ``root``."""
+    """The units to scan for ``changed`` files, searching includers below ``root``.
+
+    A ``deleted`` file stands for what is left of its unit and for the units that
+    included it (they may now miss a module or a template).
+    """
     loader = loader or FileLoader()
     units, nodes = _classify(changed, loader, cwd)
-    if nodes:
+    gone = _deleted_nodes(deleted)
+    if nodes or gone:
         index = build_index(root, loader)
         for node, kind in nodes.items():
             if node not in index.kinds:  # outside the root: still follow its own includes
                 index.kinds[node] = kind
                 _add_edges(index, node, kind, loader)
             units.update(_unit_of_root(r, index, cwd) for r in index.roots_above(node))
+        for node in gone:
+            units.update(_unit_of_root(r, index, cwd) for r in index.roots_above(node)
+                         if r in index.kinds)  # what still exists
     return sorted(units)
+
+
+def _git(args: Sequence[str], cwd: str | None) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                              timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def staged_state(cwd: str | None = None) -> tuple[list[str], list[str]]:
+    """(files deleted in the staged change, files and folders not in the index), as
+    absolute paths; both empty outside a git work tree. Folders end with ``/``."""
+    top = (_git(["rev-parse", "--show-toplevel"], cwd) or "").strip()
+    if not top:
+        return [], []
+    deleted = _git(["diff", "--cached", "--name-only", "--diff-filter=D", "-z"], top) or ""
+    others = _git(["ls-files", "--others", "--directory", "-z"], top) or ""
+    return ([os.path.join(top, p) for p in deleted.split("\0") if p],
+            [os.path.join(top, p) for p in others.split("\0") if p])
 
 
 def _merge(reports: Sequence[Report], fail_on: FailOn) -> Report:
@@ -273,8 +322,9 @@ def _merge(reports: Sequence[Report], fail_on: FailOn) -> Report:
 
 
 def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
-                 rules: Sequence[Rule] | None = None) -> Report:
-    """Scan every unit that ``changed`` files belong to; one scan per set of extra files.
+                 rules: Sequence[Rule] | None = None, deleted: Sequence[str] = ()) -> Report:
+    """Scan every unit that ``changed`` (and ``deleted``) files belong to; one scan per set
+    of extra files. Files in ``options.hidden_files`` are read as absent.
 
     ``rules`` as for :func:`~azbackup_policy.pipeline.scan` (the CLI passes the rules it
     has loaded, so plugins are discovered once however many groups there are).
@@ -283,8 +333,10 @@ def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
 
     base = options or ScanOptions()
     root = base.cwd or "."
+    loader = FileLoader(hidden=base.hidden_files)
     groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
-    for unit in affected_units(changed, root=root, cwd=base.cwd):
+    for unit in affected_units(changed, root=root, cwd=base.cwd, loader=loader,
+                               deleted=deleted):
         groups.setdefault((unit.parameters, unit.var_files), []).append(unit.path)
     reports = [
         scan(paths, replace(base, parameter_files=base.parameter_files + parameters,
