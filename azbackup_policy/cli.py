@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--sarif-category", metavar="NAME",
                       help="SARIF run.automationDetails category, so several uploads from one "
                       "workflow keep their own alerts (default: derived from the PATHs)")
+    scan.add_argument("--no-annotations", action="store_true",
+                      help="do not add GitHub / Azure DevOps annotations to the text report "
+                      "(when the SARIF log is uploaded, code scanning shows the findings)")
     scan.add_argument("--fail-on", choices=FAIL_ON,
                       help="lowest severity that makes the exit code 1 (default warning)")
     scan.add_argument("--strict", action="store_true",
@@ -253,7 +256,8 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     else:
         report = _scan_with_progress(scan, args, stderr, rules=host.rules())
     root, category = _sarif_place(args)
-    for fmt, destination in _auto_formats(outputs, environ):
+    shown = outputs if args.no_annotations else _auto_formats(outputs, environ)
+    for fmt, destination in shown:
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ
         options = RenderOptions(color=color, fail_on=report.fail_on, cwd=os.getcwd(),
