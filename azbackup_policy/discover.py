@@ -26,6 +26,7 @@ ARM_PARAMETERS = "arm-parameters"
 BICEP = "bicep"
 BICEPPARAM = "bicepparam"
 TFVARS = "tfvars"
+WHATIF = "arm-whatif"
 
 DEFAULT_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -34,6 +35,12 @@ _SNIFF_BYTES = 64 * 1024
 _PLAN_HINT = re.compile(rb'"format_version"\s*:')
 _PLAN_BODY = re.compile(rb'"(planned_values|resource_changes|terraform_version)"\s*:')
 _SCHEMA = re.compile(rb'"\$schema"\s*:\s*"([^"]*)"')
+# An ARM what-if result (az CLI, REST or Azure PowerShell's ConvertTo-Json: any case).
+_WHATIF_CHANGE = re.compile(rb'"changeType"\s*:', re.IGNORECASE)
+_WHATIF_ID = re.compile(rb'"(?:fullyQualifiedResourceId|resourceId)"\s*:', re.IGNORECASE)
+_WHATIF_EMPTY = (re.compile(rb'"changes"\s*:\s*[\[n]', re.IGNORECASE),  # no change at all,
+                 re.compile(rb'"status"\s*:', re.IGNORECASE),  # or a failed operation
+                 re.compile(rb'"error"\s*:', re.IGNORECASE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +257,9 @@ def sniff_json(head: bytes) -> str | None:
             return ARM
     if _PLAN_HINT.search(head) and _PLAN_BODY.search(head):
         return PLAN
+    if (_WHATIF_CHANGE.search(head) and _WHATIF_ID.search(head)) \
+            or all(pattern.search(head) for pattern in _WHATIF_EMPTY):
+        return WHATIF
     return None
 
 
@@ -338,9 +348,10 @@ class _Walker:
             self.add(path, kind, explicit)
         elif explicit:
             self.result.errors.append(
-                InputError(shown, 1, 1, "JSON of no known kind: not a Terraform plan "
-                           "(format_version + planned_values) and not an ARM template "
-                           "($schema deploymentTemplate)")
+                InputError(shown, 1, 1, "JSON of no known kind: not a Terraform plan or "
+                           "state (format_version + planned_values or values), not an ARM "
+                           "template ($schema deploymentTemplate) and not a what-if result "
+                           "(changes with changeType and resourceId)")
             )
         else:
             self.result.skipped.append(Skipped(shown, "JSON of no known kind"))

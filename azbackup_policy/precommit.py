@@ -39,6 +39,7 @@ from azbackup_policy.discover import (
     HCL,
     PLAN,
     TFVARS,
+    WHATIF,
     FileLoader,
     discover,
     display_path,
@@ -234,7 +235,7 @@ def _classify(
         if kind == TFVARS:
             unit = _tfvars_unit(path, loader, cwd)
             units.update([unit] if unit else [])
-        elif kind == PLAN and exists:
+        elif kind in (PLAN, WHATIF) and exists:  # a plan, state or what-if: itself
             units.add(Unit(display_path(path, cwd)))
         elif kind is not None:
             node = _start_node(path, kind, loader)

@@ -163,6 +163,17 @@ def test_plan_json_is_itself_and_other_files_are_ignored(repo: Path) -> None:
         Unit("tfplan.json")]
 
 
+def test_state_and_whatif_json_are_themselves(repo: Path) -> None:
+    state = {"format_version": "1.0", "terraform_version": "1.9.0",
+             "values": {"root_module": {}}}
+    whatif = {"changes": [{"changeType": "Create", "resourceId": "/subscriptions/x"}],
+              "error": None, "status": "Succeeded"}
+    write(repo, {"state.json": json.dumps(state), "infra/whatif.json": json.dumps(whatif),
+                 "infra/main.bicep": ""})
+    assert units("state.json", "infra/whatif.json") == [
+        Unit("infra/whatif.json"), Unit("state.json")]
+
+
 def test_deleted_files_and_folders_without_tf_are_ignored(repo: Path) -> None:
     write(repo, {"infra/main.tf": ""})
     assert units("gone/main.tf", "gone.bicep", "gone.tfvars", "infra/gone.tf") == [

@@ -20,6 +20,7 @@ from azbackup_policy.discover import (
     BICEPPARAM,
     HCL,
     PLAN,
+    WHATIF,
     FileLoader,
     Source,
 )
@@ -58,6 +59,7 @@ BUILTIN_PARSERS: dict[str, str] = {
     ARM_PARAMETERS: "azbackup_policy.parsers.arm:parse_parameters_file",
     BICEP: "azbackup_policy.parsers.bicep:parse",
     BICEPPARAM: "azbackup_policy.parsers.bicep:parse_bicepparam",
+    WHATIF: "azbackup_policy.parsers.arm.whatif:parse",
 }
 
 

@@ -52,7 +52,8 @@ FINGERPRINT_KEY = "azbackupPolicy/v2"
 SRCROOT = "%SRCROOT%"
 # GitHub: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
 SECURITY_SEVERITY = {"error": "7.5", "warning": "5.0", "note": "2.0"}
-SOURCE_LANGUAGES = {"terraform-plan": "json", "terraform-hcl": "terraform", "arm": "json",
+SOURCE_LANGUAGES = {"terraform-plan": "json", "terraform-state": "json",
+                    "terraform-hcl": "terraform", "arm": "json", "arm-whatif": "json",
                     "bicep": "bicep"}
 _WORKSPACE_VARIABLES = ("GITHUB_WORKSPACE", "BUILD_SOURCESDIRECTORY")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")

@@ -118,7 +118,7 @@ def evaluate_body(item: Instance, evaluator: Evaluator, raw_body: dict[str, Any]
     return body
 
 
-def _hide_secrets(body: dict[str, Any]) -> frozenset[str]:
+def hide_secrets(body: dict[str, Any]) -> frozenset[str]:
     hidden: set[str] = set()
     for secret in _SECRETS:
         holder: Any = body
@@ -140,7 +140,7 @@ def build_resource(item: Instance, evaluator: Evaluator, base: JsonPath,
     keys = item.keys or Keys(item.raw)
     raw = raw_body(item.raw)
     body = evaluate_body(item, evaluator, raw)
-    sensitive = _hide_secrets(body)
+    sensitive = hide_secrets(body)
     span: SourceSpan = scope.span(item.path)
     spans = property_spans(raw, body, item.path, scope.positions, span, id_leaves)
     existing = keys.get("existing")
