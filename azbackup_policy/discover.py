@@ -31,6 +31,7 @@ WHATIF = "arm-whatif"
 DEFAULT_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
+STDIN = "-"  # the path that stands for standard input (read by the CLI)
 
 _PLAN_HINT = re.compile(rb'"format_version"\s*:')
 _PLAN_BODY = re.compile(rb'"(planned_values|resource_changes|terraform_version)"\s*:')
@@ -143,6 +144,7 @@ class FileLoader:
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         cwd: str | None = None,
         hidden: Iterable[str] = (),
+        stdin: bytes | None = None,
     ) -> None:
         self._roots = tuple(os.path.realpath(r) for r in roots)
         self._allow_outside = allow_outside_root
@@ -153,6 +155,7 @@ class FileLoader:
         self._hidden = frozenset(os.path.realpath(self._at(p)) for p in hidden)
         self._hidden_dirs = tuple(os.path.realpath(self._at(p)) + os.sep
                                   for p in hidden if p.endswith(("/", os.sep)))
+        self.stdin = stdin  # the content of the path "-"
 
     def hidden(self, path: str) -> bool:
         if not self._hidden:
@@ -190,6 +193,8 @@ class FileLoader:
             )
 
     def read_bytes(self, path: str) -> bytes:
+        if path == STDIN and self.stdin is not None:
+            return self._stdin_bytes()
         shown = self.display(path)
         if self.hidden(path):
             raise InputError(shown, 1, 1, "cannot read file: it is not staged for commit")
@@ -209,11 +214,20 @@ class FileLoader:
         except OSError as exc:
             raise InputError(shown, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
 
+    def _stdin_bytes(self) -> bytes:
+        data = self.stdin or b""
+        if len(data) > self.max_file_bytes:
+            raise InputError(STDIN, 1, 1, f"stdin is {len(data)} bytes, over the limit of "
+                             f"{self.max_file_bytes} bytes (raise it with --max-file-size)")
+        return data
+
     def read_text(self, path: str) -> str:
         """The file as text: UTF-8 (BOM stripped) or UTF-16 with a BOM; CRLF kept."""
         return decode_text(self.read_bytes(path), self.display(path))
 
     def exists(self, path: str) -> bool:
+        if path == STDIN and self.stdin is not None:
+            return True
         return os.path.exists(self._at(path)) and not self.hidden(path)
 
     def is_dir(self, path: str) -> bool:
@@ -341,6 +355,9 @@ class _Walker:
                 InputError(shown, 1, 1, f"cannot read file: {exc.strerror or exc}")
             )
             return
+        self.classify_json(path, shown, head, explicit)
+
+    def classify_json(self, path: str, shown: str, head: bytes, explicit: bool) -> None:
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             head = head.decode("utf-16", errors="ignore").encode("utf-8")
         kind = sniff_json(head)
@@ -355,6 +372,20 @@ class _Walker:
             )
         else:
             self.result.skipped.append(Skipped(shown, "JSON of no known kind"))
+
+    def visit_stdin(self) -> None:
+        """``-``: a plan, state, what-if result or ARM template piped in (JSON only)."""
+        data = self.loader.stdin
+        if data is None:
+            self.result.errors.append(InputError(STDIN, 1, 1, "nothing was read from stdin"))
+            return
+        if not data.lstrip().startswith((b"{", codecs.BOM_UTF8, codecs.BOM_UTF16_LE,
+                                         codecs.BOM_UTF16_BE)):
+            self.result.errors.append(InputError(
+                STDIN, 1, 1, "stdin is not JSON: pipe a Terraform plan (terraform show -json) "
+                "or an ARM template; Bicep and Terraform HCL are read from files"))
+            return
+        self.classify_json(STDIN, STDIN, data[:_SNIFF_BYTES], True)
 
     def visit_dir(self, folder: str, explicit: bool) -> None:
         real = os.path.realpath(folder)
@@ -382,10 +413,16 @@ def discover(
     """Find every source below ``paths``, in a stable order."""
     walker = _Walker(loader, excludes, cwd)
     for path in paths:
-        if os.path.isdir(path):
+        if path == STDIN:
+            walker.visit_stdin()
+        elif os.path.isdir(path):
             walker.visit_dir(path, True)
         elif os.path.isfile(path):
             walker.visit_file(path, True)
+        elif os.path.exists(path):
+            walker.result.errors.append(InputError(
+                display_path(path, cwd), 1, 1, "not a regular file (a pipe or a device): "
+                "give - to read a plan or template from stdin"))
         else:
             walker.result.errors.append(
                 InputError(display_path(path, cwd), 1, 1, "no such file or directory")

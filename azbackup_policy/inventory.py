@@ -150,11 +150,16 @@ def render_text(data: Mapping[str, Any]) -> str:
             f"{status}"
         )
     lines.append(
-        f"{len(data['vms'])} VMs, {len(data['vaults'])} vaults, {len(data['policies'])} "
-        f"policies; {len(data['errors'])} input errors"
+        f"{_count(data['vms'], 'VM')}, {_count(data['vaults'], 'vault')}, "
+        f"{_count(data['policies'], 'policy', 'policies')}; "
+        f"{_count(data['errors'], 'input error')}"
     )
     lines.extend(f"{e['file']}:{e['line']}:{e['column']}: {e['message']}" for e in data["errors"])
     return "\n".join(lines) + "\n"
+
+
+def _count(items: Any, word: str, many: str | None = None) -> str:
+    return f"{len(items)} {word if len(items) == 1 else (many or word + 's')}"
 
 
 def _show(value: Any) -> str:

@@ -61,6 +61,7 @@ class ScanOptions:
     baseline_file: str | None = None  # --baseline
     today: dt.date | None = None  # for suppression expiry; None = today
     hidden_files: tuple[str, ...] = ()  # read as absent (pre-commit: files not staged)
+    stdin: bytes | None = field(default=None, repr=False)  # the content of the path "-"
 
 
 @dataclass(slots=True)
@@ -137,6 +138,7 @@ def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions(),
         max_file_bytes=options.max_file_bytes,
         cwd=options.cwd,
         hidden=options.hidden_files,
+        stdin=options.stdin,
     )
     found = discover(paths, loader=loader, excludes=options.excludes, cwd=options.cwd)
     loaded = Loaded(

@@ -89,7 +89,7 @@ def test_write_then_use_the_baseline_through_the_cli(tmp_path: Path,
     assert cli(*args)[0] == 1
     code, _, err = cli(*args, "--write-baseline", "baseline.json")
     assert code == 0
-    assert "wrote 1 findings to the baseline baseline.json" in err
+    assert "wrote 1 finding to the baseline baseline.json" in err
     assert json.loads((tmp_path / "baseline.json").read_text())["findings"][0]["rule_id"] == \
         "BKP-COV-001"
     code, out, _ = cli(*args, "--baseline", "baseline.json", "--format", "json")

@@ -227,7 +227,7 @@ def test_action_scan_step_reports_the_exit_code_without_failing(tmp_path: Path) 
     sarif = json.loads((tmp_path / "results.sarif").read_text())
     assert sarif["version"] == "2.1.0"
     assert outputs["sarif-file"] == "results.sarif"
-    assert "settings.json:1:1: JSON of no known kind" in result.stdout + result.stderr
+    assert "settings.json:1:1: input error JSON of no known kind" in result.stdout
 
 
 UNPROTECTED_VM = """resource "azurerm_linux_virtual_machine" "vm" {

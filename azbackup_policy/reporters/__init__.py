@@ -24,6 +24,7 @@ class RenderOptions:
     repository_root: str | None = None
     # SARIF run.automationDetails category (None: "azbackup-policy").
     sarif_category: str | None = None
+    quiet: bool = False  # text: only findings and errors (no summary, warnings, skipped files)
 
 
 Render = Callable[[Report, RenderOptions], str]
