@@ -37,7 +37,8 @@ if TYPE_CHECKING:
         VirtualMachine,
         is_known,
     )
-    from azbackup_policy.pipeline import ScanOptions, load_estate, scan
+    from azbackup_policy.options import ScanOptions
+    from azbackup_policy.pipeline import load_estate, scan
     from azbackup_policy.report import (
         Finding,
         InputProblem,
@@ -66,7 +67,7 @@ _EXPORTS = {
     "ResourceRef": "azbackup_policy.report",
     "Rule": "azbackup_policy.rules",
     "RuleFailure": "azbackup_policy.report",
-    "ScanOptions": "azbackup_policy.pipeline",
+    "ScanOptions": "azbackup_policy.options",
     "ScannedUnit": "azbackup_policy.report",
     "Severity": "azbackup_policy.rules",
     "SourceSpan": "azbackup_policy.model",

@@ -51,6 +51,7 @@ _OVERRIDES = {
     "max_file_size": "max_file_bytes", "rules": "rule_files", "baseline": "baseline_file",
     "max_resources": "max_resources", "max_loop_count": "max_loop_count",
     "max_nesting_depth": "max_nesting_depth", "max_module_depth": "max_module_depth",
+    "bicep_cache": "bicep_cache",
 }
 
 
@@ -79,6 +80,7 @@ def _scan_options(args: argparse.Namespace, ctx: Context) -> Any:
     config = _config(args, ctx, [p for p in args.paths if p != "-"] or ["."])
     given = {field: getattr(args, name) for name, field in _OVERRIDES.items()
              if getattr(args, name, None) not in (None, [], False)}
+    given["home"] = ctx.environ.get("HOME") or ctx.environ.get("USERPROFILE") or None
     options = config.scan_options(**{k: tuple(v) if isinstance(v, list) else v
                                      for k, v in given.items()})
     if "-" in args.paths:
@@ -230,7 +232,7 @@ def cmd_inventory(args: argparse.Namespace, ctx: Context) -> ExitCode:
     data = inventory(loaded.units, loaded.errors)
     data["files_skipped"] = [{"file": s.file, "reason": s.reason} for s in loaded.skipped]
     data["not_followed"] = [
-        {"file": n.file, "line": n.line, "source": n.source, "reason": n.reason}
+        {"file": n.file, "line": n.line, "source": n.source, "reason": n.reason, "hint": n.hint}
         for n in loaded.not_followed
     ]
     text_shown = args.format == "text" and to_stdout(args.output)

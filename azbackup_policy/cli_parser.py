@@ -113,6 +113,9 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
                         help="skip files and folders matching GLOB (repeatable)")
     parser.add_argument("--allow-outside-root", action="store_true",
                         help="follow modules and linked templates outside the repository")
+    parser.add_argument("--bicep-cache", metavar="DIR",
+                        help="Bicep's module cache, where `bicep restore` put br: modules "
+                        "(default: cacheRootDirectory of bicepconfig.json, else ~/.bicep)")
     limits = parser.add_argument_group("limits (larger inputs are input errors)")
     limits.add_argument("--max-file-size", type=int, default=200 * 1024 * 1024,
                         metavar="BYTES", help="refuse files larger than this (default 200 MB)")

@@ -7,7 +7,8 @@ Schema shipped in the package (``config.schema.json``); an unknown key is an err
 "did you mean" hint, and every error names the file and the key path
 (:class:`~azbackup_policy.errors.ConfigError`).
 
-Paths inside the file (``matrix``, ``parameters``, ``var-files``, ``baseline``, ``rules``)
+Paths inside the file (``matrix``, ``parameters``, ``var-files``, ``baseline``, ``rules``,
+``bicep-cache``)
 are relative to the file's folder. Command-line flags override the values of the file
 (:meth:`Config.scan_options`).
 """
@@ -28,13 +29,12 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
 from azbackup_policy.errors import ConfigError
+from azbackup_policy.options import ScanOptions
 from azbackup_policy.rules import FailOn, Severity
 from azbackup_policy.suppressions import COVERAGE_RULE, ConfigSuppression, parse_date
 
 if TYPE_CHECKING:
     import jsonschema
-
-    from azbackup_policy.pipeline import ScanOptions
 
 CONFIG_NAMES = (".azbackup-policy.yaml", ".azbackup-policy.yml")
 PYPROJECT = "pyproject.toml"
@@ -75,6 +75,7 @@ class Config:
     parameters: tuple[str, ...] = ()
     var_files: tuple[str, ...] = ()
     baseline: str | None = None
+    bicep_cache: str | None = None
     rules: tuple[str, ...] = ()
     suppressions: tuple[ConfigSuppression, ...] = ()
     organisation: Organisation = Organisation()
@@ -91,8 +92,6 @@ class Config:
 
     def scan_options(self, **overrides: Any) -> ScanOptions:
         """The scan options of this file, with ``overrides`` (the command line) winning."""
-        from azbackup_policy.pipeline import ScanOptions
-
         base = ScanOptions(
             parameter_files=self.parameters,
             var_files=self.var_files,
@@ -107,6 +106,7 @@ class Config:
             rule_files=self.rules,
             suppressions=self.suppressions,
             baseline_file=self.baseline,
+            bicep_cache=self.bicep_cache,
         )
         return replace(base, **overrides)
 
@@ -340,7 +340,7 @@ class _Paths:
 
 
 def _build(data: Mapping[str, Any], shown: str, prefix: str, paths: _Paths) -> Config:
-    matrix, baseline = data.get("matrix"), data.get("baseline")
+    matrix, baseline, cache = data.get("matrix"), data.get("baseline"), data.get("bicep-cache")
     return Config(
         file=shown,
         select=tuple(data.get("select", ())),
@@ -355,6 +355,7 @@ def _build(data: Mapping[str, Any], shown: str, prefix: str, paths: _Paths) -> C
         parameters=paths.all(data.get("parameters", ())),
         var_files=paths.all(data.get("var-files", ())),
         baseline=None if baseline is None else paths.resolve(baseline),
+        bicep_cache=None if cache is None else paths.resolve(cache),
         rules=paths.all(data.get("rules", ())),
         suppressions=_suppressions(data.get("suppressions", ()), shown, prefix, paths),
         organisation=_organisation(data.get("organisation", {})),

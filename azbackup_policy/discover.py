@@ -392,7 +392,12 @@ class _Walker:
         if real in self._seen_dirs:
             return
         self._seen_dirs.add(real)
-        for entry in self.loader.list_dir(folder):
+        entries = self.loader.list_dir(folder)
+        if not explicit and is_bicep_cache_entry(entries):
+            self.result.skipped.append(Skipped(display_path(os.path.join(folder, "main.json"),
+                                                            self.cwd), BICEP_CACHE_ENTRY))
+            return
+        for entry in entries:
             name = os.path.basename(entry)
             shown = display_path(entry, self.cwd)
             if os.path.isdir(entry):
@@ -401,6 +406,17 @@ class _Walker:
                 self.visit_dir(entry, False)
             elif os.path.isfile(entry):
                 self.visit_file(entry, False)
+
+
+BICEP_CACHE_ENTRY = "Bicep module cache entry (read by the Bicep file that uses the module)"
+_CACHE_FILES = frozenset({"main.json", "manifest", "metadata"})
+
+
+def is_bicep_cache_entry(entries: Sequence[str]) -> bool:
+    """A folder of Bicep's module cache: ``main.json`` (a compiled ARM template) beside the
+    OCI ``manifest`` and ``metadata`` that ``bicep restore`` writes. Scanned on its own it
+    would repeat, with unknown parameters, the VMs of the modules that use it."""
+    return {os.path.basename(entry) for entry in entries} >= _CACHE_FILES
 
 
 def discover(

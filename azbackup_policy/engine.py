@@ -110,7 +110,7 @@ def _run_rule(
     result: EngineResult,
 ) -> None:
     unit_path, unit_key = unit
-    severity = settings.severity_overrides.get(rule.id, rule.severity)
+    override = settings.severity_overrides.get(rule.id)
     for subject in subjects(estate, rule.target):
         address = getattr(subject, "address", unit_path) or unit_path
         result.evaluations.append((unit_path, rule.id, address))
@@ -122,6 +122,7 @@ def _run_rule(
             )
             return
         for observation in observations:
+            severity = override or observation.severity or rule.severity
             result.findings.append(to_finding(rule, severity, observation, unit_path,
                                               unit_key=unit_key))
 

@@ -8,9 +8,10 @@ those units:
 * ``.tf`` / ``.tf.json``: the module folder;
 * ``.tfvars`` (not auto-loaded by Terraform): the module folder with that var file;
 * ``.bicepparam`` / ARM parameters JSON: the template they feed, with that parameter file;
-* ``.bicep`` / ARM template / module folder: the root deployments under the repository
+* ``.bicep`` / ARM template / module folder: the root deployments in the repository
   that include it (through ``module``, ``import``, ``using``, ``templateLink.relativePath``,
-  a local Terraform ``source`` or a parameter file), or itself when nothing includes it;
+  a local Terraform ``source`` or one that ``.terraform/modules/modules.json`` resolves
+  to it, or a parameter file), or itself when nothing includes it;
 * a Terraform plan JSON: itself. Any other file is ignored.
 
 pre-commit never passes deleted files to a hook, so :func:`staged_state` asks git for
@@ -45,13 +46,16 @@ from azbackup_policy.discover import (
     display_path,
     iter_files,
     kind_of_file,
+    repository_root,
 )
 from azbackup_policy.errors import InputError
+from azbackup_policy.parsers.hcl.manifest import read_manifest
 from azbackup_policy.report import Report
+from azbackup_policy.rules import FailOn
 
 if TYPE_CHECKING:
-    from azbackup_policy.pipeline import ScanOptions
-    from azbackup_policy.rules import FailOn, Rule
+    from azbackup_policy.options import ScanOptions
+    from azbackup_policy.rules import Rule
 
 _TF_SUFFIXES = (".tf", ".tf.json")
 _BICEP_REFERENCE = re.compile(
@@ -140,12 +144,25 @@ def template_for_parameters(path: str, kinds: dict[str, str], loader: FileLoader
 
 
 def _hcl_edges(index: RepoIndex, folder: str, loader: FileLoader) -> None:
+    """A module folder calls the folders its local ``source``s name, and those that
+    ``terraform init`` recorded for it in ``.terraform/modules/modules.json``."""
     for file in iter_files(folder, _TF_SUFFIXES, loader):
         for reference in _TF_LOCAL_SOURCE.findall(_read(loader, file)):
             target = _local_target(folder, reference)
             if target is not None and (index.kinds.get(target) == HCL
                                        or not loader.exists(target)):  # a deleted module
                 index.add_edge(folder, target)
+    for target in _installed_modules(folder, loader):
+        if index.kinds.get(target) == HCL:
+            index.add_edge(folder, target)
+
+
+def _installed_modules(folder: str, loader: FileLoader) -> list[str]:
+    try:
+        records = read_manifest(loader, folder)
+    except InputError:
+        return []
+    return [_key(record.folder) for record in records.values()]
 
 
 def _file_edges(index: RepoIndex, path: str, kind: str, loader: FileLoader) -> None:
@@ -322,6 +339,14 @@ def _merge(reports: Sequence[Report], fail_on: FailOn) -> Report:
     return replace(merged, findings=tuple(sorted(merged.findings, key=lambda f: f.sort_key())))
 
 
+def _repository(cwd: str | None) -> str:
+    """The repository holding the working directory, where callers are searched for,
+    spelled from the working directory (``..`` when run in a subfolder)."""
+    here = cwd or "."
+    up = os.path.relpath(repository_root(".", cwd), os.path.realpath(here))
+    return os.path.normpath(os.path.join(here, up))
+
+
 def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
                  rules: Sequence[Rule] | None = None, deleted: Sequence[str] = ()) -> Report:
     """Scan every unit that ``changed`` (and ``deleted``) files belong to; one scan per set
@@ -330,10 +355,11 @@ def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
     ``rules`` as for :func:`~azbackup_policy.pipeline.scan` (the CLI passes the rules it
     has loaded, so plugins are discovered once however many groups there are).
     """
-    from azbackup_policy.pipeline import ScanOptions, scan
+    from azbackup_policy.options import ScanOptions
+    from azbackup_policy.pipeline import scan
 
     base = options or ScanOptions()
-    root = base.cwd or "."
+    root = _repository(base.cwd)
     loader = FileLoader(hidden=base.hidden_files)
     groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
     for unit in affected_units(changed, root=root, cwd=base.cwd, loader=loader,

@@ -68,6 +68,10 @@ class Observation:
     attribute: str | None = None
     vm: VirtualMachine | None = None
     kind: Kind = Kind.VIOLATION
+    # A lower severity than the rule's for this case (the service degrades instead of
+    # failing, e.g. an Enhanced policy falls back to crash-consistent points); None = the
+    # rule's. A configured severity override still wins.
+    severity: Severity | None = None
 
 
 Check = Callable[[Any, "RuleContext"], Iterable[Observation]]
@@ -91,6 +95,8 @@ class Rule:
     help_uri: str | None = None
     # The origin: "builtin:<module>" or "plugin:<distribution>"; set by the plugin layer.
     origin: str = ""
+    # Why the rule has its severity, on the scale of docs/severity.md ("error: ...").
+    severity_rationale: str = ""
 
 
 @dataclass(frozen=True, slots=True)

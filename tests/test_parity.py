@@ -25,7 +25,10 @@ FORMATS = {
     "arm": "arm",
     "bicep": "bicep",
 }
-_DROP = {"address", "type", "location", "source", "id", "action"}
+# Also what a linker says about its own format: which client validates a policy
+# (client_validation) and whether a VM's data-disk list is complete (data_disks_complete).
+_DROP = {"address", "type", "location", "source", "id", "action", "client_validation",
+         "data_disks_complete"}
 
 
 def canonical(value: Any) -> Any:

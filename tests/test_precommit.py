@@ -77,6 +77,30 @@ def test_module_shared_by_two_roots_gives_both_roots(repo: Path) -> None:
     assert units("modules/other/main.tf") == [Unit("modules/other")]
 
 
+def test_callers_are_searched_in_the_whole_repository(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    call = 'module "vm" {\n  source = "../../modules/vm"\n}\n'
+    write(repo, {".git/HEAD": "ref: refs/heads/main\n", "envs/dev/main.tf": call,
+                 "envs/prod/main.tf": call, "modules/vm/main.tf": "", "tools/README": ""})
+    monkeypatch.chdir(repo / "tools")
+    from azbackup_policy.precommit import _repository
+
+    root = _repository(None)
+    assert os.path.samefile(root, repo)
+    assert affected_units(["../modules/vm/main.tf"], root=root) == [  # outside cwd: absolute
+        Unit((repo / "envs/dev").as_posix()), Unit((repo / "envs/prod").as_posix())]
+
+
+def test_module_recorded_in_the_module_manifest_is_a_callee(repo: Path) -> None:
+    manifest = {"Modules": [{"Key": "", "Source": "", "Dir": "."},
+                            {"Key": "vm", "Source": "..\\..\\modules\\vm",
+                             "Dir": "..\\..\\modules\\vm"}]}
+    write(repo, {"envs/prod/main.tf": 'module "vm" {\n  source = "..\\\\..\\\\modules\\\\vm"\n}\n',
+                 "envs/prod/.terraform/modules/modules.json": json.dumps(manifest),
+                 "modules/vm/main.tf": ""})
+    assert units("modules/vm/main.tf") == [Unit("envs/prod")]
+
+
 def test_tf_json_module_call_is_followed(repo: Path) -> None:
     call = {"module": {"db": {"source": "./db"}}}
     write(repo, {"root/main.tf.json": json.dumps(call), "root/db/main.tf": ""})
@@ -451,16 +475,9 @@ resource "azurerm_backup_protected_vm" "app" {
 '''
 
 
-def needs_terraform_support() -> None:
-    """The Terraform cases need the HCL parser and the azurerm linker (separate work items)."""
-    for module in ("azbackup_policy.parsers.terraform_hcl", "azbackup_policy.linkers.azurerm"):
-        pytest.importorskip(module, reason=f"{module} has not landed yet")
-
-
 @pytest.fixture(scope="module")
 def tf_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A repository with a protected VM (protection in a sibling file) and an unprotected one."""
-    needs_terraform_support()
     return make_target(tmp_path_factory.mktemp("target"), {
         "app/main.tf": VM_TF,
         "app/variables.tf": VARIABLES_TF.replace("{name}", "vm-app"),
@@ -535,7 +552,6 @@ def run_hook_on_the_staged_change(target: Path, hook: tuple[Path, str],
 
 @pytest.fixture
 def committed_target(tmp_path: Path) -> Path:
-    needs_terraform_support()
     target = make_target(tmp_path, {
         "app/main.tf": VM_TF,
         "app/variables.tf": VARIABLES_TF.replace("{name}", "vm-app"),

@@ -38,6 +38,8 @@ class ParseOptions:
     max_loop_count: int = 10_000
     max_nesting_depth: int = 200
     max_module_depth: int = 32
+    bicep_cache: str | None = None  # Bicep's module cache root (--bicep-cache)
+    home: str | None = None  # the user's home folder: ~/.bicep is the default cache
 
 
 @dataclass(frozen=True, slots=True)

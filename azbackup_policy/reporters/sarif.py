@@ -306,7 +306,7 @@ def _notifications(report: Report, options: RenderOptions, rule_index: dict[str,
         if failure.rule_id in rule_index:
             note["associatedRule"]["index"] = rule_index[failure.rule_id]
         notes.append(note)
-    notes += [_note("warning", "module-not-followed", f"{m.source}: {m.reason}",
+    notes += [_note("warning", "module-not-followed", f"{m.source}: {m.explained}",
                     _at(m.file, options, m.line))
               for m in sorted(report.not_followed, key=lambda m: (m.file, m.line, m.source))]
     notes += [_note("note", "file-not-scanned", s.reason, _at(s.file, options))

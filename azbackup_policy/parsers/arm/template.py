@@ -114,6 +114,27 @@ def bind_variables(scope: Scope, template: Mapping[str, Any], place: Place) -> N
         scope.variables[name.lower()] = (raw, (*path, name), None)
 
 
+def bind_functions(scope: Scope, template: Mapping[str, Any], place: Place) -> None:
+    """User-defined functions; one that is not well formed is left out (a call to it is
+    then unknown, as any function the evaluator does not know)."""
+    declared = get_ci(template, "functions")
+    for n, group in enumerate(declared if isinstance(declared, list) else ()):
+        namespace = get_ci(group, "namespace") if isinstance(group, dict) else None
+        members = get_ci(group, "members") if isinstance(group, dict) else None
+        if not isinstance(namespace, str) or not isinstance(members, dict):
+            continue
+        for name, member in members.items():
+            params = get_ci(member, "parameters", []) if isinstance(member, dict) else None
+            output = get_ci(member, "output") if isinstance(member, dict) else None
+            if not isinstance(params, list) or not isinstance(output, dict):
+                continue
+            names = tuple(str(get_ci(p, "name", "")).lower() for p in params
+                          if isinstance(p, dict))
+            path = (*place.base, "functions", n, "members", name, "output", "value")
+            scope.user_functions[f"{namespace}.{name}".lower()] = (
+                names, get_ci(output, "value"), path)
+
+
 def evaluator_for(template: Mapping[str, Any], place: Place, positions: Mapping[JsonPath, Any],
                   context: ParseContext, given: Mapping[str, Any],
                   problems: list[InputError] | None = None, **deployment: Any,
@@ -121,6 +142,7 @@ def evaluator_for(template: Mapping[str, Any], place: Place, positions: Mapping[
     scope = Scope(place.file, positions, max_loop_count=context.options.max_loop_count,
                   problems=[] if problems is None else problems, **deployment)
     evaluator = Evaluator(scope, all_functions())
+    bind_functions(scope, template, place)
     bind_variables(scope, template, place)
     bind_parameters(evaluator, template, place, given)
     return evaluator

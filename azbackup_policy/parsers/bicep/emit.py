@@ -28,6 +28,7 @@ from azbackup_policy.parsers.bicep.compile_expr import (
     literal_of,
     quote,
 )
+from azbackup_policy.parsers.bicep.compile_time import compile_time
 from azbackup_policy.parsers.bicep.compile_types import apply_decorators, schema
 from azbackup_policy.parsers.bicep.lexer import LineIndex
 
@@ -105,6 +106,10 @@ class Shared:
     positions: Positions = field(default_factory=Positions)
     not_followed: list[NotFollowed] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    # Declarations that could not be parsed or compiled: reported, the rest still read.
+    problems: list[InputError] = field(default_factory=list)
+    # loadTextContent/loadJsonContent: (calling unit, path as written, offset) -> text
+    read_file: Any = None
 
 
 def literal_json(value: object) -> Json:
@@ -131,6 +136,17 @@ class ValueEmitter(ExprCompiler):
     def mark(self, path: JsonPath, pos: int, end: int) -> None:
         self.shared.positions.put(self.prefix + path,
                                   (self.unit.file, self.unit.lines.starts, pos, end))
+
+    def compile_time(self, node: ast.Call) -> str | None:
+        reader = self.shared.read_file
+        unit = self.unit
+
+        def read(path: str, pos: int) -> str | None:
+            text: str | None = reader(unit, path, pos)
+            return text
+
+        return compile_time(node, None if reader is None else read, unit.file,
+                            unit.lines.position)
 
     def undeclared(self, node: ast.Name) -> str:
         if not self.sym.strict:

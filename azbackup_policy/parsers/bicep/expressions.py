@@ -346,7 +346,7 @@ class ExprParser(Cursor):
         key = self.property_key()
         self.expect(":", "':' after the property name")
         value = self.expr()
-        node.props.append(ast.Prop(key, value, token[2], value.end, token[3]))
+        node.props.append(ast.Prop(key, value, token[2], value.end))
 
     def property_key(self) -> str | ast.Template:
         token = self.tok()

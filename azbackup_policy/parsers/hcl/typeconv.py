@@ -2,8 +2,9 @@
 
 Primitives convert (``"2"`` for a ``number`` becomes 2), and ``optional(T, default)``
 attributes of an ``object({...})`` type get their default when the value leaves them out
-(Terraform >= 1.3). Collections convert element by element. Anything this does not
-understand is left as it is; a value that cannot be converted becomes unknown.
+or sets them to null (Terraform >= 1.3). Collections convert element by element. Anything
+this does not understand is left as it is; a value that cannot be converted becomes
+unknown.
 """
 
 from __future__ import annotations
@@ -85,9 +86,9 @@ def _object(value: dict[str, Any], schema: Tree[Any], evaluate: Evaluate) -> dic
         type_node = _unwrap(type_node)
         if key is None:
             continue
-        if key in result:
+        if result.get(key) is not None:
             result[key] = _convert(result[key], type_node, evaluate)
-        elif _is_call(type_node, "optional"):
+        elif _is_call(type_node, "optional"):  # left out or null: the default (or null)
             result[key] = _optional_default(type_node, evaluate)
     return result
 
