@@ -126,12 +126,15 @@ def rule_factory(area: str, *, article_date: str | None = None,
     ``rationale(rule_id)`` gives a rule's severity rationale (built-in policies keep them
     in one table). The decorator takes the rule's id, name, severity, matrix rows and
     target, then ``summary``, ``why``, ``fix``, ``before``, ``after`` (``lang`` of the
-    snippets, default HCL) and ``protected_only`` (see :func:`protected_only`).
+    snippets, default HCL), ``protected_only`` (see :func:`protected_only`) and ``tags``
+    (``("security",)`` for a rule whose matrix row is about encryption or access: SARIF
+    then marks its results as security findings).
     """
 
     def define(rule_id: str, name: str, severity: Severity, rows: Sequence[str],
                target: Target, *, summary: str, why: str, fix: str, before: str, after: str,
-               lang: str = "hcl", protected_only: bool = False) -> RuleMaker:
+               lang: str = "hcl", protected_only: bool = False,
+               tags: Sequence[str] = ()) -> RuleMaker:
         def wrap(check: Check) -> Rule:
             return Rule(
                 id=rule_id, name=name, area=area, severity=severity, matrix_rows=tuple(rows),
@@ -140,7 +143,7 @@ def rule_factory(area: str, *, article_date: str | None = None,
                 target=target,
                 check=_protected_only(check) if protected_only else check,
                 article_date=article_date or builtin_matrix().article.date,
-                severity_rationale=rationale(rule_id) if rationale else "",
+                severity_rationale=rationale(rule_id) if rationale else "", tags=tuple(tags),
             )
 
         return wrap

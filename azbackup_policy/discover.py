@@ -37,6 +37,7 @@ from azbackup_policy.formats import WHATIF as WHATIF
 DEFAULT_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
+STDIN = "-"  # the path that stands for standard input (read by the CLI)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,21 @@ def repository_root(path: str | os.PathLike[str], cwd: str | None = None) -> str
         current = parent
 
 
+def repository_path(path: str | os.PathLike[str], cwd: str | None = None) -> str:
+    """``path`` relative to its :func:`repository_root`, with ``/`` on every platform.
+
+    The same from any working directory inside the repository (fingerprints use it); a
+    path that cannot be made relative (another drive on Windows) stays absolute.
+    """
+    base = os.path.abspath(cwd or os.getcwd())
+    absolute = os.path.realpath(os.path.join(base, path))
+    try:
+        rel = os.path.relpath(absolute, repository_root(path, cwd))
+    except ValueError:  # another drive on Windows
+        return Path(absolute).as_posix()
+    return Path(rel).as_posix()
+
+
 def scan_roots(paths: Iterable[str], cwd: str | None = None) -> list[str]:
     """The boundaries of a scan: each path's repository root, and the path itself (a
     path named on the command line may be read even when it lies outside them)."""
@@ -123,11 +139,25 @@ class FileLoader:
         allow_outside_root: bool = False,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         cwd: str | None = None,
+        hidden: Iterable[str] = (),
+        stdin: bytes | None = None,
     ) -> None:
         self._roots = tuple(os.path.realpath(r) for r in roots)
         self._allow_outside = allow_outside_root
         self.max_file_bytes = max_file_bytes
         self._cwd = cwd
+        # Files (and folders, ending in "/") read as absent: the pre-commit hook hides
+        # what is not staged, so that only the content being committed decides.
+        self._hidden = frozenset(os.path.realpath(self._at(p)) for p in hidden)
+        self._hidden_dirs = tuple(os.path.realpath(self._at(p)) + os.sep
+                                  for p in hidden if p.endswith(("/", os.sep)))
+        self.stdin = stdin  # the content of the path "-"
+
+    def hidden(self, path: str) -> bool:
+        if not self._hidden:
+            return False
+        real = os.path.realpath(self._at(path))
+        return real in self._hidden or real.startswith(self._hidden_dirs)
 
     def display(self, path: str) -> str:
         return display_path(self._at(path), self._cwd)
@@ -159,7 +189,11 @@ class FileLoader:
             )
 
     def read_bytes(self, path: str) -> bytes:
+        if path == STDIN and self.stdin is not None:
+            return self._stdin_bytes()
         shown = self.display(path)
+        if self.hidden(path):
+            raise InputError(shown, 1, 1, "cannot read file: it is not staged for commit")
         path = self._at(path)
         try:
             if os.path.isdir(path):
@@ -176,12 +210,21 @@ class FileLoader:
         except OSError as exc:
             raise InputError(shown, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
 
+    def _stdin_bytes(self) -> bytes:
+        data = self.stdin or b""
+        if len(data) > self.max_file_bytes:
+            raise InputError(STDIN, 1, 1, f"stdin is {len(data)} bytes, over the limit of "
+                             f"{self.max_file_bytes} bytes (raise it with --max-file-size)")
+        return data
+
     def read_text(self, path: str) -> str:
         """The file as text: UTF-8 (BOM stripped) or UTF-16 with a BOM; CRLF kept."""
         return decode_text(self.read_bytes(path), self.display(path))
 
     def exists(self, path: str) -> bool:
-        return os.path.exists(self._at(path))
+        if path == STDIN and self.stdin is not None:
+            return True
+        return os.path.exists(self._at(path)) and not self.hidden(path)
 
     def is_dir(self, path: str) -> bool:
         return os.path.isdir(self._at(path))
@@ -189,9 +232,10 @@ class FileLoader:
     def list_dir(self, path: str) -> list[str]:
         """Sorted entries of a folder (joined to ``path``); empty when it cannot be listed."""
         try:
-            return sorted(os.path.join(path, name) for name in os.listdir(self._at(path)))
+            entries = sorted(os.path.join(path, name) for name in os.listdir(self._at(path)))
         except OSError:
             return []
+        return [entry for entry in entries if not self.hidden(entry)]
 
 
 def decode_text(data: bytes, shown: str) -> str:
@@ -291,6 +335,9 @@ class _Walker:
                 InputError(shown, 1, 1, f"cannot read file: {exc.strerror or exc}")
             )
             return
+        self.classify_json(path, shown, head, explicit)
+
+    def classify_json(self, path: str, shown: str, head: bytes, explicit: bool) -> None:
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             head = head.decode("utf-16", errors="ignore").encode("utf-8")
         spec = format_of_json(head, self.formats)
@@ -301,6 +348,20 @@ class _Walker:
                 InputError(shown, 1, 1, unknown_json_text(self.formats)))
         else:
             self.result.skipped.append(Skipped(shown, "JSON of no known kind"))
+
+    def visit_stdin(self) -> None:
+        """``-``: a plan, state, what-if result or ARM template piped in (JSON only)."""
+        data = self.loader.stdin
+        if data is None:
+            self.result.errors.append(InputError(STDIN, 1, 1, "nothing was read from stdin"))
+            return
+        if not data.lstrip().startswith((b"{", codecs.BOM_UTF8, codecs.BOM_UTF16_LE,
+                                         codecs.BOM_UTF16_BE)):
+            self.result.errors.append(InputError(
+                STDIN, 1, 1, "stdin is not JSON: pipe a Terraform plan (terraform show -json) "
+                "or an ARM template; Bicep and Terraform HCL are read from files"))
+            return
+        self.classify_json(STDIN, STDIN, data[:_SNIFF_BYTES], True)
 
     def visit_dir(self, folder: str, explicit: bool) -> None:
         real = os.path.realpath(folder)
@@ -345,10 +406,16 @@ def discover(
     """Find every source below ``paths``, in a stable order, by the ``formats`` table."""
     walker = _Walker(loader, excludes, cwd, formats)
     for path in paths:
-        if os.path.isdir(path):
+        if path == STDIN:
+            walker.visit_stdin()
+        elif os.path.isdir(path):
             walker.visit_dir(path, True)
         elif os.path.isfile(path):
             walker.visit_file(path, True)
+        elif os.path.exists(path):
+            walker.result.errors.append(InputError(
+                display_path(path, cwd), 1, 1, "not a regular file (a pipe or a device): "
+                "give - to read a plan or template from stdin"))
         else:
             walker.result.errors.append(
                 InputError(display_path(path, cwd), 1, 1, "no such file or directory")

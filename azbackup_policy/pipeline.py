@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from azbackup_policy._version import __version__
-from azbackup_policy.discover import FileLoader, Source, discover, scan_roots
+from azbackup_policy.discover import FileLoader, Source, discover, repository_path, scan_roots
 from azbackup_policy.document import Document, NotFollowed
 from azbackup_policy.engine import EngineResult, EngineSettings, Selection, run, select_rules
 from azbackup_policy.errors import InputError
@@ -118,6 +118,8 @@ def load_units(paths: Sequence[str], options: ScanOptions = _DEFAULT_OPTIONS,
         allow_outside_root=options.allow_outside_root,
         max_file_bytes=options.max_file_bytes,
         cwd=options.cwd,
+        hidden=options.hidden_files,
+        stdin=options.stdin,
     )
     found = discover(paths, loader=loader, excludes=options.excludes, cwd=options.cwd,
                      formats=formats)
@@ -201,7 +203,8 @@ def _check(loaded: Loaded, everything: Sequence[Rule], chosen: Sequence[Rule],
     )
     total = EngineResult()
     for unit in loaded.units:
-        result = run([(unit.path, unit.estate)], chosen, settings)
+        result = run([(unit.path, unit.estate)], chosen, settings,
+                     unit_keys={unit.path: repository_path(unit.path, options.cwd)})
         total.findings.extend(suppressor.apply(result.findings, loaded.inline.get(unit.path, ()),
                                                unit.estate))
         total.failures.extend(result.failures)

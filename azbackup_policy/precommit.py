@@ -17,6 +17,11 @@ those units:
 What a file of each format makes is the ``unit`` of its row in the format table
 (:mod:`azbackup_policy.formats`), so a plugin's format takes part too.
 
+pre-commit never passes deleted files to a hook, so :func:`staged_state` asks git for
+the files deleted in the staged change (their units, and the units that included them,
+are scanned as they are now) and for the files that are not staged, which the scan
+reads as absent: only what is being committed decides.
+
 :func:`scan_changed` scans each unit as a whole and merges the reports. Files are read
 only through :class:`~azbackup_policy.discover.FileLoader`.
 """
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
@@ -147,7 +153,8 @@ def _folder_edges(index: RepoIndex, folder: str, spec: FormatSpec,
     for file in iter_files(folder, spec.suffixes, loader):
         for reference in _TF_LOCAL_SOURCE.findall(_read(loader, file)):
             target = _local_target(folder, reference)
-            if target is not None and index.kinds.get(target) == spec.name:
+            if target is not None and (index.kinds.get(target) == spec.name
+                                       or not loader.exists(target)):  # a deleted module
                 index.add_edge(folder, target)
     for target in _installed_modules(folder, loader):
         if index.kinds.get(target) == spec.name:
@@ -265,6 +272,18 @@ def _classify(
     return units, nodes
 
 
+def _deleted_nodes(deleted: Iterable[str], formats: Sequence[FormatSpec]) -> list[str]:
+    """The graph nodes a deleted file stood for: its module folder, or the file itself."""
+    nodes = []
+    for path in deleted:
+        spec = format_of_name(os.path.basename(path), formats)
+        if spec is not None and spec.unit in ("folder", "var-file"):
+            nodes.append(os.path.dirname(_key(path)))
+        elif spec is not None or path.lower().endswith(".json"):
+            nodes.append(_key(path))
+    return nodes
+
+
 def affected_units(
     changed: Iterable[str],
     *,
@@ -272,18 +291,48 @@ def affected_units(
     loader: FileLoader | None = None,
     cwd: str | None = None,
     formats: Sequence[FormatSpec] = BUILTIN_FORMATS,
+    deleted: Iterable[str] = (),
 ) -> list[Unit]:
-    """The units to scan for ``changed`` files, searching includers below ``root``."""
+    """The units to scan for ``changed`` files, searching includers below ``root``.
+
+    A ``deleted`` file stands for what is left of its unit and for the units that
+    included it (they may now miss a module or a template).
+    """
     loader = loader or FileLoader()
     units, nodes = _classify(changed, loader, cwd, formats)
-    if nodes:
+    gone = _deleted_nodes(deleted, formats)
+    if nodes or gone:
         index = build_index(root, loader, formats)
         for node, spec in nodes.items():
             if node not in index.kinds:  # outside the root: still follow its own includes
                 index.kinds[node] = spec.name
                 _add_edges(index, node, spec, loader)
             units.update(_unit_of_root(r, index, cwd) for r in index.roots_above(node))
+        for node in gone:
+            units.update(_unit_of_root(r, index, cwd) for r in index.roots_above(node)
+                         if r in index.kinds)  # what still exists
     return sorted(units)
+
+
+def _git(args: Sequence[str], cwd: str | None) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                              timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def staged_state(cwd: str | None = None) -> tuple[list[str], list[str]]:
+    """(files deleted in the staged change, files and folders not in the index), as
+    absolute paths; both empty outside a git work tree. Folders end with ``/``."""
+    top = (_git(["rev-parse", "--show-toplevel"], cwd) or "").strip()
+    if not top:
+        return [], []
+    deleted = _git(["diff", "--cached", "--name-only", "--diff-filter=D", "-z"], top) or ""
+    others = _git(["ls-files", "--others", "--directory", "-z"], top) or ""
+    return ([os.path.join(top, p) for p in deleted.split("\0") if p],
+            [os.path.join(top, p) for p in others.split("\0") if p])
 
 
 def _merge(reports: Sequence[Report], fail_on: FailOn) -> Report:
@@ -313,8 +362,10 @@ def _repository(cwd: str | None) -> str:
 
 def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
                  rules: Sequence[Rule] | None = None,
-                 formats: Sequence[FormatSpec] | None = None) -> Report:
-    """Scan every unit that ``changed`` files belong to; one scan per set of extra files.
+                 formats: Sequence[FormatSpec] | None = None,
+                 deleted: Sequence[str] = ()) -> Report:
+    """Scan every unit that ``changed`` (and ``deleted``) files belong to; one scan per set
+    of extra files. Files in ``options.hidden_files`` are read as absent.
 
     ``rules`` as for :func:`~azbackup_policy.pipeline.scan` (the CLI passes the rules it
     has loaded, so plugins are discovered once however many groups there are).
@@ -328,8 +379,10 @@ def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
         formats = installed_formats()
     base = options or ScanOptions()
     root = _repository(base.cwd)
+    loader = FileLoader(hidden=base.hidden_files)
     groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
-    for unit in affected_units(changed, root=root, cwd=base.cwd, formats=formats):
+    for unit in affected_units(changed, root=root, cwd=base.cwd, loader=loader,
+                               formats=formats, deleted=deleted):
         groups.setdefault((unit.parameters, unit.var_files), []).append(unit.path)
     reports = [
         scan(paths, replace(base, parameter_files=base.parameter_files + parameters,

@@ -126,6 +126,7 @@ cvm_os_disk = rule(
     "(DiskWithVMGuestState).",
     why="Only CVMs with confidential OS disk encryption can be backed up.",
     fix="Set the OS disk security encryption type to `DiskWithVMGuestState`.",
+    tags=("security",),  # a row about encryption or access
     before='os_disk {\n  security_encryption_type = "VMGuestStateOnly"\n}',
     after='os_disk {\n  security_encryption_type = "DiskWithVMGuestState"\n}',
 )(_cvm_rule(_os_disk_body))
@@ -188,6 +189,7 @@ cvm_cross_sub = rule(
     "more than {matrix.disks.max_disks_per_des_cvm} disks per disk encryption set rotation can "
     "fail or be slow (fewer with snapshots too).",
     fix="Spread CVM disks over several disk encryption sets.",
+    tags=("security",),  # a row about encryption or access
     before='disk_encryption_set_id = azurerm_disk_encryption_set.shared.id  # 60 disks',
     after='disk_encryption_set_id = azurerm_disk_encryption_set.cvm[count.index % 2].id',
 )

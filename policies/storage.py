@@ -301,6 +301,7 @@ entra_disk = rule(
     summary="Disks of a protected VM do not use Microsoft Entra data-access authentication.",
     why="Backups fail for disks with data access authentication mode `AzureActiveDirectory`.",
     fix="Remove `data_access_auth_mode` (or set `dataAccessAuthMode: None`).",
+    tags=("security",),  # a row about encryption or access
     before='resource "azurerm_managed_disk" "data" {\n'
     '  data_access_auth_mode = "AzureActiveDirectory"\n}',
     after='resource "azurerm_managed_disk" "data" {\n  # data_access_auth_mode not set\n}',
@@ -384,6 +385,7 @@ def _crr_region(vm: VirtualMachine, ctx: RuleContext, kind: str,
     why="Disk exclusion is not supported for encrypted (ADE) VMs ('Troubleshoot backup of "
     "encrypted Azure VMs').",
     fix="Back up all disks of the ADE-encrypted VM.",
+    tags=("security",),  # a row about encryption or access
     before='resource "azurerm_backup_protected_vm" "db" {\n  exclude_disk_luns = [1]\n}',
     after='resource "azurerm_backup_protected_vm" "db" {\n  # all disks\n}',
 )

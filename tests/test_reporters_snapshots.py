@@ -49,7 +49,7 @@ def _reversed(report: Report) -> Report:
 def _check(name: str, text: str) -> None:
     if name == "sarif":
         validate_sarif(text)
-    elif name == "junit":
+    elif name.startswith("junit"):
         validate_junit(text)
 
 

@@ -25,6 +25,11 @@ class RenderOptions:
     environment: Mapping[str, str] = field(default_factory=dict)
     # Where source files are browsable (a blob URL at a commit): locations become links.
     link_base: str | None = None
+    # The scanned repository's root (SARIF's %SRCROOT%); None: the CI workspace, else cwd.
+    repository_root: str | None = None
+    # SARIF run.automationDetails category (None: "azbackup-policy").
+    sarif_category: str | None = None
+    quiet: bool = False  # text: only findings and errors (no summary, warnings, skipped files)
 
 
 Render = Callable[[Report, RenderOptions], str]
@@ -46,6 +51,7 @@ BUILTIN_REPORTERS: tuple[ReporterSpec, ...] = (
     ReporterSpec("json", "azbackup_policy.reporters.json:render", ".json"),
     ReporterSpec("sarif", "azbackup_policy.reporters.sarif:render", ".sarif"),
     ReporterSpec("junit", "azbackup_policy.reporters.junit:render", ".xml"),
+    ReporterSpec("junit-resources", "azbackup_policy.reporters.junit:render_resources", ".xml"),
     ReporterSpec("github", "azbackup_policy.reporters.github:render", ".txt"),
     ReporterSpec("markdown", "azbackup_policy.reporters.markdown:render", ".md"),
     ReporterSpec("azure-devops", "azbackup_policy.reporters.azure_devops:render", ".txt"),
