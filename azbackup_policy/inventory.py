@@ -153,8 +153,9 @@ def render_text(data: Mapping[str, Any]) -> str:
             f"{_show(vm.get('size'))}: {status}"
         )
     lines.append(
-        f"{len(data['vms'])} VMs, {len(data['vaults'])} vaults, {len(data['policies'])} "
-        f"policies; {len(data['errors'])} input errors"
+        f"{_count(data['vms'], 'VM')}, {_count(data['vaults'], 'vault')}, "
+        f"{_count(data['policies'], 'policy', 'policies')}; "
+        f"{_count(data['errors'], 'input error')}"
     )
     lines.extend(f"{_show(e['file'])}:{e['line']}:{e['column']}: {_show(e['message'])}"
                  for e in data["errors"])
@@ -163,6 +164,10 @@ def render_text(data: Mapping[str, Any]) -> str:
                  for n in sorted(data.get("not_followed", ()),
                                  key=lambda n: (n["file"], n["line"], n["source"])))
     return "\n".join(lines) + "\n"
+
+
+def _count(items: Any, word: str, many: str | None = None) -> str:
+    return f"{len(items)} {word if len(items) == 1 else (many or word + 's')}"
 
 
 def _show(value: Any) -> str:

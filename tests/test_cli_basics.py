@@ -29,9 +29,10 @@ def test_usage_errors_exit_2() -> None:
 def test_unknown_json_named_explicitly_is_an_input_error(tmp_path: Path) -> None:
     settings = tmp_path / "settings.json"
     settings.write_text('{"a": 1}')
-    code, _, err = run("scan", str(settings))
+    code, out, err = run("scan", str(settings))
     assert code == 2
-    assert "settings.json:1:1: JSON of no known kind" in err
+    assert "settings.json:1:1: input error JSON of no known kind" in out
+    assert "settings.json" not in err  # printed once, in the text report
     assert "Traceback" not in err
 
 

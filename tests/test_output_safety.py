@@ -64,7 +64,7 @@ def hostile_report(name: str) -> Report:
 
 def render_all(report: Report) -> dict[str, str]:
     options = RenderOptions(fail_on="note", cwd="/work", environment=ENVIRONMENT)
-    return {fmt: load_reporter(fmt)(report, options) for fmt in BUILTIN_REPORTERS}
+    return {spec.name: load_reporter(spec.name)(report, options) for spec in BUILTIN_REPORTERS}
 
 
 def own_commands(fmt: str, output: str) -> dict[str, int]:

@@ -8,7 +8,6 @@ becomes an id or a class.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
@@ -16,6 +15,7 @@ from html import escape
 from azbackup_policy.model import BackupPolicy, Estate, SourceSpan, Unknown, Vault, VirtualMachine
 from azbackup_policy.report import Finding, Report
 from azbackup_policy.reporters._common import label
+from azbackup_policy.reporters._safe import text as safe_text
 
 SEVERITY_ORDER = ("error", "warning", "note", "review")
 _RANK = {name: len(SEVERITY_ORDER) - index for index, name in enumerate(SEVERITY_ORDER)}
@@ -34,16 +34,12 @@ def shown(value: object) -> str:
     return str(value)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-
-
 def text(value: object) -> str:
-    """``value`` as escaped HTML text (quotes too), control characters shown as ``\\xNN``
-    and lone surrogates as ``\\udNNN``: safe in an element and in an attribute."""
+    """``value`` as escaped HTML text, safe in an element and in an attribute: the
+    reporters' sanitiser first (control characters and lone surrogates shown escaped, CI
+    log markers broken, one line), then HTML escaping, quotes included."""
     raw = value if isinstance(value, str) else shown(value)
-    raw = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", raw)
-    raw = raw.encode("utf-8", "backslashreplace").decode("utf-8")
-    return escape(raw, quote=True)
+    return escape(safe_text(raw), quote=True)
 
 
 def worst(findings: Iterable[Finding]) -> str:

@@ -69,12 +69,14 @@ def _file_lines(report: Report, paint: Paint) -> dict[str, list[tuple[int, int, 
     return groups
 
 
-def _run_lines(report: Report, paint: Paint) -> list[str]:
+def _run_lines(report: Report, paint: Paint, quiet: bool = False) -> list[str]:
     lines = [
         f"{paint('error', 'rule failure')} {safe(failure.rule_id)} ({safe(failure.origin)}): "
         f"{safe(failure.message)}"
         for failure in sorted(report.rule_failures, key=lambda r: (r.rule_id, r.origin))
     ]
+    if quiet:
+        return lines
     lines += [
         f"{paint('note', 'not scanned')} {safe(skipped.file)}: {safe(skipped.reason)}"
         for skipped in sorted(report.skipped, key=lambda s: s.file)
@@ -105,8 +107,10 @@ def render(report: Report, options: RenderOptions) -> str:
     blocks: list[list[str]] = []
     for _file, entries in sorted(_file_lines(report, paint).items()):
         blocks.append([text for _line, _col, text in sorted(entries)])
-    run_lines = _run_lines(report, paint)
+    run_lines = _run_lines(report, paint, options.quiet)
     if run_lines:
         blocks.append(run_lines)
+    if options.quiet:  # only findings and errors, and nothing at all when there are none
+        return "".join("\n".join(block) + "\n" for block in blocks if block)
     blocks.append([summary(report)])
     return "\n\n".join("\n".join(block) for block in blocks) + "\n"

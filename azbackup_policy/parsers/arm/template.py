@@ -42,6 +42,8 @@ class Output:
     files: list[str] = field(default_factory=list)
     comments: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     real_paths: dict[str, str] = field(default_factory=dict)  # shown file -> real path
+    # Linked templates not followed -> the id leaves of the parameters they are given.
+    given_ids: dict[int, list[tuple[str, Any]]] = field(default_factory=dict)
 
     def add(self, resource: Resource, id_leaves: list[tuple[str, Any]]) -> None:
         if len(self.resources) >= self.context.options.max_resources:
