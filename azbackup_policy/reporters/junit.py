@@ -4,12 +4,13 @@ Two forms. The default (``junit``, :func:`render`): one ``testsuite`` per scanne
 (module folder, template, plan), one ``testcase`` per rule with findings in that unit
 (classname = the unit, name = rule id and name), whose ``<failure>`` lists that rule's
 failing findings in the unit with ``file:line:col``; the rules that ran on the unit and
-found nothing are one passing case, ``rules without findings`` (their ids are the
-suite property ``passed-rules``). So a CI server shows one line per problem, not one
-per (rule, resource): one case per evaluated rule would be ~24,000 cases and 1.9 MB for
-``fixtures/``. The per-resource form (``junit-resources``, :func:`render_resources`):
-one suite per scanned file, one case per (rule, resource) evaluated
-(``Report.evaluations``), placed in the suite of the file that declares the resource.
+found nothing are one passing case, ``rules without findings`` (their number is the
+suite property ``rules-without-findings``; the per-resource form names them). So a CI
+server shows one line per problem, not one per (rule, resource): one case per evaluated
+rule would be ~24,000 cases and 1.9 MB for ``fixtures/``. The per-resource form
+(``junit-resources``, :func:`render_resources`): one suite per scanned file, one case per
+(rule, resource) evaluated (``Report.evaluations``), placed in the suite of the file that
+declares the resource.
 
 A case fails when it has an unsuppressed violation at or above ``options.fail_on``. A
 case whose findings are all reviews (could not verify) is ``<skipped>`` with the
@@ -266,7 +267,7 @@ class _UnitBuilder(_Builder):
             if passed:
                 suite = self.suite(unit_path)
                 suite.case(unit_path, self.PASSED)
-                suite.properties["passed-rules"] = " ".join(passed)
+                suite.properties["rules-without-findings"] = str(len(passed))
         self._problems()
 
     def suite_for(self, file: str) -> str:
