@@ -1,10 +1,11 @@
 """Fingerprints against fixed expected strings, and the stability promises proven on real scans.
 
 The expected fingerprints below are literals computed outside the code under test, from the
-documented format (SHA-256 of rule id, resource address and attribute path joined by U+001F,
-first 32 hex digits), e.g.::
+documented format (SHA-256 of "v2", the unit's path relative to its repository root, rule id,
+resource address and attribute path, joined by U+001F; first 32 hex digits), e.g.::
 
-    printf 'BKP-COV-001\\x1fazurerm_linux_virtual_machine.jump\\x1f' | sha256sum | cut -c1-32
+    printf 'v2\\x1f.\\x1fBKP-COV-001\\x1fazurerm_linux_virtual_machine.jump\\x1f' \\
+        | sha256sum | cut -c1-32
 
 A change of the fingerprint format must change these strings deliberately (it breaks every
 baseline and every SARIF history that users keep).
@@ -24,22 +25,32 @@ from azbackup_policy.pipeline import ScanOptions, scan
 from azbackup_policy.report import Report
 from azbackup_policy.reporters import RenderOptions, sarif
 
-UNPROTECTED = "003926add232b5dc177630ba6be28530"  # BKP-COV-001, ...jump, no attribute
-EPHEMERAL = "9839a8b6744f518a418ab243aad70106"  # BKP-STO-003, ...web.os_disk, ephemeral
+# The unit is the scanned folder itself (no git work tree: the working directory is the root).
+UNPROTECTED = "79da80a1aced3640bdf3ca1ca7f8e8cf"  # ".", BKP-COV-001, ...jump, no attribute
+EPHEMERAL = "b878e85e9c21eaf06d06d803d30afbaa"  # ".", BKP-STO-003, ...web.os_disk, ephemeral
 EXPECTED = {
     ("BKP-COV-001", "azurerm_linux_virtual_machine.jump"): UNPROTECTED,
     ("BKP-STO-003", "azurerm_linux_virtual_machine.web"): EPHEMERAL,
 }
+# The unit is infra/app of a git repository.
+IN_REPOSITORY = {
+    ("BKP-COV-001", "azurerm_linux_virtual_machine.jump"): "f32b94e86ccbbe49ae5b00fe099422fe",
+    ("BKP-STO-003", "azurerm_linux_virtual_machine.web"): "333e5296928fefaaae05f2a06e7f9afe",
+}
 
 
-@pytest.mark.parametrize(("parts", "expected"), [
-    (("BKP-COV-001", "azurerm_linux_virtual_machine.jump", None), UNPROTECTED),
-    (("BKP-COV-001", "azurerm_linux_virtual_machine.jump", ""), UNPROTECTED),
-    (("BKP-STO-003", "azurerm_linux_virtual_machine.web.os_disk", "ephemeral"), EPHEMERAL),
-    (("T-1", "azurerm_linux_virtual_machine.a", "ephemeral"), "c2fc07a0eb4cd6f60b36cab3e3ba4a6d"),
+@pytest.mark.parametrize(("parts", "unit", "expected"), [
+    (("BKP-COV-001", "azurerm_linux_virtual_machine.jump", None), ".", UNPROTECTED),
+    (("BKP-COV-001", "azurerm_linux_virtual_machine.jump", ""), ".", UNPROTECTED),
+    (("BKP-STO-003", "azurerm_linux_virtual_machine.web.os_disk", "ephemeral"), ".", EPHEMERAL),
+    (("BKP-COV-001", "azurerm_linux_virtual_machine.jump", None), "infra/app",
+     "f32b94e86ccbbe49ae5b00fe099422fe"),
+    (("T-1", "azurerm_linux_virtual_machine.a", "ephemeral"), "main.tf",
+     "d615e47a6e9bc4534f886719986c2b85"),
 ])
-def test_fingerprint_of_known_parts(parts: tuple[str, str, str | None], expected: str) -> None:
-    assert fingerprint(*parts) == expected
+def test_fingerprint_of_known_parts(parts: tuple[str, str, str | None], unit: str,
+                                    expected: str) -> None:
+    assert fingerprint(*parts, unit=unit) == expected
 
 
 MAIN_TF = """\
@@ -230,4 +241,4 @@ def test_fingerprints_do_not_depend_on_the_working_directory(tmp_path: Path) -> 
     folder = _write(tmp_path / "repo" / "infra" / "app", MAIN_TF)
     (tmp_path / "repo" / ".git").mkdir()  # one repository, scanned from three places
     for cwd in (folder, tmp_path / "repo", tmp_path / "repo" / "infra"):
-        assert _prints(_scan(folder, cwd)) == EXPECTED, cwd
+        assert _prints(_scan(folder, cwd)) == IN_REPOSITORY, cwd
