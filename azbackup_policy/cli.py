@@ -266,7 +266,7 @@ def cmd_inventory(args: argparse.Namespace, ctx: Context) -> ExitCode:
         data, indent=2, sort_keys=True)) + "\n"
     token = _stop_token(ctx.environ)
     _write(text, args.output, ctx.stdout, token=token if args.format == "text" else None)
-    _print_problems(loaded, ctx, shown=text_shown, quiet=args.quiet, token=token)
+    _print_problems(loaded, ctx, shown=text_shown, quiet=getattr(args, "quiet", False), token=token)
     return ExitCode.INPUT_ERROR if loaded.errors else ExitCode.OK
 
 

@@ -159,8 +159,8 @@ def render_text(data: Mapping[str, Any]) -> str:
     )
     lines.extend(f"{_show(e['file'])}:{e['line']}:{e['column']}: {_show(e['message'])}"
                  for e in data["errors"])
-    lines.extend(f"{n['file']}:{n['line']}: not followed {n['source']} ({n['reason']}"
-                 + (f"; {n['hint']})" if n.get("hint") else ")")
+    lines.extend(f"{_show(n['file'])}:{n['line']}: not followed {_show(n['source'])} "
+                 f"({_show(n['reason'])}" + (f"; {_show(n['hint'])})" if n.get("hint") else ")")
                  for n in sorted(data.get("not_followed", ()),
                                  key=lambda n: (n["file"], n["line"], n["source"])))
     return "\n".join(lines) + "\n"
