@@ -253,13 +253,17 @@ MUTANTS: tuple[Mutant, ...] = (
        "return security_type(resource.before)", "legacy VM previous type not forced to Standard"),
     _m("R01", "report", "azbackup_policy/engine.py",
        'text = "\\x1f".join((rule_id, address, attribute or ""))',
-       'text = "\\x1f".join((rule_id, address, ""))', "fingerprint ignores the attribute"),
+       'text = "\\x1f".join((rule_id, address, ""))', "fingerprint ignores the attribute",
+       ('"v2", unit, rule_id, address, attribute or ""))', '"v2", unit, rule_id, address, ""))')),
     _m("R02", "report", "azbackup_policy/engine.py",
        "fingerprint=fingerprint(rule.id, subject.address or holder.address,\n"
        "                                observation.attribute),",
        "fingerprint=fingerprint(rule.id, subject.address or holder.address,\n"
        '                                f"{observation.attribute}{location.line}"),',
-       "fingerprint includes the line number"),
+       "fingerprint includes the line number",
+       ("                                observation.attribute, unit=unit_key or unit_path),",
+        '                                f"{observation.attribute}{location.line}", '
+        "unit=unit_key or unit_path),")),
     _m("R03", "report", "azbackup_policy/reporters/github.py",
        '.replace(":", "%3A").replace(",", "%2C")', '.replace(":", "%3A")',
        "GitHub: , not escaped in properties"),
