@@ -53,6 +53,26 @@ _LIMITS = (
 )
 
 
+def _limit_pairs(text: str) -> dict[str, float]:
+    """``steps=5000000,seconds=120`` -> {"steps": 5000000.0, "seconds": 120.0}."""
+    from azbackup_policy.parsers.budget import limits_from
+
+    pairs: dict[str, float] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = item.partition("=")
+        try:
+            pairs[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise argparse.ArgumentTypeError(f"{item!r} is not NAME=NUMBER")
+    try:
+        limits_from(pairs)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return pairs
+
+
 def _input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="files or folders: plan JSON, .tf modules, ARM templates, Bicep")
@@ -71,6 +91,10 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
     limits = parser.add_argument_group("limits (larger inputs are input errors)")
     for flag, default, text in _LIMITS:
         limits.add_argument(flag, type=int, metavar="N", help=f"{text} (default {default})")
+    limits.add_argument("--limits", action="append", default=[], metavar="NAME=N,...",
+                        type=_limit_pairs, help="evaluation budget of each file or module "
+                        "tree: string-length, collection-length, value-size, integer-bits, "
+                        "steps, expansions, seconds (see docs/security.md)")
     parser.add_argument("--config", metavar="FILE",
                         help="configuration file (default: .azbackup-policy.yaml or "
                         "[tool.azbackup-policy] in pyproject.toml, found upwards)")
@@ -145,10 +169,14 @@ _OVERRIDES = {
 
 def _scan_options(args: argparse.Namespace) -> Any:
     from azbackup_policy.config import resolve_config
+    from azbackup_policy.parsers.budget import limits_from
 
     config = resolve_config(args.paths, args.config, disabled=args.no_config)
     given = {field: getattr(args, name) for name, field in _OVERRIDES.items()
              if getattr(args, name, None) not in (None, [], False)}
+    if args.limits:
+        given["limits"] = limits_from({k: v for pairs in args.limits for k, v in pairs.items()},
+                                      config.eval_limits())
     return config.scan_options(**{k: tuple(v) if isinstance(v, list) else v
                                   for k, v in given.items()})
 

@@ -78,6 +78,20 @@ class Config:
     suppressions: tuple[ConfigSuppression, ...] = ()
     organisation: Organisation = Organisation()
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    limits: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    trusted: bool = False  # named with --config (else found in the scanned repository)
+
+    def eval_limits(self) -> Any:
+        """The evaluation limits: a file found in the repository may only lower them."""
+        from azbackup_policy.parsers.budget import EvalLimits, limits_from
+
+        wanted = limits_from(dict(self.limits))
+        if self.trusted:
+            return wanted
+        default = EvalLimits()
+        return limits_from({name: min(getattr(wanted, name.replace("-", "_")),
+                                      getattr(default, name.replace("-", "_")))
+                            for name in self.limits})
 
     def severity_overrides(self) -> dict[str, Severity]:
         overrides = dict(self.severity)
@@ -106,6 +120,7 @@ class Config:
             rule_files=self.rules,
             suppressions=self.suppressions,
             baseline_file=self.baseline,
+            limits=self.eval_limits(),
         )
         return replace(base, **overrides)
 
@@ -166,7 +181,9 @@ def resolve_config(
     if disabled:
         return Config()
     path = explicit or find_config(paths, cwd)
-    return Config() if path is None else load_config(path, cwd=cwd)
+    if path is None:
+        return Config()
+    return replace(load_config(path, cwd=cwd), trusted=explicit is not None)
 
 
 # --- reading and validating -----------------------------------------------------------
@@ -357,6 +374,7 @@ def _build(data: Mapping[str, Any], shown: str, prefix: str, paths: _Paths) -> C
         suppressions=_suppressions(data.get("suppressions", ()), shown, prefix, paths),
         organisation=_organisation(data.get("organisation", {})),
         options=MappingProxyType(dict(data.get("options", {}))),
+        limits=MappingProxyType(dict(data.get("limits", {}))),
     )
 
 

@@ -22,6 +22,7 @@ from azbackup_policy.errors import InputError
 from azbackup_policy.linkers import link
 from azbackup_policy.model import Estate
 from azbackup_policy.parsers import BUILTIN_PARSERS, ParseContext, ParseOptions, load_parser
+from azbackup_policy.parsers.budget import BudgetExceeded, EvalLimits
 from azbackup_policy.report import Finding, InputProblem, Report, ScannedUnit, SkippedFile
 from azbackup_policy.rules import Rule, Severity
 from azbackup_policy.suppressions import (
@@ -55,6 +56,7 @@ class ScanOptions:
     max_loop_count: int = _LIMITS.max_loop_count  # count/for_each/copy/range()
     max_nesting_depth: int = _LIMITS.max_nesting_depth  # JSON/Bicep brackets
     max_module_depth: int = _LIMITS.max_module_depth  # modules / nested deployments
+    limits: EvalLimits = field(default_factory=EvalLimits)  # evaluation budgets (--limits)
     cwd: str | None = None
     rule_files: tuple[str, ...] = ()  # YAML rules (--rules, config ``rules``)
     suppressions: tuple[ConfigSuppression, ...] = ()  # config ``suppressions``
@@ -88,6 +90,9 @@ def _parse_source(source: Source, context: ParseContext, loaded: Loaded) -> list
         loaded.errors.append(_problem(error))
     except RecursionError:
         loaded.errors.append(InputProblem(source.path, 1, 1, "input is nested too deeply"))
+    except BudgetExceeded as exc:  # spent outside any one expression (between them)
+        loaded.errors.append(InputProblem(source.path, 1, 1,
+                                          f"evaluation budget exceeded: {exc}"))
     return []
 
 
@@ -149,6 +154,7 @@ def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions(),
         max_loop_count=options.max_loop_count,
         max_nesting_depth=options.max_nesting_depth,
         max_module_depth=options.max_module_depth,
+        limits=options.limits,
     ))
     documents: list[Document] = []
     for index, source in enumerate(found.sources):

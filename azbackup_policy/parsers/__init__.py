@@ -24,6 +24,7 @@ from azbackup_policy.discover import (
     Source,
 )
 from azbackup_policy.document import Document
+from azbackup_policy.parsers.budget import EvalLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class ParseOptions:
     max_loop_count: int = 10_000
     max_nesting_depth: int = 200
     max_module_depth: int = 32
+    # The evaluation budget of each file or module tree.
+    limits: EvalLimits = field(default_factory=EvalLimits)
 
 
 @dataclass(frozen=True, slots=True)

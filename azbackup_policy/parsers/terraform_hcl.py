@@ -18,6 +18,7 @@ from azbackup_policy.discover import Source
 from azbackup_policy.document import Document
 from azbackup_policy.errors import InputError
 from azbackup_policy.parsers import ParseContext
+from azbackup_policy.parsers.budget import Budget
 from azbackup_policy.parsers.hcl.evaluate import Trace
 from azbackup_policy.parsers.hcl.instance import Instance, Run, Thunk
 from azbackup_policy.parsers.hcl.loader import Loader
@@ -30,7 +31,7 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
     if not context.loader.is_dir(folder):
         folder = os.path.dirname(folder) or "."
     loader = Loader(context)
-    run = Run(loader, context.options)
+    run = Run(loader, context.options, budget=Budget(context.options.limits))
     root = Instance(run, loader.module(folder), "", {}, (os.path.realpath(folder),))
     for attr in _variable_assignments(loader, folder, context.options.var_files):
         root.inputs[attr.name] = _root_input(root, attr)
@@ -46,6 +47,7 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
             vocabulary="azurerm",
             resources=resources,
             not_followed=tuple(run.not_followed),
+            problems=tuple(run.problems),
             files=tuple(loader.files),
         )
     ]

@@ -25,6 +25,7 @@ from azbackup_policy.parsers.arm.evaluator import (
 from azbackup_policy.parsers.arm.functions import all_functions
 from azbackup_policy.parsers.arm.resources import Instance, build_resource
 from azbackup_policy.parsers.arm.values import Keys, PartialString, get_ci, make_string
+from azbackup_policy.parsers.budget import Budget
 
 _SECURE_TYPES = {"securestring", "secureobject"}
 DEPLOYMENTS = "microsoft.resources/deployments"
@@ -118,6 +119,7 @@ def evaluator_for(template: Mapping[str, Any], place: Place, positions: Mapping[
                   context: ParseContext, given: Mapping[str, Any],
                   problems: list[InputError] | None = None, **deployment: Any,
                   ) -> Evaluator:
+    deployment.setdefault("budget", Budget(context.options.limits))
     scope = Scope(place.file, positions, max_loop_count=context.options.max_loop_count,
                   problems=[] if problems is None else problems, **deployment)
     evaluator = Evaluator(scope, all_functions())
