@@ -47,7 +47,9 @@ class Scope(Protocol):
     """A module instance, as the evaluator sees it."""
 
     shown: str
-    budget: Budget
+
+    @property
+    def budget(self) -> Budget: ...
 
     def report(self, shown: str, line: int, message: str) -> None: ...
 
