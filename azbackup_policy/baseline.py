@@ -54,6 +54,8 @@ def parse_baseline(text: str, file: str) -> Baseline:
         document = json.loads(text)
     except ValueError as exc:
         raise ConfigError(file, "", f"not a baseline: invalid JSON ({exc})") from exc
+    except RecursionError:
+        raise ConfigError(file, "", "not a baseline: JSON nested too deeply") from None
     if not isinstance(document, dict) or document.get("version") != BASELINE_VERSION:
         raise ConfigError(file, "version", f"not a baseline of version {BASELINE_VERSION}")
     entries = document.get("findings")
@@ -69,12 +71,9 @@ def parse_baseline(text: str, file: str) -> Baseline:
 
 
 def load_baseline(path: str) -> Baseline:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise ConfigError(path, "", f"cannot read the baseline ({exc.strerror})") from exc
-    return parse_baseline(text, path)
+    from azbackup_policy.config import read_config_text
+
+    return parse_baseline(read_config_text(path, "the baseline"), path)
 
 
 def apply_baseline(findings: Sequence[Finding], baseline: Baseline) -> tuple[list[Finding],

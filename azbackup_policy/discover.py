@@ -13,6 +13,7 @@ import codecs
 import fnmatch
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ TFVARS = "tfvars"
 
 DEFAULT_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
+CONFIG_MAX_BYTES = 16 * 1024 * 1024  # configuration, baselines, YAML rules, matrix files
 _SNIFF_BYTES = 64 * 1024
 
 _PLAN_HINT = re.compile(rb'"format_version"\s*:')
@@ -156,22 +158,7 @@ class FileLoader:
             )
 
     def read_bytes(self, path: str) -> bytes:
-        shown = self.display(path)
-        path = self._at(path)
-        try:
-            if os.path.isdir(path):
-                raise InputError(shown, 1, 1, "is a directory, not a file")
-            size = os.path.getsize(path)
-            if size > self.max_file_bytes:
-                raise InputError(
-                    shown, 1, 1,
-                    f"file is {size} bytes, over the limit of {self.max_file_bytes} bytes "
-                    "(raise it with --max-file-size)",
-                )
-            with open(path, "rb") as handle:
-                return handle.read()
-        except OSError as exc:
-            raise InputError(shown, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
+        return read_file(self._at(path), self.display(path), self.max_file_bytes)
 
     def read_text(self, path: str) -> str:
         """The file as text: UTF-8 (BOM stripped) or UTF-16 with a BOM; CRLF kept."""
@@ -189,6 +176,35 @@ class FileLoader:
             return sorted(os.path.join(path, name) for name in os.listdir(self._at(path)))
         except OSError:
             return []
+
+
+def read_file(path: str, shown: str, max_bytes: int) -> bytes:
+    """The bytes of the regular file ``path``: every file the tool reads comes here.
+
+    A folder, a device (``/dev/zero``), a FIFO or a socket is refused before it is
+    opened for reading (it could block or never end), the size is checked before the
+    read and the read stops one byte past the limit (a file that grows meanwhile).
+    Errors are :class:`InputError` at ``shown`` and never quote the content.
+    """
+    try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(shown, 1, 1, "is a directory, not a file")
+        if not stat.S_ISREG(mode):
+            raise InputError(shown, 1, 1, "is not a regular file (a device, FIFO or socket)")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped meanwhile
+                raise InputError(shown, 1, 1, "is not a regular file")
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(shown, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL character in the path
+        raise InputError(shown, 1, 1, "cannot read file: a NUL character in the path") from None
+    if len(data) > max_bytes:
+        raise InputError(shown, 1, 1, f"file is over the limit of {max_bytes} bytes "
+                         "(raise it with --max-file-size)")
+    return data
 
 
 def decode_text(data: bytes, shown: str) -> str:
