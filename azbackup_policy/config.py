@@ -183,7 +183,34 @@ def resolve_config(
     path = explicit or find_config(paths, cwd)
     if path is None:
         return Config()
-    return replace(load_config(path, cwd=cwd), trusted=explicit is not None)
+    if explicit is not None:
+        return replace(load_config(path, cwd=cwd), trusted=True)
+    # Found in the scanned repository: it, and every file it names, must be inside it.
+    root = _repository_of(path, cwd)
+    _check_inside(root, path, path, "", cwd)  # before it is read: it may be a link
+    config = load_config(path, cwd=cwd)
+    named = [("matrix", config.matrix), ("baseline", config.baseline),
+             *(("parameters", p) for p in config.parameters),
+             *(("var-files", p) for p in config.var_files), *(("rules", p) for p in config.rules)]
+    for key, value in named:
+        if value is not None:
+            _check_inside(root, config.file or path, value, key, cwd)
+    return config
+
+
+def _repository_of(path: str, cwd: str | None) -> str:
+    from azbackup_policy.discover import repository_root
+
+    folder = os.path.dirname(os.path.abspath(os.path.join(cwd or os.getcwd(), path)))
+    return repository_root(folder, cwd)
+
+
+def _check_inside(root: str, shown: str, value: str, key: str, cwd: str | None) -> None:
+    """A ConfigError when ``value`` (symbolic links resolved) lies outside ``root``."""
+    real = os.path.realpath(os.path.join(cwd or os.getcwd(), value))
+    if real != root and not real.startswith(root + os.sep):
+        raise ConfigError(shown, key, f"{value} is outside the repository ({root}) and is "
+                          "not read; name it with --config or on the command line instead")
 
 
 # --- reading and validating -----------------------------------------------------------

@@ -31,6 +31,7 @@ TFVARS = "tfvars"
 DEFAULT_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
 CONFIG_MAX_BYTES = 16 * 1024 * 1024  # configuration, baselines, YAML rules, matrix files
+MAX_FOLDER_DEPTH = 100  # folders below a scanned path
 _SNIFF_BYTES = 64 * 1024
 
 _PLAN_HINT = re.compile(rb'"format_version"\s*:')
@@ -331,18 +332,26 @@ class _Walker:
         else:
             self.result.skipped.append(Skipped(shown, "JSON of no known kind"))
 
-    def visit_dir(self, folder: str, explicit: bool) -> None:
+    def visit_dir(self, folder: str, explicit: bool, depth: int = 0) -> None:
         real = os.path.realpath(folder)
         if real in self._seen_dirs:
             return
         self._seen_dirs.add(real)
+        if depth > MAX_FOLDER_DEPTH:
+            self.result.errors.append(InputError(display_path(folder, self.cwd), 1, 1,
+                                                 f"folders nested deeper than "
+                                                 f"{MAX_FOLDER_DEPTH} levels: not scanned"))
+            return
         for entry in self.loader.list_dir(folder):
             name = os.path.basename(entry)
             shown = display_path(entry, self.cwd)
-            if os.path.isdir(entry):
-                if name in DEFAULT_SKIP_DIRS or self.excluded(shown):
-                    continue
-                self.visit_dir(entry, False)
+            if name in DEFAULT_SKIP_DIRS or self.excluded(shown):
+                continue  # before anything of it is read, a link or not
+            if os.path.islink(entry) and not self.loader.inside_roots(entry):
+                self.result.skipped.append(Skipped(shown, "a symbolic link to outside the "
+                                                   "repository: not followed"))
+            elif os.path.isdir(entry):
+                self.visit_dir(entry, False, depth + 1)
             elif os.path.isfile(entry):
                 self.visit_file(entry, False)
 

@@ -72,6 +72,8 @@ def _automatic_var_files(loader: Loader, folder: str) -> list[str]:
     found += [
         names[n] for n in sorted(names) if n.endswith((".auto.tfvars", ".auto.tfvars.json"))
     ]
+    for path in found:  # loaded because the repository holds them: a link may lead outside
+        loader.context.loader.check_allowed(path, referrer=path, line=1)
     return found
 
 
