@@ -323,6 +323,20 @@ def cmd_rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> ExitC
     return ExitCode.INPUT_ERROR
 
 
+def file_names_last(argv: list[str]) -> list[str]:
+    """``argv`` with ``--`` before the changed files pre-commit appended when one of them
+    looks like an option (a file named ``--output=x.json`` is a file name, never an
+    option), in case the hook's ``args`` lost their ``--``."""
+    if "--changed-files" not in argv or "--" in argv:
+        return argv
+    start = len(argv)
+    while start > 0 and argv[start - 1] != "--changed-files" and os.path.isfile(argv[start - 1]):
+        start -= 1
+    if any(name.startswith("-") for name in argv[start:]):
+        return [*argv[:start], "--", *argv[start:]]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
          stderr: TextIO | None = None, environ: dict[str, str] | None = None) -> int:
     """Run the command line; returns the exit code (never raises for bad input)."""
@@ -332,7 +346,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     env = dict(os.environ if environ is None else environ)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(file_names_last(list(sys.argv[1:] if argv is None else argv)))
     except SystemExit as exc:  # argparse: --help/--version (0) or usage error (2)
         return int(exc.code or 0)
     if args.version:
