@@ -27,7 +27,8 @@ if TYPE_CHECKING:
         Vault,
         VirtualMachine,
     )
-    from azbackup_policy.pipeline import ScanOptions, load_estate, scan
+    from azbackup_policy.options import ScanOptions
+    from azbackup_policy.pipeline import load_estate, scan
     from azbackup_policy.report import Finding, Report
     from azbackup_policy.rules import Rule
 
@@ -40,7 +41,7 @@ _EXPORTS = {
     "Protection": "azbackup_policy.model",
     "Report": "azbackup_policy.report",
     "Rule": "azbackup_policy.rules",
-    "ScanOptions": "azbackup_policy.pipeline",
+    "ScanOptions": "azbackup_policy.options",
     "SourceSpan": "azbackup_policy.model",
     "Unknown": "azbackup_policy.model",
     "Vault": "azbackup_policy.model",

@@ -16,6 +16,7 @@ from enum import IntEnum
 from typing import Any, TextIO
 
 from azbackup_policy._version import __version__
+from azbackup_policy.rules import FAIL_ON as FAIL_ON  # the --fail-on choices
 
 
 class ExitCode(IntEnum):
@@ -25,7 +26,6 @@ class ExitCode(IntEnum):
     RULE_FAILURE = 3
 
 
-FAIL_ON = ("error", "warning", "note", "never")
 SCAN_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "azure-devops")
 
 
@@ -86,6 +86,9 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
                         help="skip files and folders matching GLOB (repeatable)")
     parser.add_argument("--allow-outside-root", action="store_true",
                         help="follow modules and linked templates outside the scanned paths")
+    parser.add_argument("--bicep-cache", metavar="DIR",
+                        help="Bicep's module cache, where `bicep restore` put br: modules "
+                        "(default: cacheRootDirectory of bicepconfig.json, else ~/.bicep)")
     parser.add_argument("--max-file-size", type=int, default=200 * 1024 * 1024,
                         metavar="BYTES", help="refuse files larger than this (default 200 MB)")
     limits = parser.add_argument_group("limits (larger inputs are input errors)")
@@ -164,16 +167,19 @@ _OVERRIDES = {
     "max_file_size": "max_file_bytes", "rules": "rule_files", "baseline": "baseline_file",
     "max_resources": "max_resources", "max_loop_count": "max_loop_count",
     "max_nesting_depth": "max_nesting_depth", "max_module_depth": "max_module_depth",
+    "bicep_cache": "bicep_cache",
 }
 
 
-def _scan_options(args: argparse.Namespace) -> Any:
+def _scan_options(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Any:
     from azbackup_policy.config import resolve_config
     from azbackup_policy.parsers.budget import limits_from
 
     config = resolve_config(args.paths, args.config, disabled=args.no_config)
     given = {field: getattr(args, name) for name, field in _OVERRIDES.items()
              if getattr(args, name, None) not in (None, [], False)}
+    env = os.environ if environ is None else environ
+    given["home"] = env.get("HOME") or env.get("USERPROFILE") or None
     if args.limits:
         given["limits"] = limits_from({k: v for pairs in args.limits for k, v in pairs.items()},
                                       config.eval_limits())
@@ -231,13 +237,13 @@ def _exit_code(report: Any) -> ExitCode:
 
 
 def _scan_with_progress(scan: Any, args: argparse.Namespace, stderr: TextIO,
-                        rules: Any = None) -> Any:
+                        rules: Any = None, environ: dict[str, str] | None = None) -> Any:
     """Run the scan (with ``rules``), with a progress line on stderr when it is a terminal."""
     from azbackup_policy.progress import TerminalProgress
 
     progress = TerminalProgress(stderr) if stderr.isatty() else None
     try:
-        return scan(args.paths, _scan_options(args), progress=progress, rules=rules)
+        return scan(args.paths, _scan_options(args, environ), progress=progress, rules=rules)
     finally:
         if progress is not None:
             progress.close()
@@ -260,9 +266,9 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     if args.changed_files:
         from azbackup_policy.precommit import scan_changed
 
-        report = scan_changed(args.paths, _scan_options(args), rules=host.rules())
+        report = scan_changed(args.paths, _scan_options(args, environ), rules=host.rules())
     else:
-        report = _scan_with_progress(scan, args, stderr, rules=host.rules())
+        report = _scan_with_progress(scan, args, stderr, rules=host.rules(), environ=environ)
     for fmt, destination in _auto_formats(outputs, environ):
         to_tty = destination is None and stdout.isatty()
         color = fmt == "text" and to_tty and "NO_COLOR" not in environ
@@ -280,17 +286,18 @@ def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
     return _exit_code(report)
 
 
-def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> ExitCode:
+def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
+                  environ: dict[str, str] | None = None) -> ExitCode:
     import json
 
     from azbackup_policy.inventory import inventory, render_text
     from azbackup_policy.pipeline import load_units
 
-    loaded = load_units(args.paths, _scan_options(args))
+    loaded = load_units(args.paths, _scan_options(args, environ))
     data = inventory(loaded.units, loaded.errors)
     data["files_skipped"] = [{"file": s.file, "reason": s.reason} for s in loaded.skipped]
     data["not_followed"] = [
-        {"file": n.file, "line": n.line, "source": n.source, "reason": n.reason}
+        {"file": n.file, "line": n.line, "source": n.source, "reason": n.reason, "hint": n.hint}
         for n in loaded.not_followed
     ]
     if args.format == "json":
@@ -356,7 +363,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         if args.command == "scan":
             return cmd_scan(args, out, err, env)
         if args.command == "inventory":
-            return cmd_inventory(args, out, err)
+            return cmd_inventory(args, out, err, env)
         if args.command in ("rules", "explain"):
             return cmd_rules(args, out, err)
         parser.print_usage(err)

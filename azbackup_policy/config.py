@@ -7,7 +7,8 @@ Schema shipped in the package (``config.schema.json``); an unknown key is an err
 "did you mean" hint, and every error names the file and the key path
 (:class:`~azbackup_policy.errors.ConfigError`).
 
-Paths inside the file (``matrix``, ``parameters``, ``var-files``, ``baseline``, ``rules``)
+Paths inside the file (``matrix``, ``parameters``, ``var-files``, ``baseline``, ``rules``,
+``bicep-cache``)
 are relative to the file's folder. Command-line flags override the values of the file
 (:meth:`Config.scan_options`).
 """
@@ -19,21 +20,21 @@ import difflib
 import json
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from azbackup_policy.errors import ConfigError
-from azbackup_policy.rules import Severity
+from azbackup_policy.options import ScanOptions
+from azbackup_policy.rules import FailOn, Severity
 from azbackup_policy.suppressions import COVERAGE_RULE, ConfigSuppression, parse_date
 
 if TYPE_CHECKING:
     import jsonschema
-
-    from azbackup_policy.pipeline import ScanOptions
 
 CONFIG_NAMES = (".azbackup-policy.yaml", ".azbackup-policy.yml")
 PYPROJECT = "pyproject.toml"
@@ -67,13 +68,14 @@ class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, Severity] = field(default_factory=lambda: MappingProxyType({}))
-    fail_on: str | None = None
+    fail_on: FailOn | None = None
     strict: bool | None = None
     exclude: tuple[str, ...] = ()
     matrix: str | None = None
     parameters: tuple[str, ...] = ()
     var_files: tuple[str, ...] = ()
     baseline: str | None = None
+    bicep_cache: str | None = None
     rules: tuple[str, ...] = ()
     suppressions: tuple[ConfigSuppression, ...] = ()
     organisation: Organisation = Organisation()
@@ -104,8 +106,6 @@ class Config:
 
     def scan_options(self, **overrides: Any) -> ScanOptions:
         """The scan options of this file, with ``overrides`` (the command line) winning."""
-        from azbackup_policy.pipeline import ScanOptions
-
         base = ScanOptions(
             parameter_files=self.parameters,
             var_files=self.var_files,
@@ -121,6 +121,7 @@ class Config:
             suppressions=self.suppressions,
             baseline_file=self.baseline,
             limits=self.eval_limits(),
+            bicep_cache=self.bicep_cache,
         )
         return replace(base, **overrides)
 
@@ -342,11 +343,11 @@ def yaml_mapping(text: str, shown: str) -> dict[str, Any]:
 
 
 def _pyproject_table(text: str, shown: str) -> dict[str, Any]:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10: the conditional 'tomli' dependency
+    else:  # Python 3.10: the conditional 'tomli' dependency
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib
         except ModuleNotFoundError as exc:
             raise ConfigError(shown, f"tool.{TOOL_KEY}", "reading pyproject.toml needs "
                               "Python 3.11+ or the 'tomli' package") from exc
@@ -386,26 +387,27 @@ _TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "a string",
 
 
 def _message(error: jsonschema.ValidationError) -> str:
-    schema, value = error.schema, error.instance
+    schema, value, expected = error.schema, error.instance, cast(Any, error.validator_value)
     if error.validator in _OWN_MESSAGE and isinstance(schema, dict) and "x-error" in schema:
         got = f" (got {value!r})" if error.validator == "pattern" else ""
         return f"{schema['x-error']}{got}"
     if error.validator == "enum":
-        return f"must be one of {', '.join(map(str, error.validator_value))} (got {value!r})"
+        return f"must be one of {', '.join(map(str, expected))} (got {value!r})"
     if error.validator == "type":
-        return f"must be {_TYPE_WORDS.get(str(error.validator_value), error.validator_value)}" \
+        return f"must be {_TYPE_WORDS.get(str(expected), expected)}" \
             f" (got {value!r})"
     if error.validator == "required" and isinstance(value, dict):
-        missing = [key for key in error.validator_value if key not in value]
+        missing = [key for key in expected if key not in value]
         return f"missing key {missing[0]!r}" if missing else error.message
     return error.message
 
 
 def _unknown_keys(error: jsonschema.ValidationError) -> list[tuple[str, str]]:
     """(key, message with a "did you mean" hint) for each key the schema does not allow."""
-    allowed = sorted(error.schema.get("properties", {}))
+    schema, instance = cast(Mapping[str, Any], error.schema), cast(Any, error.instance)
+    allowed = sorted(schema.get("properties", {}))
     out = []
-    for key in sorted(map(str, error.instance)):
+    for key in sorted(map(str, instance)):
         if key in allowed:
             continue
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
@@ -462,7 +464,7 @@ class _Paths:
 
 
 def _build(data: Mapping[str, Any], shown: str, prefix: str, paths: _Paths) -> Config:
-    matrix, baseline = data.get("matrix"), data.get("baseline")
+    matrix, baseline, cache = data.get("matrix"), data.get("baseline"), data.get("bicep-cache")
     return Config(
         file=shown,
         select=tuple(data.get("select", ())),
@@ -470,13 +472,14 @@ def _build(data: Mapping[str, Any], shown: str, prefix: str, paths: _Paths) -> C
         severity=MappingProxyType(
             {rule: Severity(level) for rule, level in data.get("severity", {}).items()}
         ),
-        fail_on=data.get("fail-on"),
+        fail_on=cast("FailOn | None", data.get("fail-on")),  # the schema's enum
         strict=data.get("strict"),
         exclude=tuple(data.get("exclude", ())),
         matrix=None if matrix is None else paths.resolve(matrix),
         parameters=paths.all(data.get("parameters", ())),
         var_files=paths.all(data.get("var-files", ())),
         baseline=None if baseline is None else paths.resolve(baseline),
+        bicep_cache=None if cache is None else paths.resolve(cache),
         rules=paths.all(data.get("rules", ())),
         suppressions=_suppressions(data.get("suppressions", ()), shown, prefix, paths),
         organisation=_organisation(data.get("organisation", {})),

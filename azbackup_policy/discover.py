@@ -27,6 +27,7 @@ ARM_PARAMETERS = "arm-parameters"
 BICEP = "bicep"
 BICEPPARAM = "bicepparam"
 TFVARS = "tfvars"
+WHATIF = "arm-whatif"
 
 DEFAULT_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -37,6 +38,12 @@ _SNIFF_BYTES = 64 * 1024
 _PLAN_HINT = re.compile(rb'"format_version"\s*:')
 _PLAN_BODY = re.compile(rb'"(planned_values|resource_changes|terraform_version)"\s*:')
 _SCHEMA = re.compile(rb'"\$schema"\s*:\s*"([^"]*)"')
+# An ARM what-if result (az CLI, REST or Azure PowerShell's ConvertTo-Json: any case).
+_WHATIF_CHANGE = re.compile(rb'"changeType"\s*:', re.IGNORECASE)
+_WHATIF_ID = re.compile(rb'"(?:fullyQualifiedResourceId|resourceId)"\s*:', re.IGNORECASE)
+_WHATIF_EMPTY = (re.compile(rb'"changes"\s*:\s*[\[n]', re.IGNORECASE),  # no change at all,
+                 re.compile(rb'"status"\s*:', re.IGNORECASE),  # or a failed operation
+                 re.compile(rb'"error"\s*:', re.IGNORECASE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +244,9 @@ def sniff_json(head: bytes) -> str | None:
             return ARM
     if _PLAN_HINT.search(head) and _PLAN_BODY.search(head):
         return PLAN
+    if (_WHATIF_CHANGE.search(head) and _WHATIF_ID.search(head)) \
+            or all(pattern.search(head) for pattern in _WHATIF_EMPTY):
+        return WHATIF
     return None
 
 
@@ -325,9 +335,10 @@ class _Walker:
             self.add(path, kind, explicit)
         elif explicit:
             self.result.errors.append(
-                InputError(shown, 1, 1, "JSON of no known kind: not a Terraform plan "
-                           "(format_version + planned_values) and not an ARM template "
-                           "($schema deploymentTemplate)")
+                InputError(shown, 1, 1, "JSON of no known kind: not a Terraform plan or "
+                           "state (format_version + planned_values or values), not an ARM "
+                           "template ($schema deploymentTemplate) and not a what-if result "
+                           "(changes with changeType and resourceId)")
             )
         else:
             self.result.skipped.append(Skipped(shown, "JSON of no known kind"))
@@ -342,7 +353,12 @@ class _Walker:
                                                  f"folders nested deeper than "
                                                  f"{MAX_FOLDER_DEPTH} levels: not scanned"))
             return
-        for entry in self.loader.list_dir(folder):
+        entries = self.loader.list_dir(folder)
+        if not explicit and is_bicep_cache_entry(entries):
+            self.result.skipped.append(Skipped(display_path(os.path.join(folder, "main.json"),
+                                                            self.cwd), BICEP_CACHE_ENTRY))
+            return
+        for entry in entries:
             name = os.path.basename(entry)
             shown = display_path(entry, self.cwd)
             if name in DEFAULT_SKIP_DIRS or self.excluded(shown):
@@ -354,6 +370,17 @@ class _Walker:
                 self.visit_dir(entry, False, depth + 1)
             elif os.path.isfile(entry):
                 self.visit_file(entry, False)
+
+
+BICEP_CACHE_ENTRY = "Bicep module cache entry (read by the Bicep file that uses the module)"
+_CACHE_FILES = frozenset({"main.json", "manifest", "metadata"})
+
+
+def is_bicep_cache_entry(entries: Sequence[str]) -> bool:
+    """A folder of Bicep's module cache: ``main.json`` (a compiled ARM template) beside the
+    OCI ``manifest`` and ``metadata`` that ``bicep restore`` writes. Scanned on its own it
+    would repeat, with unknown parameters, the VMs of the modules that use it."""
+    return {os.path.basename(entry) for entry in entries} >= _CACHE_FILES
 
 
 def discover(

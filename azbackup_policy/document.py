@@ -10,7 +10,9 @@ dicts/lists in the provider's own shape:
   (``properties.storageProfile.osDisk``), with top-level ``name``, ``location``,
   ``sku``, ``zones``, ``identity``, ``plan`` and ``extendedLocation`` kept beside it.
 
-Values that cannot be known statically are :class:`~azbackup_policy.model.Unknown`.
+Values that cannot be known statically are :class:`~azbackup_policy.model.Unknown`; in
+the ``arm`` vocabulary also its subclasses in :mod:`azbackup_policy.arm_values`
+(``PartialString``, ``UnknownId``), which keep what the ARM linker needs to link them.
 ``references`` carries links that the format states explicitly (a Terraform
 reference, a Bicep symbolic reference, an ARM ``resourceId`` that matched a resource
 of the same template): attribute path -> addresses of the resources it points at.
@@ -87,12 +89,27 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class NotFollowed:
-    """A module or linked template the tool did not read (registry, git, remote URI)."""
+    """A module or linked template the tool did not read (registry, git, remote URI).
+
+    Not an input error: the rest of the unit is still checked, and ``--strict`` turns
+    each into a review finding. ``hint`` tells how to make it readable; ``address`` is
+    the call's address in its unit (``module.web.module.nic``) when the format has one.
+    """
 
     file: str
     line: int
     source: str
     reason: str
+    hint: str = ""
+    address: str = ""
+    # Addresses of the resources the call is given (its inputs refer to them): what it
+    # declares may concern them (a protected item for a VM it is given the id of).
+    given: tuple[str, ...] = ()
+
+    @property
+    def explained(self) -> str:
+        """The reason, and the hint when there is one (for a line of a report)."""
+        return f"{self.reason}; {self.hint}" if self.hint else self.reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +120,19 @@ class Problem:
     line: int
     column: int
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unparsed:
+    """A file of the unit that could not be parsed: an input error that hides what the
+    file declares (its resources are absent, so the absence of a resource is not known).
+    ``scope`` is the address prefix of the module holding it (``""`` for the root)."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+    scope: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +149,5 @@ class Document:
     # Errors in single values (an expression that cannot be evaluated): the value became
     # Unknown and the error is reported with its location.
     problems: tuple[Problem, ...] = ()
+    # Files that could not be parsed at all (also input errors): their declarations are missing.
+    unparsed: tuple[Unparsed, ...] = ()

@@ -101,7 +101,7 @@ def _run_rule(
     settings: EngineSettings,
     result: EngineResult,
 ) -> None:
-    severity = settings.severity_overrides.get(rule.id, rule.severity)
+    override = settings.severity_overrides.get(rule.id)
     for subject in subjects(estate, rule.target):
         address = getattr(subject, "address", unit_path) or unit_path
         result.evaluations.append((unit_path, rule.id, address))
@@ -113,6 +113,7 @@ def _run_rule(
             )
             return
         for observation in observations:
+            severity = override or observation.severity or rule.severity
             result.findings.append(to_finding(rule, severity, observation, unit_path))
 
 

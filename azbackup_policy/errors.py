@@ -29,10 +29,6 @@ class ConfigError(AzBackupPolicyError):
         self.message = message
 
 
-class UsageError(AzBackupPolicyError):
-    """The command line asks for something impossible."""
-
-
 class PluginError(AzBackupPolicyError):
     """A plugin (or built-in policy module) failed to load or raised while running."""
 

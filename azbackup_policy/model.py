@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 T = TypeVar("T")
 
@@ -54,7 +54,7 @@ class Unknown:
         )
 
 
-Maybe = T | Unknown
+Maybe: TypeAlias = T | Unknown
 """``Maybe[int]`` is an ``int`` or an :class:`Unknown`."""
 
 
@@ -232,6 +232,14 @@ class VirtualMachine(ModelObject):
     action: str = field(default="deploy", compare=False)
     condition: Unknown | None = None
     previous_security_type: Maybe[str] | None = field(default=None, compare=False)
+    # True when ``data_disks`` is the VM's whole list (ARM ``dataDisks``, inline blocks); False
+    # when disks are attached by separate resources that may live outside the scanned unit.
+    data_disks_complete: bool = field(default=True, compare=False)
+    # Set when data disks are attached by a resource whose instance count is unknown
+    # (``count = var.n``): the number of data disks is then unknown.
+    unknown_disk_count: Unknown | None = field(default=None, compare=False)
+    # "Classic" for a classic (Azure Service Manager) VM, which Azure Backup no longer protects.
+    deployment_model: str = "ResourceManager"
 
     @property
     def disks(self) -> tuple[Disk, ...]:
@@ -285,6 +293,9 @@ class BackupPolicy(ModelObject):
     time_zone: Maybe[str] | None = None
     consistency_type: Maybe[str] | None = None  # e.g. "OnlyCrashConsistent"
     tiering_mode: Maybe[str] | None = None
+    # The client whose own validation applies on top of the service's (matrix.yaml
+    # ``policy.client_validation``): "azurerm" for the Terraform provider, else None (EP17).
+    client_validation: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -321,6 +332,18 @@ class Unresolved:
     span: SourceSpan | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unread(ModelObject):
+    """A part of the deployment that was not read: a module or linked template that was
+    not followed (``resource_type`` ``"module"``), or a file that could not be parsed
+    (``"file"``). What it declares is missing, so an absence is not known."""
+
+    reason: str = ""
+    hint: str = ""
+    # A module: the addresses of the resources it is given (it may protect those VMs).
+    given: tuple[str, ...] = ()
+
+
 def _index(objects: tuple[ModelObject, ...]) -> dict[str, Any]:
     return {obj.address: obj for obj in objects}
 
@@ -344,6 +367,7 @@ class Estate:
     locks: tuple[Lock, ...] = ()
     scale_sets: tuple[ScaleSet, ...] = ()
     unresolved: tuple[Unresolved, ...] = field(default=(), compare=False)
+    unread: tuple[Unread, ...] = field(default=(), compare=False)
     _by_address: dict[str, Any] = field(
         init=False, default_factory=dict, compare=False, repr=False
     )
@@ -409,6 +433,12 @@ class Estate:
     def protections_in_vault(self, vault: Vault) -> tuple[Protection, ...]:
         return self._protections_by["vault"].get(vault.address, ())
 
+    def unread_for(self, address: str) -> tuple[Unread, ...]:
+        """The unread parts that may declare something for ``address``: every file that
+        could not be parsed, and the modules not followed that are given it."""
+        return tuple(part for part in self.unread
+                     if part.resource_type == "file" or address in part.given)
+
     def unlinked_protections(self) -> tuple[Protection, ...]:
         """Protected items whose VM is not declared in this estate (``vm`` is None)."""
         return self._protections_by["vm"].get(None, ())
@@ -423,6 +453,3 @@ class Estate:
                  if p is not None]
         return self.scale_sets[min(found)] if found else None
 
-
-MODEL_TYPES = (VirtualMachine, Disk, NetworkInterface, IpConfiguration, Extension, Vault,
-               BackupPolicy, Protection, Lock, ScaleSet)

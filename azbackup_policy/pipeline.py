@@ -21,47 +21,16 @@ from azbackup_policy.engine import EngineResult, EngineSettings, Selection, run,
 from azbackup_policy.errors import InputError
 from azbackup_policy.linkers import link
 from azbackup_policy.model import Estate
+from azbackup_policy.options import ScanOptions as ScanOptions  # importable from here too
 from azbackup_policy.parsers import BUILTIN_PARSERS, ParseContext, ParseOptions, load_parser
-from azbackup_policy.parsers.budget import BudgetExceeded, EvalLimits
+from azbackup_policy.parsers.budget import BudgetExceeded
 from azbackup_policy.report import Finding, InputProblem, Report, ScannedUnit, SkippedFile
-from azbackup_policy.rules import Rule, Severity
+from azbackup_policy.rules import Rule
 from azbackup_policy.suppressions import (
-    ConfigSuppression,
     InlineSuppression,
     Suppressor,
     inline_suppressions,
 )
-
-_LIMITS = ParseOptions()
-
-
-@dataclass(frozen=True, slots=True)
-class ScanOptions:
-    """Everything that changes what a scan reads and reports."""
-
-    parameter_files: tuple[str, ...] = ()
-    var_files: tuple[str, ...] = ()
-    source_dir: str | None = None
-    excludes: tuple[str, ...] = ()
-    fail_on: str = "warning"
-    strict: bool = False
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    severity_overrides: dict[str, Severity] = field(default_factory=dict)
-    matrix_file: str | None = None
-    rule_options: dict[str, Any] = field(default_factory=dict)
-    allow_outside_root: bool = False
-    max_file_bytes: int = 200 * 1024 * 1024
-    max_resources: int = _LIMITS.max_resources  # per file or module (with its modules)
-    max_loop_count: int = _LIMITS.max_loop_count  # count/for_each/copy/range()
-    max_nesting_depth: int = _LIMITS.max_nesting_depth  # JSON/Bicep brackets
-    max_module_depth: int = _LIMITS.max_module_depth  # modules / nested deployments
-    limits: EvalLimits = field(default_factory=EvalLimits)  # evaluation budgets (--limits)
-    cwd: str | None = None
-    rule_files: tuple[str, ...] = ()  # YAML rules (--rules, config ``rules``)
-    suppressions: tuple[ConfigSuppression, ...] = ()  # config ``suppressions``
-    baseline_file: str | None = None  # --baseline
-    today: dt.date | None = None  # for suppression expiry; None = today
 
 
 @dataclass(slots=True)
@@ -128,11 +97,13 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+_DEFAULT_OPTIONS = ScanOptions()
+
 Progress = Callable[[int, int, str], None]
 """Told (done, total, path) before each source is parsed; for a progress display."""
 
 
-def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions(),
+def load_units(paths: Sequence[str], options: ScanOptions = _DEFAULT_OPTIONS,
                progress: Progress | None = None) -> Loaded:
     """Discover, parse and link every input below ``paths``."""
     loader = FileLoader(
@@ -154,6 +125,8 @@ def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions(),
         max_loop_count=options.max_loop_count,
         max_nesting_depth=options.max_nesting_depth,
         max_module_depth=options.max_module_depth,
+        bicep_cache=options.bicep_cache,
+        home=options.home,
         limits=options.limits,
     ))
     documents: list[Document] = []
@@ -165,6 +138,8 @@ def load_units(paths: Sequence[str], options: ScanOptions = ScanOptions(),
         loaded.not_followed.extend(doc.not_followed)
         loaded.errors.extend(InputProblem(p.file, p.line, p.column, p.message)
                              for p in doc.problems)
+        loaded.errors.extend(InputProblem(u.file, u.line, u.column, u.message)
+                             for u in doc.unparsed)
         inline, problems = inline_suppressions(doc)
         loaded.warnings.extend(problems)
         try:

@@ -8,9 +8,10 @@ those units:
 * ``.tf`` / ``.tf.json``: the module folder;
 * ``.tfvars`` (not auto-loaded by Terraform): the module folder with that var file;
 * ``.bicepparam`` / ARM parameters JSON: the template they feed, with that parameter file;
-* ``.bicep`` / ARM template / module folder: the root deployments under the repository
+* ``.bicep`` / ARM template / module folder: the root deployments in the repository
   that include it (through ``module``, ``import``, ``using``, ``templateLink.relativePath``,
-  a local Terraform ``source`` or a parameter file), or itself when nothing includes it;
+  a local Terraform ``source`` or one that ``.terraform/modules/modules.json`` resolves
+  to it, or a parameter file), or itself when nothing includes it;
 * a Terraform plan JSON: itself. Any other file is ignored.
 
 :func:`scan_changed` scans each unit as a whole and merges the reports. Files are read
@@ -23,7 +24,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from azbackup_policy.discover import (
     ARM,
@@ -33,17 +34,21 @@ from azbackup_policy.discover import (
     HCL,
     PLAN,
     TFVARS,
+    WHATIF,
     FileLoader,
     discover,
     display_path,
     iter_files,
     kind_of_file,
+    repository_root,
 )
 from azbackup_policy.errors import InputError
+from azbackup_policy.parsers.hcl.manifest import read_manifest
 from azbackup_policy.report import Report
+from azbackup_policy.rules import FailOn
 
 if TYPE_CHECKING:
-    from azbackup_policy.pipeline import ScanOptions
+    from azbackup_policy.options import ScanOptions
     from azbackup_policy.rules import Rule
 
 _TF_SUFFIXES = (".tf", ".tf.json")
@@ -133,11 +138,24 @@ def template_for_parameters(path: str, kinds: dict[str, str], loader: FileLoader
 
 
 def _hcl_edges(index: RepoIndex, folder: str, loader: FileLoader) -> None:
+    """A module folder calls the folders its local ``source``s name, and those that
+    ``terraform init`` recorded for it in ``.terraform/modules/modules.json``."""
     for file in iter_files(folder, _TF_SUFFIXES, loader):
         for reference in _TF_LOCAL_SOURCE.findall(_read(loader, file)):
             target = _local_target(folder, reference)
             if target is not None and index.kinds.get(target) == HCL:
                 index.add_edge(folder, target)
+    for target in _installed_modules(folder, loader):
+        if index.kinds.get(target) == HCL:
+            index.add_edge(folder, target)
+
+
+def _installed_modules(folder: str, loader: FileLoader) -> list[str]:
+    try:
+        records = read_manifest(loader, folder)
+    except InputError:
+        return []
+    return [_key(record.folder) for record in records.values()]
 
 
 def _file_edges(index: RepoIndex, path: str, kind: str, loader: FileLoader) -> None:
@@ -227,7 +245,7 @@ def _classify(
         if kind == TFVARS:
             unit = _tfvars_unit(path, loader, cwd)
             units.update([unit] if unit else [])
-        elif kind == PLAN and exists:
+        elif kind in (PLAN, WHATIF) and exists:  # a plan, state or what-if: itself
             units.add(Unit(display_path(path, cwd)))
         elif kind is not None:
             node = _start_node(path, kind, loader)
@@ -255,7 +273,7 @@ def affected_units(
     return sorted(units)
 
 
-def _merge(reports: Sequence[Report], fail_on: str) -> Report:
+def _merge(reports: Sequence[Report], fail_on: FailOn) -> Report:
     """One report from several scans: tuples concatenated, exact duplicates dropped."""
     if not reports:
         from azbackup_policy._version import __version__
@@ -263,13 +281,21 @@ def _merge(reports: Sequence[Report], fail_on: str) -> Report:
         return Report(tool_version=__version__, fail_on=fail_on)
     merged = reports[0]
     for other in reports[1:]:
-        changes = {}
+        changes: dict[str, Any] = {}
         for spec in fields(Report):
             mine, theirs = getattr(merged, spec.name), getattr(other, spec.name)
             if isinstance(mine, tuple):
                 changes[spec.name] = mine + tuple(x for x in theirs if x not in mine)
         merged = replace(merged, **changes)
     return replace(merged, findings=tuple(sorted(merged.findings, key=lambda f: f.sort_key())))
+
+
+def _repository(cwd: str | None) -> str:
+    """The repository holding the working directory, where callers are searched for,
+    spelled from the working directory (``..`` when run in a subfolder)."""
+    here = cwd or "."
+    up = os.path.relpath(repository_root(".", cwd), os.path.realpath(here))
+    return os.path.normpath(os.path.join(here, up))
 
 
 def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
@@ -279,10 +305,11 @@ def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
     ``rules`` as for :func:`~azbackup_policy.pipeline.scan` (the CLI passes the rules it
     has loaded, so plugins are discovered once however many groups there are).
     """
-    from azbackup_policy.pipeline import ScanOptions, scan
+    from azbackup_policy.options import ScanOptions
+    from azbackup_policy.pipeline import scan
 
     base = options or ScanOptions()
-    root = base.cwd or "."
+    root = _repository(base.cwd)
     groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
     for unit in affected_units(changed, root=root, cwd=base.cwd):
         groups.setdefault((unit.parameters, unit.var_files), []).append(unit.path)

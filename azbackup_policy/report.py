@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from azbackup_policy.document import NotFollowed
 from azbackup_policy.model import Estate, SourceSpan
-from azbackup_policy.rules import Kind, Rule, Severity
+from azbackup_policy.rules import FailOn, Kind, Rule, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ class Report:
     rule_failures: tuple[RuleFailure, ...] = ()
     not_followed: tuple[NotFollowed, ...] = ()
     warnings: tuple[str, ...] = ()
-    fail_on: str = "warning"
+    fail_on: FailOn = "warning"
     # Rule evaluations per unit: (unit path, rule id, resource address) that were checked.
     evaluations: tuple[tuple[str, str, str], ...] = field(default=(), repr=False)
 
@@ -112,7 +112,7 @@ class Report:
     def active_findings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if not f.suppressed)
 
-    def at_or_above(self, threshold: str | None = None) -> tuple[Finding, ...]:
+    def at_or_above(self, threshold: FailOn | None = None) -> tuple[Finding, ...]:
         """Unsuppressed violations at or above ``threshold`` (default: the report's)."""
         level = threshold or self.fail_on
         if level == "never":

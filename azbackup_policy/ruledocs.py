@@ -41,13 +41,19 @@ def _anchor(rule: Rule) -> str:
     return f"{rule.id.lower()}-{rule.name}"
 
 
+def _why_severity(rule: Rule) -> str:
+    """`` -- why`` from the rule's severity rationale (its leading "error: " dropped)."""
+    why = rule.severity_rationale.split(": ", 1)[-1].strip()
+    return f" ([why](severity.md)): {why}" if why else ""
+
+
 def _rule_section(rule: Rule) -> list[str]:
     return [
         f"### {rule.id} {rule.name}",
         "",
         f"*{rule.summary}*",
         "",
-        f"- Severity: **{rule.severity.value}**",
+        f"- Severity: **{rule.severity.value}**{_why_severity(rule)}",
         f"- Checks: {rule.target.value}",
         f"- Matrix rows: {', '.join(rule.matrix_rows)}",
         f"- Article date: {rule.article_date}",
@@ -100,7 +106,9 @@ def explain_text(rule: Rule) -> str:
     origin = f"\nOrigin: {rule.origin}" if rule.origin else ""
     return (
         f"{rule.id} {rule.name}\n\n{rule.summary}\n\n"
-        f"Severity: {rule.severity.value}\nArea: {rule.area}\nChecks: {rule.target.value}\n"
+        f"Severity: {rule.severity.value}"
+        f"{_why_severity(rule).replace(' ([why](severity.md)):', ' --')}"
+        f"\nArea: {rule.area}\nChecks: {rule.target.value}\n"
         f"Matrix rows: {', '.join(rule.matrix_rows)}\n"
         f"Article date: {rule.article_date}{origin}\n\n{rule.help.strip()}\n"
     )

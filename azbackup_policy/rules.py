@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Literal, get_args
 
 from azbackup_policy.model import (
     Estate,
@@ -32,6 +32,11 @@ class Severity(str, Enum):
     @property
     def rank(self) -> int:
         return {"error": 3, "warning": 2, "note": 1}[self.value]
+
+
+FailOn = Literal["error", "warning", "note", "never"]
+"""The lowest severity that fails a scan (exit code 1), or ``never``."""
+FAIL_ON: tuple[FailOn, ...] = get_args(FailOn)
 
 
 class Kind(str, Enum):
@@ -63,6 +68,10 @@ class Observation:
     attribute: str | None = None
     vm: VirtualMachine | None = None
     kind: Kind = Kind.VIOLATION
+    # A lower severity than the rule's for this case (the service degrades instead of
+    # failing, e.g. an Enhanced policy falls back to crash-consistent points); None = the
+    # rule's. A configured severity override still wins.
+    severity: Severity | None = None
 
 
 Check = Callable[[Any, "RuleContext"], Iterable[Observation]]
@@ -86,6 +95,8 @@ class Rule:
     help_uri: str | None = None
     # The origin: "builtin:<module>" or "plugin:<distribution>"; set by the plugin layer.
     origin: str = ""
+    # Why the rule has its severity, on the scale of docs/severity.md ("error: ...").
+    severity_rationale: str = ""
 
 
 @dataclass(frozen=True, slots=True)

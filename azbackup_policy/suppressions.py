@@ -299,10 +299,10 @@ class Suppressor:
                     item.label, item.directive.rules, item.directive.until, finding):
                 until = item.directive.until
                 chosen = chosen or Suppression(item.directive.reason, "inline", _iso(until))
-        for item in self.config:
-            if _config_matches(item, finding) and self._active_for(
-                    item.label, (item.rule,), item.until, finding):
-                chosen = chosen or Suppression(item.reason, "config", _iso(item.until))
+        for entry in self.config:
+            if _config_matches(entry, finding) and self._active_for(
+                    entry.label, (entry.rule,), entry.until, finding):
+                chosen = chosen or Suppression(entry.reason, "config", _iso(entry.until))
         chosen = chosen or self._opt_out(finding, estate)
         return finding if chosen is None else replace(finding, suppression=chosen)
 

@@ -310,9 +310,9 @@ def _any(results: Sequence[tuple[Outcome, str | None]]) -> tuple[Outcome, str | 
 
 def _test(operator: str, expected: Any, value: Any) -> Outcome:
     if operator == "is_unknown":
-        return isinstance(value, Unknown) == expected
+        return bool(isinstance(value, Unknown) == expected)
     if operator == "exists":
-        return (value is not None) == expected
+        return bool((value is not None) == expected)
     if isinstance(value, Unknown):
         return value
     if operator == "equals":
@@ -324,7 +324,7 @@ def _test(operator: str, expected: Any, value: Any) -> Outcome:
         return found if operator == "in" else not found
     if not _number(value):
         return False
-    return value > expected if operator == "gt" else value < expected
+    return bool(value > expected if operator == "gt" else value < expected)
 
 
 def _number(value: Any) -> bool:

@@ -11,6 +11,7 @@ the size of the input grows with N as it does in real large plans.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -332,6 +333,45 @@ def arm(n: int) -> dict[str, Any]:
             "resources": resources}
 
 
+# ---------------------------------------------------------------- ARM what-if
+
+_EVALUATED = re.compile(r"^\[resourceId\('([^']*)', '([^']*)'(?:, '([^']*)')?\)\]$")
+
+
+def _evaluated(value: Any) -> Any:
+    """A literal template value with its ``resourceId(...)`` calls written out."""
+    if isinstance(value, dict):
+        return {k: _evaluated(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_evaluated(v) for v in value]
+    match = _EVALUATED.match(value) if isinstance(value, str) else None
+    if match is None:
+        return value
+    kind, *names = (g for g in match.groups() if g is not None)
+    return _whatif_id(kind, tuple(names))
+
+
+def _whatif_id(kind: str, names: tuple[str, ...]) -> str:
+    namespace, *types = kind.split("/")
+    path = "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=True))
+    return f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/{namespace}/{path}"
+
+
+def whatif(n: int) -> dict[str, Any]:
+    """What ``az deployment group what-if --no-pretty-print`` prints for :func:`arm`."""
+    changes = []
+    for declared in arm(n)["resources"]:
+        names = tuple(declared["name"].split("/"))
+        ident = _whatif_id(declared["type"], names)
+        body = {k: _evaluated(v) for k, v in declared.items() if k not in ("name", "type")}
+        changes.append({"after": {"id": ident, "name": names[-1], "type": declared["type"],
+                                  **body},
+                        "before": None, "changeType": "Create", "delta": None,
+                        "resourceId": ident, "unsupportedReason": None})
+    return {"changes": changes, "error": None, "potentialChanges": None,
+            "status": "Succeeded"}
+
+
 # ---------------------------------------------------------------- Bicep
 
 def bicep(n: int) -> str:
@@ -475,6 +515,7 @@ def write_all(n: int, out: Path) -> dict[str, Path]:
         "hcl": out / "terraform" / "main.tf",
         "arm": out / "arm" / "azuredeploy.json",
         "bicep": out / "bicep" / "main.bicep",
+        "whatif": out / "whatif.json",
     }
     for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -482,6 +523,7 @@ def write_all(n: int, out: Path) -> dict[str, Path]:
     paths["hcl"].write_text(hcl(n), encoding="utf-8")
     paths["arm"].write_text(json.dumps(arm(n), indent=2), encoding="utf-8")
     paths["bicep"].write_text(bicep(n), encoding="utf-8")
+    paths["whatif"].write_text(json.dumps(whatif(n), indent=2), encoding="utf-8")
     return paths
 
 

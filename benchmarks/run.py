@@ -80,7 +80,8 @@ def generate(n: int, out: Path) -> dict[str, Path]:
     subprocess.run([PYTHON, str(Path(__file__).resolve().parent / "generate.py"), str(n),
                     str(out)], check=True, stdout=subprocess.DEVNULL)
     return {"plan": out / "tfplan.json", "hcl": out / "terraform" / "main.tf",
-            "arm": out / "arm" / "azuredeploy.json", "bicep": out / "bicep" / "main.bicep"}
+            "arm": out / "arm" / "azuredeploy.json", "bicep": out / "bicep" / "main.bicep",
+            "whatif": out / "whatif.json"}
 
 
 def json_floor(path: Path, repeat: int) -> Run:
@@ -120,7 +121,7 @@ def bench_format(fmt: str, n: int, path: Path, repeat: int) -> tuple[str, Run]:
     target = path.parent if fmt == "hcl" else path
     size_mb = path.stat().st_size / 1e6
     run = measure(scan_argv(target), repeat, warm_up=n < 1000)
-    if fmt in ("plan", "arm"):
+    if fmt in ("plan", "arm", "whatif"):
         floor = json_floor(path, repeat)
         ratio = run.wall / floor.wall
         note = f"json.load {floor.wall:.3f} s | {ratio:.1f}x | <= 2.5x {yes(ratio <= 2.5)}"
@@ -171,7 +172,8 @@ def load() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", nargs="+", type=int, default=[1, 100, 1000])
-    parser.add_argument("--formats", nargs="+", default=["plan", "hcl", "arm", "bicep"])
+    parser.add_argument("--formats", nargs="+",
+                        default=["plan", "hcl", "arm", "bicep", "whatif"])
     parser.add_argument("--scaling", nargs="*", default=["plan", "arm", "bicep"],
                         help="formats also run at 4000 VMs, for the 4000/1000 ratio")
     parser.add_argument("--repeat", type=int, default=3)

@@ -5,9 +5,10 @@ Registered by :mod:`frequency_retention`; this module has no hook of its own.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
-from azbackup_policy.model import BackupPolicy, Vault
+from azbackup_policy.model import BackupPolicy, Unknown, Vault
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import known_int, label, limit, observe, review, rule_factory, same
@@ -15,32 +16,65 @@ from ._helpers import known_int, label, limit, observe, review, rule_factory, sa
 rule = rule_factory("frequency_retention")
 
 
-def _snapshots_per_day(policy: BackupPolicy) -> int:
-    interval, window = known_int(policy.hourly_interval), known_int(policy.hourly_window_hours)
-    if same(policy.frequency, "Hourly") is True and interval and window:
-        return max(1, window // interval)
-    return 1
+def snapshots_per_day(policy: BackupPolicy, ctx: RuleContext) -> int | Unknown | None:
+    """Snapshots an hourly policy takes a day: window // interval (A16's own example: every 4 h
+    over 24 h is 6). The window defaults to the portal's 24 h; None for other schedules."""
+    if same(policy.frequency, "Hourly") is not True:
+        return None
+    for value in (policy.hourly_interval, policy.hourly_window_hours):
+        if isinstance(value, Unknown):
+            return value
+    interval = known_int(policy.hourly_interval)
+    window = known_int(policy.hourly_window_hours)
+    if window is None:
+        window = limit(ctx, "policy", "hourly_default_window")
+    return max(1, window // interval) if interval else None
+
+
+_TIER_DAYS = (("weekly", 7.0), ("monthly", 365.25 / 12), ("yearly", 365.25))
+
+
+def recovery_points(policy: BackupPolicy, ctx: RuleContext) -> tuple[int, int]:
+    """(vault points, extra snapshots) a policy keeps at once, counted as the service keeps them.
+
+    A point retained by several tiers is one point: the weekly point of a week the daily tier
+    still holds is that day's daily point. So each tier adds only the points older than the
+    longest horizon of the tiers before it. An hourly policy also keeps, for its snapshot
+    retention, the snapshots of the day that are not the daily point (snapshots a day - 1);
+    the daily snapshot is the daily recovery point itself."""
+    daily = known_int(policy.retention_daily) or 0
+    total, horizon = daily, float(daily)
+    for tier, days in _TIER_DAYS:
+        span = (known_int(getattr(policy, f"retention_{tier}")) or 0) * days
+        if span > horizon:
+            total += math.ceil((span - horizon) / days)
+            horizon = span
+    count = snapshots_per_day(policy, ctx)
+    extra = 0
+    if isinstance(count, int):
+        extra = (known_int(policy.instant_restore_days) or 0) * (count - 1)
+    return total, extra
 
 
 @rule(
     "BKP-FRQ-016", "too-many-recovery-points", Severity.WARNING, ("F1", "F7"), Target.POLICY,
     summary="A policy keeps at most 9999 recovery points per protected item.",
-    why="A protected instance can hold at most 9999 recovery points. The estimate adds the "
-    "daily, weekly, monthly and yearly retention counts and the instant-restore snapshots.",
+    why="A protected instance can hold at most 9999 recovery points. Retention tiers overlap "
+    "(a weekly point of a week the daily tier still keeps is that day's daily point), so the "
+    "estimate counts each point once: the daily count, then the weekly, monthly and yearly "
+    "points older than the tiers before them, plus the extra snapshots an hourly policy keeps.",
     fix="Lower the retention counts.",
-    before="retention_daily {\n  count = 9999\n}\nretention_weekly {\n  count = 500\n}",
-    after="retention_daily {\n  count = 9000\n}\nretention_weekly {\n  count = 500\n}",
+    before="retention_daily {\n  count = 9999\n}\nretention_weekly {\n  count = 5163\n}",
+    after="retention_daily {\n  count = 9999\n}\nretention_weekly {\n  count = 1000\n}",
 )
 def too_many_points(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation]:
     maximum = limit(ctx, "policy", "max_recovery_points")
-    counts = [known_int(getattr(policy, f"retention_{t}")) or 0
-              for t in ("daily", "weekly", "monthly", "yearly")]
-    snapshots = (known_int(policy.instant_restore_days) or 0) * _snapshots_per_day(policy)
-    total = sum(counts) + snapshots
-    if total > maximum:
-        yield observe(policy, f"policy {label(policy)} keeps about {total} recovery points "
-                      f"(retention counts {counts} + {snapshots} snapshots); the limit is "
-                      f"{maximum}", "retention_daily")
+    points, snapshots = recovery_points(policy, ctx)
+    if points + snapshots > maximum:
+        extra = f" + {snapshots} extra snapshots" if snapshots else ""
+        yield observe(policy, f"policy {label(policy)} keeps about {points + snapshots} recovery "
+                      f"points ({points} vault points{extra}, overlapping tiers counted once); "
+                      f"the limit is {maximum}", "retention_daily")
 
 
 @rule(

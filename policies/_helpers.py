@@ -22,6 +22,8 @@ from azbackup_policy.model import (
 )
 from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
+from ._severity_rationale import RATIONALE
+
 ARTICLE_DATE = "2026-03-26"
 Tri = bool | Unknown
 DiskHit = tuple[str, Disk, Any]  # (model path, disk, the matching value)
@@ -59,6 +61,7 @@ def rule_factory(area: str) -> Callable[..., Callable[[Check], Rule]]:
                 id=rule_id, name=name, area=area, severity=severity, matrix_rows=tuple(rows),
                 summary=summary, help=make_help(why, fix, before, after, lang), target=target,
                 check=check, article_date=ARTICLE_DATE,
+                severity_rationale=RATIONALE.get(rule_id, ""),
             )
 
         return wrap
@@ -90,6 +93,17 @@ def one_of(value: object, options: Sequence[str]) -> Tri:
     if isinstance(value, Unknown):
         return value
     return isinstance(value, str) and value.lower() in {o.lower() for o in options}
+
+
+def sku_in(value: object, *skus: str) -> Tri:
+    """Is a disk SKU (storage account type) one of ``skus``? Azure reads SKUs case-insensitively
+    (``premium_lrs`` is Premium_LRS), so every SKU comparison of the rules goes through here."""
+    return one_of(value, skus)
+
+
+def sku_test(*skus: str) -> Callable[[object], Tri]:
+    """``sku_in`` as a one-argument test (for ``matching_disks``)."""
+    return lambda value: sku_in(value, *skus)
 
 
 def region(value: object) -> str | Unknown | None:
@@ -186,10 +200,12 @@ def locate(*options: tuple[ModelObject, str]) -> tuple[ModelObject, str]:
 
 
 def observe(
-    subject: ModelObject, message: str, attribute: str | None, vm: VirtualMachine | None = None
+    subject: ModelObject, message: str, attribute: str | None, vm: VirtualMachine | None = None,
+    severity: Severity | None = None,
 ) -> Observation:
     subject, attribute = _relocate(subject, attribute, vm)
-    return Observation(subject=subject, message=message, attribute=attribute, vm=vm)
+    return Observation(subject=subject, message=message, attribute=attribute, vm=vm,
+                       severity=severity)
 
 
 def review(
@@ -307,6 +323,21 @@ def each_enhanced_gap(
 def agent_based(vm: VirtualMachine, ctx: RuleContext) -> bool:
     """True when ``vm`` is protected by a policy known not to be agentless crash-consistent."""
     return any(crash_consistent_only(p, ctx) is False for _, p in protected_by(vm, ctx))
+
+
+FALLBACK = ("; its Enhanced policy falls back to a crash-consistent snapshot (S13 FAQ), so "
+            "backups are crash-consistent only")
+
+
+def agent_fallback(vm: VirtualMachine, ctx: RuleContext) -> tuple[Severity | None, str]:
+    """(severity, message tail) for an agent problem of ``vm``: when every agent-based policy
+    protecting it is Enhanced, the service falls back to crash-consistent snapshots (S13
+    FAQ: Guest Agent issues, VMSnapshot extension issues, an unsupported OS), so backup is
+    degraded -- a warning; otherwise (a Standard policy) backup fails: the rule's error."""
+    policies = [p for _, p in protected_by(vm, ctx) if crash_consistent_only(p, ctx) is not True]
+    if policies and all(is_enhanced(p) is True for p in policies):
+        return Severity.WARNING, FALLBACK
+    return None, ""
 
 
 def item_label(item: Protection, ctx: RuleContext) -> str:

@@ -73,37 +73,55 @@ def vault_in_other_subscription(vm: VirtualMachine, ctx: RuleContext) -> Iterato
                           vm)
 
 
+_GROUP_SCOPE = re.compile(r"^/subscriptions/[^/]+/resourcegroups/([^/]+)/?$", re.IGNORECASE)
+_SUBSCRIPTION_SCOPE = re.compile(r"^/subscriptions/[^/]+/?$", re.IGNORECASE)
+
+
 def _locked_group(lock: Lock) -> str | None:
     scope = lock.scope
-    if not isinstance(scope, str):
-        return None
-    match = re.match(r"^/subscriptions/[^/]+/resourcegroups/([^/]+)/?$", scope, re.IGNORECASE)
+    match = _GROUP_SCOPE.match(scope) if isinstance(scope, str) else None
     return match.group(1) if match else None
+
+
+def instant_restore_group_names(estate: Estate, ctx: RuleContext) -> list[re.Pattern[str]]:
+    """The names Azure gives instant-restore resource groups: ``AzureBackupRG_<geo>_<n>`` by
+    default, ``<prefix><n><suffix>`` for a policy's own prefix (A3, FAQ)."""
+    default = re.escape(str(limit(ctx, "policy", "instant_restore_rg_prefix")))
+    names = [re.compile(rf"^{default}_[a-z0-9]+_\d+$", re.IGNORECASE)]
+    names += [re.compile(rf"^{re.escape(p.instant_restore_rg_prefix)}\d+", re.IGNORECASE)
+              for p in estate.policies if isinstance(p.instant_restore_rg_prefix, str)]
+    return names
 
 
 @rule(
     "BKP-ACT-003", "instant-restore-rg-locked", Severity.ERROR, ("A3",), Target.ESTATE,
-    summary="The resource group that holds instant-restore points is not locked.",
-    why="With a lock on the instant-restore resource group (`AzureBackupRG_<geo>_<n>`, or the "
-    "policy's `instant_restore_resource_group` prefix) the service can't remove old restore "
-    "points; once the restore-point limit is hit backups fail.",
-    fix="Remove the lock from the instant-restore resource group.",
+    summary="The resource group that holds instant-restore points is not locked, directly or "
+    "through a subscription lock.",
+    why="With a lock on the instant-restore resource group the service can't remove old restore "
+    "points; once the restore-point limit is hit backups fail. Azure names the group "
+    "`AzureBackupRG_<geo>_<n>`, or `<prefix><n><suffix>` with a policy's "
+    "`instant_restore_resource_group` prefix; only groups named so match. A lock on the "
+    "subscription is inherited by that group too.",
+    fix="Remove the lock from the instant-restore resource group (or the subscription).",
     before='resource "azurerm_management_lock" "rp" {\n'
     '  scope      = "/subscriptions/.../resourceGroups/AzureBackupRG_westeurope_1"\n'
     '  lock_level = "CanNotDelete"\n}',
     after="# no lock on AzureBackupRG_* (lock the VM's own resource group instead)",
 )
 def instant_restore_rg_locked(estate: Estate, ctx: RuleContext) -> Iterator[Observation]:
-    prefixes = {str(limit(ctx, "policy", "instant_restore_rg_prefix")).lower()} | {
-        p.instant_restore_rg_prefix.lower() for p in estate.policies
-        if isinstance(p.instant_restore_rg_prefix, str)}
+    names = instant_restore_group_names(estate, ctx)
     for lock in estate.locks:
         yield from review(ctx, lock, lock.scope, f"scope of lock {label(lock)}", "scope")
         group = _locked_group(lock)
-        if group is not None and any(group.lower().startswith(p) for p in prefixes):
+        if group is not None and any(name.match(group) for name in names):
             yield observe(lock, f"lock {label(lock)} ({lock.level}) is on resource group {group}, "
                           "which holds instant-restore points; old points can't be pruned",
                           "scope")
+        elif isinstance(lock.scope, str) and _SUBSCRIPTION_SCOPE.match(lock.scope) \
+                and estate.protections:
+            yield observe(lock, f"lock {label(lock)} ({lock.level}) is on subscription "
+                          f"{lock.scope}; the instant-restore resource groups inherit it, so "
+                          "old restore points can't be pruned", "scope")
 
 
 @rule(

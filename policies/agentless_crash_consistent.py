@@ -24,6 +24,7 @@ from ._helpers import (
     rule_factory,
     same,
     size_parts,
+    sku_in,
 )
 
 rule = rule_factory("agentless_crash_consistent")
@@ -84,9 +85,9 @@ def needs_enhanced(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observati
 
 def _is_special(ctx: RuleContext) -> Callable[[Disk], str | None]:
     def kind(disk: Disk) -> str | None:
-        if same(disk.storage_type, limit(ctx, "disks", "ultra_type")) is True:
+        if sku_in(disk.storage_type, limit(ctx, "disks", "ultra_type")) is True:
             return f"an Ultra Disk (storage type = {disk.storage_type})"
-        if same(disk.storage_type, limit(ctx, "disks", "premium_v2_type")) is True:
+        if sku_in(disk.storage_type, limit(ctx, "disks", "premium_v2_type")) is True:
             return f"a Premium SSD v2 disk (storage type = {disk.storage_type})"
         if (known_int(disk.max_shares) or 0) > 1:
             return f"a shared disk (max_shares = {disk.max_shares})"
@@ -158,7 +159,8 @@ def _size_check(test: Callable[[tuple[str, str, int | None], RuleContext], str |
 
 def _not_premium(parts: tuple[str, str, int | None], ctx: RuleContext) -> str | None:
     family, features, _ = parts
-    if "s" in features or family.endswith("s"):
+    families = {f.lower() for f in limit(ctx, "compute", "premium_capable_families")}
+    if "s" in features or family.endswith("s") or family in families:
         return None
     return "which is not premium-storage capable (no 's' in the size name)"
 
@@ -178,8 +180,9 @@ def _boost(parts: tuple[str, str, int | None], ctx: RuleContext) -> str | None:
 NOT_PREMIUM = rule(
     "BKP-MDC-004", "crash-consistent-size-not-premium", Severity.ERROR, ("M3",), Target.VM,
     summary="A VM on an agentless crash-consistent policy has a premium-storage-capable size.",
-    why="Only premium-storage-capable sizes (an 's' in the size name, e.g. DSv2, Dsv5) support "
-    "agentless crash-consistent backup.",
+    why="Only premium-storage-capable sizes support agentless crash-consistent backup. The "
+    "'s' in a size name (DSv2, Dsv5) marks them, but some families are premium-capable "
+    "without it (every M-series size, e.g. Standard_M64; list in matrix.yaml).",
     fix="Resize the VM to an 's' size, or use an app-consistent policy.",
     before='size = "Standard_D2_v3"', after='size = "Standard_D2s_v3"',
 )(_size_check(_not_premium))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Protection, ScaleSet, Unknown, VirtualMachine
@@ -41,10 +41,12 @@ def vm_size_below_minimum(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Obse
     if entry is None:
         return
     vcpus, memory = entry["vcpus"], entry["memory_gb"]
-    if vcpus < limit(ctx, "compute", "min_vcpus") or memory < limit(ctx, "compute",
-                                                                       "min_memory_gb"):
+    min_vcpus, min_memory = limit(ctx, "compute", "min_vcpus"), limit(ctx, "compute",
+                                                                      "min_memory_gb")
+    if vcpus < min_vcpus or memory < min_memory:
         yield observe(vm, f"VM {label(vm)} has size {vm.size} ({vcpus} vCPU, {memory} GB); Azure "
-                      "Backup needs at least 2 vCPUs and 1 GB of memory", "size", vm)
+                      f"Backup needs at least {min_vcpus} vCPUs and {min_memory} GB of memory",
+                      "size", vm)
 
 
 def _tl_standard(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Protection | Observation]:
@@ -287,12 +289,39 @@ def extended_zone(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]
                           f"{label(item[1])} is Standard", "extended_location", vm)
 
 
+def _refers_to(ref: object, scale_set: ScaleSet) -> bool:
+    """Does a protected item's source id name ``scale_set`` (its id, its name, its address)?"""
+    if isinstance(ref, str):
+        text = ref.lower()
+        if isinstance(scale_set.id, str) and text == scale_set.id.lower():
+            return True
+        return isinstance(scale_set.name, str) and \
+            text.endswith(f"/virtualmachinescalesets/{scale_set.name.lower()}")
+    if isinstance(ref, Unknown):
+        text = ref.expression.lower()
+        name = scale_set.name.lower() if isinstance(scale_set.name, str) else None
+        return (bool(scale_set.address) and f"{scale_set.address.lower()}." in text) or \
+            (name is not None and "virtualmachinescalesets" in text and f"'{name}'" in text)
+    return False
+
+
+def _must_be_protected(scale_set: ScaleSet, ctx: RuleContext) -> str | None:
+    """Why the scale set's instances are meant to be backed up, or None."""
+    if any(_refers_to(item.vm_id, scale_set) for item in ctx.estate.protections):
+        return "a protected item points at it"
+    organisation = ctx.options.get("organisation")
+    if isinstance(organisation, Mapping) and organisation.get("require_protection") is True:
+        return "your organisation requires every VM to be protected (require-protection)"
+    return None
+
+
 @rule(
     "BKP-CMP-013", "uniform-scale-set-instances", Severity.WARNING, ("C16",), Target.SCALE_SET,
-    summary="Scale sets whose instances need backup use Flexible orchestration.",
-    why="Azure Backup protects individual VMs of Flexible-orchestration scale sets only; the "
-    "instances of a Uniform scale set cannot be backed up at all, so nothing in it is "
-    "recoverable through Azure Backup.",
+    summary="Scale sets whose instances are meant to be backed up use Flexible orchestration.",
+    why="Azure Backup protects individual VMs of Flexible-orchestration scale sets only (C16); "
+    "the instances of a Uniform scale set cannot be backed up. A Uniform scale set nobody "
+    "means to back up (stateless instances) is fine, so this fires only when a protected item "
+    "points at the scale set or the organisation setting `require-protection` is on.",
     fix="Use Flexible orchestration (`azurerm_orchestrated_virtual_machine_scale_set`, or "
     "`orchestrationMode: 'Flexible'`) and protect its VMs, or keep the instances stateless.",
     before='resource "azurerm_linux_virtual_machine_scale_set" "web" {}',
@@ -300,13 +329,16 @@ def extended_zone(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]
     '  platform_fault_domain_count = 1\n}',
 )
 def uniform_scale_set_instances(scale_set: ScaleSet, ctx: RuleContext) -> Iterator[Observation]:
+    reason = _must_be_protected(scale_set, ctx)
+    if reason is None:
+        return
     mode = scale_set.orchestration_mode
     yield from review(ctx, scale_set, mode, f"orchestration mode of {label(scale_set)}",
                       "orchestration_mode")
     if same(mode, "Uniform") is True:
-        yield observe(scale_set, f"scale set {label(scale_set)} uses Uniform orchestration; "
-                      "Azure Backup cannot back up its instances (only VMs of Flexible scale "
-                      "sets)", "orchestration_mode")
+        yield observe(scale_set, f"scale set {label(scale_set)} uses Uniform orchestration and "
+                      f"{reason}; Azure Backup cannot back up its instances (only VMs of "
+                      "Flexible scale sets)", "orchestration_mode")
 
 
 @hookimpl

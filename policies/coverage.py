@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from azbackup_policy.hookspecs import hookimpl
-from azbackup_policy.model import BackupPolicy, Protection, Unknown, Vault, VirtualMachine
-from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
+from azbackup_policy.model import (
+    BackupPolicy,
+    Estate,
+    Maybe,
+    Protection,
+    Unknown,
+    Vault,
+    VirtualMachine,
+)
+from azbackup_policy.rules import Check, Kind, Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
+    agent_fallback,
     crash_consistent_only,
     item_label,
     label,
@@ -47,7 +56,15 @@ def _maybe_protected_elsewhere(vm: VirtualMachine, ctx: RuleContext) -> Unknown 
     '  backup_policy_id    = azurerm_backup_policy_vm.daily.id\n}',
 )
 def vm_not_protected(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if ctx.estate.protections_of(vm):
+    if ctx.estate.protections_of(vm) or vm.deployment_model == "Classic":
+        return  # a classic VM can't be protected at all: BKP-STO-008 says so
+    unread = ctx.estate.unread_for(vm.address)
+    if unread:  # its protected item may be in a file or module that could not be read
+        if ctx.strict:
+            names = ", ".join(sorted({str(part.name) for part in unread}))
+            yield Observation(vm, f"could not verify whether {label(vm)} is protected: {names} "
+                              "could not be read and may declare its protected item", None,
+                              vm, Kind.REVIEW)
         return
     if vm.condition is not None:  # an ARM/Bicep condition we cannot evaluate: it may not exist
         yield from review(ctx, vm, vm.condition, f"whether {label(vm)} is deployed", None, vm)
@@ -63,6 +80,33 @@ def vm_not_protected(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observati
 VM_NOT_PROTECTED = vm_not_protected  # the name the engine and suppression tests use
 
 
+@rule(
+    "BKP-COV-006", "configuration-not-read", Severity.WARNING, ("SC1",), Target.ESTATE,
+    summary="Every module and linked template of a deployment is read, so that its VMs are "
+    "checked.",
+    why="A VM declared in a module or linked template that was not read (a registry or git "
+    "module that is not installed, a path outside the repository, a remote template URI) gets "
+    "no finding at all. Each such module is listed as *not followed*; in strict mode it is "
+    "also a review finding.",
+    fix="Make the module readable: run `terraform init -backend=false` before the scan "
+    "(registry and git modules are then read from `.terraform/modules`), scan from the "
+    "repository root, or scan the plan JSON.",
+    before='module "web" {\n  source  = "Azure/avm-res-compute-virtualmachine/azurerm"\n'
+    '  version = "0.19.0"\n}\n# scanned without `terraform init`',
+    after='# terraform init -backend=false   (writes .terraform/modules/modules.json)\n'
+    'module "web" {\n  source  = "Azure/avm-res-compute-virtualmachine/azurerm"\n'
+    '  version = "0.19.0"\n}',
+)
+def configuration_not_read(estate: Estate, ctx: RuleContext) -> Iterator[Observation]:
+    if not ctx.strict:
+        return
+    for part in estate.unread:
+        if part.resource_type == "module":
+            hint = f"; {part.hint}" if part.hint else ""
+            yield Observation(part, f"could not verify what {part.address} ({part.name}) "
+                              f"declares: not followed ({part.reason}){hint}", kind=Kind.REVIEW)
+
+
 def _agent_rule_check(field: str, what: str) -> Check:
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         pairs = list(protected_by(vm, ctx))
@@ -71,8 +115,10 @@ def _agent_rule_check(field: str, what: str) -> Check:
         value = getattr(vm, field)
         yield from review(ctx, vm, value, f"{field} of {label(vm)}", field, vm)
         if value is False:
+            severity, tail = agent_fallback(vm, ctx)
+            result = tail or ", so backups fail"
             yield observe(vm, f"VM {label(vm)} is protected but {what} ({field} = false); the "
-                          "backup extension cannot be installed, so backups fail", field, vm)
+                          f"backup extension cannot be installed{result}", field, vm, severity)
 
     return check
 
@@ -82,8 +128,11 @@ VM_AGENT_DISABLED = rule(
     summary="A VM protected with agent-based (app- or file-consistent) backup has the Azure VM "
     "agent provisioned.",
     why="Azure Backup installs its snapshot extension into the Azure VM agent; without the "
-    "agent (`provision_vm_agent = false` / `provisionVMAgent: false`) every backup fails. "
-    "Agentless crash-consistent policies (Enhanced, `OnlyCrashConsistent`) are exempt.",
+    "agent (`provision_vm_agent = false` / `provisionVMAgent: false`) every backup on a "
+    "Standard policy fails (error). An Enhanced app-consistent policy falls back to a "
+    "crash-consistent snapshot after failed attempts (S13 FAQ: Guest Agent issues), so there "
+    "backup is degraded (warning). Agentless crash-consistent policies (Enhanced, "
+    "`OnlyCrashConsistent`) are exempt.",
     fix="Provision the VM agent, or protect the VM with an agentless crash-consistent policy.",
     before='resource "azurerm_linux_virtual_machine" "web" {\n  provision_vm_agent = false\n}',
     after='resource "azurerm_linux_virtual_machine" "web" {\n  provision_vm_agent = true\n}',
@@ -94,7 +143,9 @@ EXTENSIONS_DISABLED = rule(
     summary="A VM protected with agent-based backup allows extension operations.",
     why="Azure Backup works through the VMSnapshot extension; with extension operations "
     "disabled (`allow_extension_operations = false` / `allowExtensionOperations: false`) the "
-    "extension cannot be installed and backups fail.",
+    "extension cannot be installed: backups on a Standard policy fail (error); an Enhanced "
+    "app-consistent policy falls back to crash-consistent snapshots (S13 FAQ: VMSnapshot "
+    "extension issues), a warning.",
     fix="Allow extension operations, or use an agentless crash-consistent policy.",
     before='resource "azurerm_windows_virtual_machine" "api" {\n'
     '  allow_extension_operations = false\n}',
@@ -142,20 +193,23 @@ def _compare_vault_names(item: Protection, policy: BackupPolicy, vault: Vault,
                       vm_of(item, ctx))
 
 
-def _luns(item: Protection) -> tuple[str, object]:
+def _luns(item: Protection) -> tuple[str, Maybe[tuple[int, ...]] | None]:
     if item.include_luns is not None:
         return "include_luns", item.include_luns
     return "exclude_luns", item.exclude_luns
 
 
 @rule(
-    "BKP-COV-005", "selective-backup-unknown-lun", Severity.ERROR, ("EP15", "ST10"),
+    "BKP-COV-005", "selective-backup-unknown-lun", Severity.WARNING, ("EP15", "ST10"),
     Target.PROTECTION,
     summary="Include/exclude LUN lists of selective disk backup name only LUNs the VM has.",
     why="Selective disk backup (`include_disk_luns` / `exclude_disk_luns`, "
     "`diskExclusionProperties.diskLunList`) refers to data disks by LUN. A LUN the VM does not "
     "have is a typo: an exclusion then silently backs up a disk you meant to skip, and an "
-    "inclusion leaves out the disk you meant to protect.",
+    "inclusion leaves out the disk you meant to protect. Backup still runs, so this is a "
+    "warning. When the VM's disks are attached by separate resources (Terraform "
+    "`azurerm_virtual_machine_data_disk_attachment`), a LUN may be attached outside the "
+    "scanned unit: it is then unknown (a review under `--strict`), not wrong.",
     fix="List the LUNs of the VM's data disk attachments.",
     before='resource "azurerm_backup_protected_vm" "db" {\n  exclude_disk_luns = [3]\n}',
     after='resource "azurerm_backup_protected_vm" "db" {\n  exclude_disk_luns = [0]\n}',
@@ -173,7 +227,14 @@ def selective_backup_unknown_lun(item: Protection, ctx: RuleContext) -> Iterator
     if unknown is not None:
         yield from review(ctx, item, unknown, f"the data disk LUNs of {label(vm)}", field, vm)
         return
-    yield from _missing_luns(item, vm, field, tuple(luns), present)
+    if vm.data_disks_complete:
+        yield from _missing_luns(item, vm, field, tuple(luns), present)
+        return
+    missing = [lun for lun in luns if lun not in present]
+    if missing:
+        yield from review(ctx, item, Unknown(f"data disks of {label(vm)} attached elsewhere"),
+                          f"LUN(s) {', '.join(map(str, missing))} of {item_label(item, ctx)}",
+                          field, vm)
 
 
 def _missing_luns(item: Protection, vm: VirtualMachine, field: str, luns: Sequence[object],
@@ -189,4 +250,4 @@ def _missing_luns(item: Protection, vm: VirtualMachine, field: str, luns: Sequen
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
     return [VM_NOT_PROTECTED, VM_AGENT_DISABLED, EXTENSIONS_DISABLED, policy_in_other_vault,
-            selective_backup_unknown_lun]
+            selective_backup_unknown_lun, configuration_not_read]

@@ -17,16 +17,16 @@ from ._helpers import (
     observe,
     review,
     rule_factory,
-    same,
+    sku_in,
 )
 
 rule = rule_factory("file_level_restore")
 
 
 def _why_not(disk: Disk, ctx: RuleContext) -> str | None:
-    if same(disk.storage_type, limit(ctx, "disks", "ultra_type")) is True:
+    if sku_in(disk.storage_type, limit(ctx, "disks", "ultra_type")) is True:
         return f"an Ultra Disk (storage type = {disk.storage_type})"
-    if same(disk.storage_type, limit(ctx, "disks", "premium_v2_type")) is True:
+    if sku_in(disk.storage_type, limit(ctx, "disks", "premium_v2_type")) is True:
         return f"a Premium SSD v2 disk (storage type = {disk.storage_type})"
     if (known_int(disk.max_shares) or 0) > 1:
         return f"a shared disk (max_shares = {disk.max_shares})"

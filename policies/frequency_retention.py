@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import BackupPolicy, Unknown
 from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
-from ._frequency_limits import LIMIT_RULES
+from ._frequency_limits import LIMIT_RULES, snapshots_per_day
 from ._helpers import is_enhanced, known_int, label, limit, observe, review, rule_factory, same
 
 rule = rule_factory("frequency_retention")
@@ -45,32 +46,46 @@ def hourly_needs_enhanced(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Ob
                       f"= {policy.policy_type}); hourly backups need Enhanced", "frequency")
 
 
+def _client_checks(policy: BackupPolicy, ctx: RuleContext) -> dict[str, Any]:
+    """The checks the policy's client adds to the service's (EP17), or none."""
+    client = policy.client_validation
+    found = limit(ctx, "policy", "client_validation").get(client) if client else None
+    return dict(found) if isinstance(found, dict) else {}
+
+
 @rule(
     "BKP-FRQ-002", "hourly-interval", Severity.ERROR, ("EP8", "EP17", "A16"), Target.POLICY,
-    summary="An hourly schedule runs every 4, 6, 8 or 12 hours.",
-    why="The docs list 4, 6, 8, 12 and 24 h; Terraform accepts 4/6/8/12 and a 24 h interval is "
-    "a Daily schedule (MATRIX.md C11). The list is in matrix.yaml.",
-    fix="Use one of the supported intervals, or a Daily schedule for 24 h.",
+    summary="An hourly schedule runs every 4, 6, 8, 12 or 24 hours.",
+    why="The docs list 4, 6, 8, 12 and 24 h (A16, EP8). The azurerm provider accepts only "
+    "4/6/8/12 (EP17), so on a Terraform policy 24 is an error too (use a Daily schedule). The "
+    "lists are in matrix.yaml.",
+    fix="Use one of the supported intervals, or a Daily schedule for 24 h in Terraform.",
     before='backup {\n  frequency     = "Hourly"\n  hour_interval = 3\n}',
     after='backup {\n  frequency     = "Hourly"\n  hour_interval = 4\n}',
 )
 def hourly_interval(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation]:
     if same(policy.frequency, "Hourly") is not True:
         return
-    allowed = limit(ctx, "policy", "hourly_intervals")
+    client = _client_checks(policy, ctx).get("hourly_intervals")
+    allowed = client or limit(ctx, "policy", "hourly_intervals")
+    who = f" by {policy.client_validation}" if client else ""
     yield from _field(policy, ctx, "hourly_interval")
     value = known_int(policy.hourly_interval)
     if value is not None and value not in allowed:
         yield observe(policy, f"policy {label(policy)} runs every {value} hours "
-                      f"(hourly_interval); supported intervals are {allowed}", "hourly_interval")
+                      f"(hourly_interval); intervals accepted{who} are {allowed}",
+                      "hourly_interval")
 
 
 @rule(
     "BKP-FRQ-003", "hourly-window", Severity.ERROR, ("EP8", "EP17"), Target.POLICY,
-    summary="An hourly schedule's window is 4-24 hours and a multiple of the interval.",
-    why="The schedule window duration must be between 4 and 24 hours and a multiple of the "
-    "interval (Terraform `hour_duration` validation; portal default 24).",
-    fix="Pick a window that is a multiple of the interval.",
+    summary="An hourly schedule's window is 4-24 hours (and, in Terraform, a multiple of the "
+    "interval).",
+    why="The schedule window duration is 4 to 24 hours (EP8: RPO 4-24 h). The azurerm provider "
+    "also requires `hour_duration` to be a multiple of `hour_interval` (EP17); the service "
+    "itself documents no such rule (S12's own example uses interval 4 with a 23-hour window), "
+    "so ARM and Bicep policies are not held to it.",
+    fix="Use a 4-24 hour window; in Terraform, a multiple of the interval.",
     before='backup {\n  hour_interval = 8\n  hour_duration = 12\n}',
     after='backup {\n  hour_interval = 8\n  hour_duration = 16\n}',
 )
@@ -86,9 +101,11 @@ def hourly_window(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observatio
         yield observe(policy, f"policy {label(policy)} has a {window}-hour window "
                       f"(hourly_window_hours); it must be {bounds['min']}-{bounds['max']} hours",
                       "hourly_window_hours")
-    elif interval and window % interval:
+    elif interval and window % interval and \
+            _client_checks(policy, ctx).get("window_multiple_of_interval"):
         yield observe(policy, f"policy {label(policy)} has a {window}-hour window that is not a "
-                      f"multiple of its {interval}-hour interval", "hourly_window_hours")
+                      f"multiple of its {interval}-hour interval ({policy.client_validation} "
+                      "requires it)", "hourly_window_hours")
 
 
 @rule(
@@ -173,19 +190,45 @@ def ir_v1_weekly(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation
                       "instant_restore_days")
 
 
+def ceiling_band(count: int, ctx: RuleContext) -> tuple[int | None, int | None]:
+    """(surely allowed, surely too many) snapshot-retention days for ``count`` snapshots a day.
+
+    A documented count gives (max, max). For an undocumented one the ceiling lies between
+    the ceiling of the nearest documented larger count (at least that) and that of the
+    nearest documented smaller count (at most that), because the ceiling falls as the count
+    grows (A16). A missing side is None."""
+    table = {e["snapshots_per_day"]: e["max"]
+             for e in limit(ctx, "policy", "instant_restore", "V2_hourly")}
+    if count in table:
+        return table[count], table[count]
+    above = [table[c] for c in table if c > count]
+    below = [table[c] for c in table if c < count]
+    return (max(above) if above else None), (min(below) if below else None)
+
+
 def _hourly_ceiling(documented: bool) -> Check:
     def check(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation]:
         days, applies = _instant(policy, ctx, "V2")
-        interval = known_int(policy.hourly_interval)
-        if not applies or same(policy.frequency, "Hourly") is not True or interval is None:
+        count = snapshots_per_day(policy, ctx)
+        if not applies or count is None:
             return
         yield from _field(policy, ctx, "instant_restore_days")
-        for entry in limit(ctx, "policy", "instant_restore", "V2_hourly"):
-            if entry["interval"] == interval and entry["documented"] == documented \
-                    and days is not None and days > entry["max"]:
-                yield observe(policy, f"policy {label(policy)} takes a snapshot every {interval} "
-                              f"hours and keeps them {days} days (instant_restore_days); the "
-                              f"ceiling is {entry['max']} days", "instant_restore_days")
+        yield from review(ctx, policy, count, f"snapshots per day of {label(policy)}",
+                          "hourly_interval")
+        if days is None or isinstance(count, Unknown):
+            return
+        low, high = ceiling_band(count, ctx)
+        said = f"policy {label(policy)} takes {count} snapshots a day and keeps them {days} days"
+        if documented and high is not None and days > high:
+            known = "the ceiling" if low == high else "the ceiling is at most"
+            yield observe(policy, f"{said} (instant_restore_days); {known} is {high} days",
+                          "instant_restore_days")
+        elif not documented and low != high and low is not None and days > low and \
+                (high is None or days <= high):
+            upper = f" and {high}" if high is not None else ""
+            yield observe(policy, f"{said} (instant_restore_days); the docs give no ceiling for "
+                          f"{count} a day: it lies between {low}{upper} days",
+                          "instant_restore_days")
 
     return check
 
@@ -193,23 +236,28 @@ def _hourly_ceiling(documented: bool) -> Check:
 IR_HOURLY = rule(
     "BKP-FRQ-008", "instant-restore-hourly-ceiling", Severity.ERROR, ("EP9", "A16"),
     Target.POLICY,
-    summary="Hourly Enhanced policies keep snapshots no longer than the interval allows "
-    "(4 h: 17 days, 6 h: 22 days, 12 h: 30 days).",
-    why="The snapshot retention ceiling falls as snapshots per day grow.",
-    fix="Lower `instant_restore_retention_days`, or back up less often.",
-    before="hour_interval = 4\ninstant_restore_retention_days = 20",
-    after="hour_interval = 4\ninstant_restore_retention_days = 17",
+    summary="Hourly Enhanced policies keep snapshots no longer than their snapshots per day "
+    "allow (6 a day: 17 days, 4 a day: 22 days, 2 a day: 30 days).",
+    why="The snapshot-retention ceiling depends on the number of snapshots taken per day "
+    "(window / interval; A16, EP9) and falls as that number grows. A count the docs do not "
+    "list is an error only when it exceeds the ceiling of a documented smaller count.",
+    fix="Lower `instant_restore_retention_days`, back up less often, or shorten the window.",
+    before="hour_interval = 4\nhour_duration = 24\ninstant_restore_retention_days = 20",
+    after="hour_interval = 4\nhour_duration = 24\ninstant_restore_retention_days = 17",
 )(_hourly_ceiling(True))
 
 IR_HOURLY_GUESS = rule(
     "BKP-FRQ-009", "instant-restore-hourly-ceiling-undocumented", Severity.WARNING, ("EP9",),
     Target.POLICY,
-    summary="An 8-hourly Enhanced policy keeps snapshots at most 22 days (our reading).",
-    why="The docs give no ceiling for 8-hour intervals; we assume the 6-hour ceiling (22 days) "
-    "holds, hence a warning (matrix.yaml marks it `documented: false`).",
-    fix="Lower `instant_restore_retention_days`, or verify in the portal.",
-    before="hour_interval = 8\ninstant_restore_retention_days = 25",
-    after="hour_interval = 8\ninstant_restore_retention_days = 22",
+    summary="For snapshots-per-day counts the docs do not list, snapshot retention stays at "
+    "or below the ceiling of the next documented larger count.",
+    why="The docs give ceilings only for 6, 4 and 2 snapshots a day. For another count (for "
+    "example every 8 h over 24 h: 3 a day) the ceiling lies between its documented "
+    "neighbours; retention inside that band may be rejected, hence a warning.",
+    fix="Keep `instant_restore_retention_days` at or below the lower bound, or verify in the "
+    "portal.",
+    before="hour_interval = 8\nhour_duration = 24\ninstant_restore_retention_days = 25",
+    after="hour_interval = 8\nhour_duration = 24\ninstant_restore_retention_days = 22",
 )(_hourly_ceiling(False))
 
 

@@ -26,6 +26,8 @@ from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import BackupPolicy, ModelObject, Unknown, Vault, VirtualMachine
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
 
+from ._severity_rationale import RATIONALE
+
 DEFAULT_REDUNDANCY = "GeoRedundant"  # azurerm storage_mode_type and ARM both default to GRS
 
 
@@ -158,7 +160,7 @@ def _rule(number: int, name: str, target: Target, check: Any, summary: str, help
     return Rule(
         id=f"BKP-ORG-{number:03d}", name=name, area="organisation", severity=severity,
         matrix_rows=(row,), summary=summary, help=help_text, target=target, check=check,
-        tags=("organisation",),
+        tags=("organisation",), severity_rationale=RATIONALE.get(f"BKP-ORG-{number:03d}", ""),
     )
 
 

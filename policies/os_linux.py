@@ -11,7 +11,17 @@ from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Image, VirtualMachine
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
 
-from ._helpers import agent_based, label, limit, observe, one_of, review, rule_factory, same
+from ._helpers import (
+    agent_based,
+    agent_fallback,
+    label,
+    limit,
+    observe,
+    one_of,
+    review,
+    rule_factory,
+    same,
+)
 
 rule = rule_factory("os_linux")
 _NOEXEC = re.compile(r"^(?!\s*#).*\s(/var|/var/lib)\s+\S+\s+\S*\bnoexec\b", re.MULTILINE)
@@ -30,8 +40,10 @@ def _linux_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation |
 @rule(
     "BKP-LNX-001", "coreos-image", Severity.ERROR, ("OL2", "OL6", "L2"), Target.VM,
     summary="Agent-based backup does not protect CoreOS VMs.",
-    why="CoreOS is not supported by agent-based Linux backup. Agentless crash-consistent backup "
-    "is OS-agnostic and works for VMs whose OS agent-based backup does not support.",
+    why="CoreOS is not supported by agent-based Linux backup: on a Standard policy backup fails "
+    "(error). An Enhanced app-consistent policy falls back to a crash-consistent snapshot "
+    "(S13 FAQ), so there it is a warning. Agentless crash-consistent backup is OS-agnostic "
+    "and works for VMs whose OS agent-based backup does not support.",
     fix="Protect the VM with an agentless crash-consistent (Enhanced) policy.",
     before='backup_policy_id = azurerm_backup_policy_vm.daily.id',
     after='backup_policy_id = azurerm_backup_policy_vm.crash_consistent.id  '
@@ -46,9 +58,20 @@ def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         for field in ("publisher", "offer"):
             value = getattr(image, field)
             if isinstance(value, str) and any(m in value.lower() for m in markers):
+                severity, tail = agent_fallback(vm, ctx)
                 yield observe(vm, f"VM {label(vm)} runs CoreOS image (image {field} = {value}); "
-                              "agent-based backup does not support CoreOS", f"image.{field}", vm)
+                              f"agent-based backup does not support CoreOS{tail}",
+                              f"image.{field}", vm, severity)
                 return
+
+
+def _names(image: Image, markers: list[str], fields: tuple[str, ...]) -> str | None:
+    """The first of ``fields`` of ``image`` that contains one of ``markers`` (any case)."""
+    for field in fields:
+        value = getattr(image, field)
+        if isinstance(value, str) and any(m.lower() in value.lower() for m in markers):
+            return field
+    return None
 
 
 @rule(
@@ -56,7 +79,9 @@ def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     summary="Agent-based backup protects Linux images of Azure-endorsed distributions.",
     why="Agent-based Linux backup supports the Azure-endorsed distributions; other "
     "(bring-your-own) distributions may work only with the Azure Linux VM agent and a "
-    "supported Python. The publisher list is in matrix.yaml.",
+    "supported Python. What counts is the distribution, not who publishes the image: an "
+    "endorsed publisher, or an offer/SKU naming an endorsed distribution (SQL Server on Ubuntu "
+    "from `MicrosoftSQLServer`), is endorsed. CoreOS is BKP-LNX-001's. Lists in matrix.yaml.",
     fix="Use an endorsed distribution, make sure waagent and Python are present, or use "
     "agentless crash-consistent backup.",
     before='source_image_reference {\n  publisher = "someone"\n  offer = "my-distro"\n}',
@@ -65,6 +90,7 @@ def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
 )
 def linux_not_endorsed(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     endorsed = limit(ctx, "os", "endorsed_linux_publishers")
+    distros = limit(ctx, "os", "endorsed_linux_distros")
     for image in _linux_image(vm, ctx):
         if isinstance(image, Observation):
             yield image
@@ -72,9 +98,18 @@ def linux_not_endorsed(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observa
         publisher = image.publisher
         yield from review(ctx, vm, publisher, f"image publisher of {label(vm)}",
                           "image.publisher", vm)
-        if isinstance(publisher, str) and one_of(publisher, endorsed) is False:
-            yield observe(vm, f"VM {label(vm)} runs a Linux image from publisher {publisher}, "
-                          "which is not an Azure-endorsed distribution", "image.publisher", vm)
+        if not isinstance(publisher, str) or one_of(publisher, endorsed) is not False:
+            continue
+        if _names(image, limit(ctx, "os", "coreos_markers"), ("publisher", "offer")) or \
+                _names(image, distros, ("offer", "sku")):
+            continue
+        for field in ("offer", "sku"):
+            yield from review(ctx, vm, getattr(image, field), f"image {field} of {label(vm)}",
+                              f"image.{field}", vm)
+        if all(isinstance(getattr(image, f), str | None) for f in ("offer", "sku")):
+            yield observe(vm, f"VM {label(vm)} runs a Linux image from publisher {publisher} "
+                          f"(offer {image.offer}) that names no Azure-endorsed distribution",
+                          "image.publisher", vm)
 
 
 def _decode(text: str) -> str:

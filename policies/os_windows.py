@@ -41,7 +41,8 @@ def _windows_rule(unsupported: bool) -> Check:
                 yield sku
             elif unsupported and _matches(sku, bad):
                 yield observe(vm, f"VM {label(vm)} runs Windows image SKU {sku}, which the "
-                              "03/26/2026 matrix no longer lists (the VM agent is unsupported)",
+                              "03/26/2026 matrix does not list as supported (the VM agent is "
+                              "unsupported)",
                               "image.sku", vm)
             elif not unsupported and not _matches(sku, bad) and not _matches(sku, good):
                 yield observe(vm, f"VM {label(vm)} runs Windows image SKU {sku}, which is not a "
@@ -56,7 +57,8 @@ OLD_WINDOWS = rule(
     summary="Agent-based backup protects only Windows versions on the supported list "
     "(Server 2016-2025, Windows 10/11 64-bit).",
     why="The 03/26/2026 matrix dropped Windows Server 2012 R2, 2012, 2008 R2 and 2008 "
-    "(MATRIX.md C2: older revisions listed them with a limited-support note). Agentless "
+    "(MATRIX.md C2: older revisions listed them with a limited-support note), and lists no "
+    "Windows client before Windows 10 (Windows 7, 8, 8.1 images). Agentless "
     "crash-consistent backup is OS-agnostic and is the way to protect them.",
     fix="Upgrade the OS, or protect the VM with an agentless crash-consistent policy.",
     before='source_image_reference {\n  publisher = "MicrosoftWindowsServer"\n'

@@ -23,12 +23,13 @@ rule = rule_factory("prepost_scripts")
 
 
 @rule(
-    "BKP-PPS-001", "oracle-crash-consistent-policy", Severity.WARNING, ("PP1",), Target.VM,
+    "BKP-PPS-001", "oracle-crash-consistent-policy", Severity.NOTE, ("PP1",), Target.VM,
     summary="Oracle Linux VMs that rely on pre/post scripts use an app-consistent policy.",
     why="Customer-authored pre/post scripts give app-consistent Oracle backups on Oracle Linux "
     "(Oracle 12.x or later). They do not apply to agentless crash-consistent backup, so an "
     "Oracle VM on an `OnlyCrashConsistent` policy gets crash-consistent points only (matrix "
-    "row M7: pre/post scripts are not applicable to MDCC).",
+    "row M7: pre/post scripts are not applicable to MDCC). Crash-consistent backup of an Oracle "
+    "VM is supported (MDCC is OS-agnostic, OL6), so this is information: a note.",
     fix="Protect Oracle VMs with an app-consistent policy (no `consistency_type`).",
     before='resource "azurerm_backup_policy_vm" "ora" {\n  policy_type      = "V2"\n'
     '  consistency_type = "OnlyCrashConsistent"\n}',

@@ -98,7 +98,8 @@ def crr_managed_identity(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Obser
     Target.VM,
     summary="Zone-pinned VMs are protected by a vault that allows cross-zonal restore.",
     why="Zone-pinned VMs can be restored into another zone (e.g. during a zone outage) when the "
-    "vault is zone-redundant or has Cross Region Restore; a locally redundant vault can't.",
+    "vault is zone-redundant or has Cross Region Restore (R6, FAQ); a locally redundant vault, "
+    "or a geo-redundant one without Cross Region Restore, can't.",
     fix="Use a ZoneRedundant vault (or GeoRedundant with Cross Region Restore).",
     before='resource "azurerm_recovery_services_vault" "app" {\n'
     '  storage_mode_type = "LocallyRedundant"\n}',
@@ -115,6 +116,15 @@ def cross_zonal(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
             yield observe(vault, f"VM {label(vm)} is pinned to zone {vm.zone} but vault "
                           f"{label(vault)} is LocallyRedundant; cross-zonal restore is "
                           "unavailable", "redundancy", vm)
+        elif same(vault.redundancy, "GeoRedundant") is True:
+            crr = vault.cross_region_restore
+            yield from review(ctx, vault, crr, f"cross_region_restore of {label(vault)}",
+                              "cross_region_restore", vm)
+            if crr is False:
+                yield observe(vault, f"VM {label(vm)} is pinned to zone {vm.zone} but vault "
+                              f"{label(vault)} is GeoRedundant without Cross Region Restore; "
+                              "cross-zonal restore needs a ZRS or CRR vault",
+                              "cross_region_restore", vm)
 
 
 @hookimpl

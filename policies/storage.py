@@ -26,6 +26,8 @@ from ._helpers import (
     rule_factory,
     same,
     selective,
+    sku_in,
+    sku_test,
     vault_of_vm,
 )
 
@@ -38,7 +40,7 @@ _V1_BEFORE = 'resource "azurerm_backup_policy_vm" "daily" {\n  policy_type = "V1
 def _type_needs_enhanced(key: str, kind: str) -> Check:
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
         sku = limit(ctx, "disks", key)
-        hits, reviews = matching_disks(vm, ctx, "storage_type", lambda v: same(v, sku))
+        hits, reviews = matching_disks(vm, ctx, "storage_type", sku_test(sku))
         yield from reviews
         if not hits:
             return
@@ -101,9 +103,12 @@ def ephemeral_os_disk(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observat
 
 @rule(
     "BKP-STO-004", "too-many-disks", Severity.ERROR, ("ST1",), Target.VM,
-    summary="A protected VM has at most 32 data disks (the matrix limit).",
+    summary="A protected VM backs up at most 32 data disks (the matrix limit).",
     why="Azure Backup supports VMs with up to 32 disks (MATRIX.md C17: the row is titled "
-    "'data disks'; we count data disks, as the newest text does).",
+    "'data disks'; we count data disks, as the newest text does). Disks left out by selective "
+    "disk backup are not backed up, so they do not count. Whether the OS disk counts is "
+    "ambiguous in the text: 32 backed-up data disks plus the OS disk is a warning that says "
+    "so, not an error.",
     fix="Move data to fewer, larger disks, or exclude disks you do not need with selective "
     "disk backup.",
     before='resource "azurerm_managed_disk" "data" {\n  count = 40\n}',
@@ -111,10 +116,25 @@ def ephemeral_os_disk(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observat
 )
 def too_many_disks(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     maximum = limit(ctx, "disks", "max_disks_per_vm")
-    count = len(vm.data_disks)
-    if count > maximum and ctx.estate.protections_of(vm):
-        yield observe(vm, f"VM {label(vm)} has {count} data disks; Azure Backup supports at most "
-                      f"{maximum}", "data_disks", vm)
+    for item in ctx.estate.protections_of(vm)[:1]:
+        yield from review(ctx, vm, vm.unknown_disk_count, f"number of data disks of {label(vm)}",
+                          "data_disks", vm)
+        verdicts = [excluded(item, disk.lun) for disk in vm.data_disks]
+        count = sum(1 for v in verdicts if v is False)
+        maybe = next((v for v in verdicts if isinstance(v, Unknown)), None)
+        left_out = len(verdicts) - count
+        kept = f" ({left_out} more excluded from backup)" if left_out else ""
+        if count > maximum:
+            yield observe(vm, f"VM {label(vm)} backs up {count} data disks{kept}; Azure Backup "
+                          f"supports at most {maximum}", "data_disks", vm)
+        elif maybe is not None and len(verdicts) > maximum:
+            yield from review(ctx, vm, maybe, f"how many of the {len(verdicts)} data disks of "
+                              f"{label(vm)} are backed up", "data_disks", vm)
+        elif count == maximum and vm.os_disk is not None:
+            yield observe(vm, f"VM {label(vm)} backs up {count} data disks and its OS disk "
+                          f"({count + 1} disks){kept}; the matrix says 'up to {maximum} disks' "
+                          "and does not say whether the OS disk counts", "data_disks", vm,
+                          Severity.WARNING)
 
 
 @rule(
@@ -187,16 +207,16 @@ def unmanaged_disk(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation
 
 @rule(
     "BKP-STO-008", "classic-vm", Severity.ERROR, ("ST1",), Target.VM,
-    summary="Protected VMs are Azure Resource Manager VMs, not classic VMs.",
+    summary="VMs to back up are Azure Resource Manager VMs, not classic VMs.",
     why="Classic VM backup is no longer available (MATRIX.md C5).",
     fix="Migrate the VM to Azure Resource Manager.",
     before='{ "type": "Microsoft.ClassicCompute/virtualMachines" }',
     after='{ "type": "Microsoft.Compute/virtualMachines" }', lang="json",
 )
 def classic_vm(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if vm.resource_type.lower().startswith("microsoft.classiccompute/"):
-        yield observe(vm, f"VM {label(vm)} is a classic VM ({vm.resource_type}); classic VM "
-                      "backup is no longer available", None, vm)
+    if vm.deployment_model == "Classic":
+        yield observe(vm, f"VM {label(vm)} is a classic VM; classic VM backup is no longer "
+                      "available", None, vm)
 
 
 def _shared_disks(vm: VirtualMachine, ctx: RuleContext) -> tuple[list[DiskHit], list[Observation]]:
@@ -309,11 +329,12 @@ PERFORMANCE_PLUS = rule(
 @rule(
     "BKP-STO-014", "ultra-premium-v2-grs-crr-region", Severity.WARNING, ("ST14", "ST15"),
     Target.VM,
-    summary="Ultra / Premium SSD v2 VMs use a GRS + Cross Region Restore vault only in the "
-    "regions that support it.",
-    why="GRS vaults with Cross Region Restore support Ultra Disks and Premium SSD v2 only in "
-    "the regions the matrix lists (kept in matrix.yaml).",
-    fix="Use a locally or zone-redundant vault, or disable Cross Region Restore.",
+    summary="Ultra / Premium SSD v2 VMs use a geo-redundant vault only in the regions that "
+    "support it.",
+    why="GRS vaults and Cross Region Restore support Ultra Disks and Premium SSD v2 only in "
+    "the regions the matrix lists (kept in matrix.yaml); the FAQ adds that GRS works only when "
+    "both paired regions support these disks, with or without Cross Region Restore.",
+    fix="Use a locally or zone-redundant vault for these VMs.",
     before='resource "azurerm_recovery_services_vault" "app" {\n'
     '  storage_mode_type            = "GeoRedundant"\n  cross_region_restore_enabled = true\n}',
     after='resource "azurerm_recovery_services_vault" "app" {\n'
@@ -323,8 +344,8 @@ def special_disk_crr_region(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Ob
     for key, regions_key, kind in (("ultra_type", "ultra_grs_crr_regions", "Ultra"),
                                    ("premium_v2_type", "premium_v2_grs_crr_regions",
                                     "Premium SSD v2")):
-        sku = limit(ctx, "disks", key)
-        hits, _ = matching_disks(vm, ctx, "storage_type", lambda v, s=sku: same(v, s))
+        sku: str = limit(ctx, "disks", key)
+        hits, _ = matching_disks(vm, ctx, "storage_type", sku_test(sku))
         if hits:
             yield from _crr_region(vm, ctx, kind, limit(ctx, "disks", regions_key))
 
@@ -338,10 +359,12 @@ def _crr_region(vm: VirtualMachine, ctx: RuleContext, kind: str,
         for value, what in ((geo, "redundancy"), (crr, "cross_region_restore"),
                             (where, "location")):
             yield from review(ctx, vault, value, f"{what} of vault {label(vault)}", what, vm)
-        if geo is True and crr is True and isinstance(where, str) and where not in regions:
-            yield observe(vault, f"vault {label(vault)} is GeoRedundant with Cross Region "
-                          f"Restore in {where}, where {kind} disks of VM {label(vm)} are not "
-                          "supported for GRS/CRR", "cross_region_restore", vm)
+        if geo is True and isinstance(where, str) and where not in regions:
+            with_crr = " with Cross Region Restore" if crr is True else ""
+            yield observe(vault, f"vault {label(vault)} is GeoRedundant{with_crr} in {where}, "
+                          f"where {kind} disks of VM {label(vm)} are not supported for GRS/CRR "
+                          "(GRS works only when both paired regions support them)",
+                          "cross_region_restore" if crr is True else "redundancy", vm)
 
 
 @rule(
@@ -403,7 +426,7 @@ def unsupported_disk_type(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Obse
     types = limit(ctx, "disks", "supported_types")
     hits, reviews = matching_disks(
         vm, ctx, "storage_type",
-        lambda v: v if isinstance(v, Unknown) else isinstance(v, str) and v not in types)
+        lambda v: v if isinstance(v, Unknown) else isinstance(v, str) and not sku_in(v, *types))
     yield from reviews
     for path, disk, value in hits:
         yield observe(disk, f"{disk_label(path, disk, vm)} has storage type {value}, which Azure "

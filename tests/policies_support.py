@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from azbackup_policy.engine import subjects
+from azbackup_policy.engine import EngineSettings, run, subjects
 from azbackup_policy.matrix import load_matrix
 from azbackup_policy.model import (
     BackupPolicy,
@@ -170,6 +170,7 @@ def assert_case(case: Case, outcome: str) -> None:
         assert len(found) == case.count, [o.message for o in found]
         assert case.message in found[0].message, found[0].message
         assert found[0].attribute == case.attribute
+        assert_engine_severity(case.rule_id, estate(case.fail))
     elif outcome == "pass":
         assert violations(case.rule_id, estate(case.ok)) == []
         assert violations(case.rule_id, estate(case.ok), strict=True) == []
@@ -182,6 +183,16 @@ def assert_case(case: Case, outcome: str) -> None:
         found = reviews(case.rule_id, target)
         assert found, "strict mode should report a could-not-verify review"
         assert all("could not verify" in o.message for o in found)
+
+
+def assert_engine_severity(rule_id: str, target: Estate) -> None:
+    """The engine's findings carry the severity the hand-written table gives the rule."""
+    from test_rule_severities import EXPECTED
+
+    findings = run([("main.tf", target)], [all_rules()[rule_id]],
+                   EngineSettings(matrix=matrix())).findings
+    assert findings, f"{rule_id}: the failing case gives no finding through the engine"
+    assert {(f.severity, f.kind) for f in findings} == {(EXPECTED[rule_id][0], Kind.VIOLATION)}
 
 
 def params(cases: list[Case]) -> list[tuple[Case, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from azbackup_policy.errors import InputError
@@ -316,6 +316,9 @@ def _expressions(draw: st.DrawFn, depth: int = 0) -> str:
 
 @settings(max_examples=400, deadline=None)
 @given(_expressions())
+@example("substring('a/b', 'a/b')")  # 77886b2: arguments of the wrong type
+@example("substring('a/b', 1, '{0}')")
+@example("parameters('sizes')[2]")  # X05 of the test review: an index equal to the length
 def test_any_expression_gives_a_value_or_input_error(text: str) -> None:
     try:
         evaluate(f"[{text}]")
@@ -333,3 +336,29 @@ def test_parse_id_forms() -> None:
         "Microsoft.Compute/virtualMachines", ("vm1",))
     assert parse_id("not an id") is None
     assert parse_id("/subscriptions/s/resourceGroups/g") is None
+
+
+def test_copy_index_without_a_name_in_a_property_copy_means_the_resource_loop() -> None:
+    """ARM's rule (``bicep build`` writes nested ``for`` loops this way)."""
+    frame = Frame().enter("vnet", 2).enter_property("subnets", 3)
+    assert evaluate("[copyIndex()]", frame) == 2
+    assert evaluate("[copyIndex('subnets')]", frame) == 3
+    alone = Frame().enter_property("disks", 1)  # no resource loop: the property's own
+    assert evaluate("[copyIndex()]", alone) == 1
+
+
+@pytest.mark.parametrize(("base", "relative", "expected"), [
+    ("https://a.example/x/azuredeploy.json", "nested/vm.json", "https://a.example/x/nested/vm.json"),
+    ("https://a.example/x/", "nested/vm.json", "https://a.example/x/nested/vm.json"),
+    ("https://a.example/x/", "/nested/vm.json", "https://a.example/x/nested/vm.json"),
+    ("https://a.example", "vm.json", "https://a.examplevm.json"),
+    ("https://a.example/x/main.json", "vm.json?sv=1", "https://a.example/x/vm.json?sv=1"),
+])
+def test_uri_combines_as_the_arm_docs_say(base: str, relative: str, expected: str) -> None:
+    assert evaluate(f"[uri('{base}', '{relative}')]") == expected
+
+
+def test_deployment_template_link_is_unknown_outside_the_linked_template_search() -> None:
+    assert isinstance(evaluate("[deployment().properties.templateLink.uri]"), Unknown)
+    assert evaluate("[deployment().properties.templateLink.uri]",
+                    template_link="https://t.invalid/main.json") == "https://t.invalid/main.json"

@@ -336,3 +336,111 @@ def test_a_bad_expression_is_reported_and_the_rest_is_read(tmp_path: Path) -> No
     assert isinstance(resource.condition, Unknown)
     (problem,) = doc.problems
     assert "no parameter 'nope'" in problem.message and problem.column > 1  # one-line JSON
+
+
+ARTIFACTS = FIXTURES / "arm" / "artifacts-location"
+
+
+def test_linked_templates_by_the_artifacts_location_convention() -> None:
+    document = parse_file(ARTIFACTS / "azuredeploy.json")
+    assert document.files == ("fixtures/arm/artifacts-location/azuredeploy.json",
+                              "fixtures/arm/artifacts-location/nestedtemplates/vault.json",
+                              "fixtures/arm/artifacts-location/nestedtemplates/vm.json")
+    vms = [r for r in document.resources if r.type == VM]
+    assert [vm.properties["name"] for vm in vms] == ["vm-quickstart-web", "vm-quickstart-batch"]
+    assert {vm.span.file for vm in vms} == {
+        "fixtures/arm/artifacts-location/nestedtemplates/vm.json"}
+    [remote] = document.not_followed
+    assert (remote.line, remote.source) == (
+        90, "https://raw.githubusercontent.com/contoso/arm-library/main/monitoring/workspace.json")
+    estate = link(document)
+    assert sorted((p.vm, p.vault, p.policy) for p in estate.protections) == [
+        ("Microsoft.Resources/deployments/batchVmDeployment/Microsoft.Compute/virtualMachines/"
+         "vm-quickstart-batch", "Microsoft.Resources/deployments/vaultDeployment/"
+         "Microsoft.RecoveryServices/vaults/rsv-quickstart",
+         "Microsoft.Resources/deployments/vaultDeployment/"
+         "Microsoft.RecoveryServices/vaults/backupPolicies/rsv-quickstart/pol-daily"),
+        ("Microsoft.Resources/deployments/webVmDeployment/Microsoft.Compute/virtualMachines/"
+         "vm-quickstart-web", "Microsoft.Resources/deployments/vaultDeployment/"
+         "Microsoft.RecoveryServices/vaults/rsv-quickstart",
+         "Microsoft.Resources/deployments/vaultDeployment/"
+         "Microsoft.RecoveryServices/vaults/backupPolicies/rsv-quickstart/pol-daily")]
+
+
+def convention_template(uri: str, artifacts_default: str) -> dict[str, Any]:
+    return {"$schema": SCHEMA, "contentVersion": "1.0.0.0",
+            "parameters": {"_artifactsLocation": {"type": "string",
+                                                  "defaultValue": artifacts_default},
+                           "_artifactsLocationSasToken": {"type": "securestring",
+                                                          "defaultValue": ""}},
+            "resources": [{"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+                           "name": "linked", "properties": {"mode": "Incremental",
+                                                            "templateLink": {"uri": uri}}}]}
+
+
+@pytest.mark.parametrize(("uri", "default", "reason"), [
+    ("[uri(parameters('_artifactsLocation'), 'nested/missing.json')]",
+     "[deployment().properties.templateLink.uri]", "linked template nested/missing.json is not"),
+    ("[uri(parameters('_artifactsLocation'), 'nested/vm.json')]",
+     "https://raw.githubusercontent.com/contoso/templates/main/", "a remote templateLink.uri"),
+    ("[concat(parameters('_artifactsLocation'), 'nested/vm.json')]",  # a file URL + a path
+     "[deployment().properties.templateLink.uri]", "azuredeploy.jsonnested/vm.json is not"),
+])
+def test_other_template_links_are_not_followed(tmp_path: Path, uri: str, default: str,
+                                               reason: str) -> None:
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "vm.json").write_text(json.dumps({"$schema": SCHEMA, "resources": []}))
+    (tmp_path / "azuredeploy.json").write_text(json.dumps(convention_template(uri, default)))
+    document = parse_file(tmp_path / "azuredeploy.json", root=tmp_path)
+    [skipped] = document.not_followed
+    assert reason in skipped.reason
+    assert document.files == (shown(tmp_path / "azuredeploy.json"),)
+
+
+def test_an_artifacts_location_given_a_value_is_a_real_url(tmp_path: Path) -> None:
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "vm.json").write_text(json.dumps({"$schema": SCHEMA, "resources": []}))
+    template = convention_template("[uri(parameters('_artifactsLocation'), 'nested/vm.json')]",
+                                   "[deployment().properties.templateLink.uri]")
+    (tmp_path / "azuredeploy.json").write_text(json.dumps(template))
+    assert parse_file(tmp_path / "azuredeploy.json", root=tmp_path).not_followed == ()
+    (tmp_path / "azuredeploy.parameters.json").write_text(json.dumps({"parameters": {
+        "_artifactsLocation": {"value": "https://storage.example/artifacts/"}}}))
+    [skipped] = parse_file(tmp_path / "azuredeploy.json", root=tmp_path).not_followed
+    assert "remote" in skipped.reason
+
+
+def test_a_template_beside_the_template_stays_inside_the_scan_root(tmp_path: Path) -> None:
+    (tmp_path / "root").mkdir()
+    (tmp_path / "outside.json").write_text(json.dumps({"$schema": SCHEMA, "resources": []}))
+    template = convention_template("[uri(deployment().properties.templateLink.uri, "
+                                   "'../outside.json')]", "")
+    (tmp_path / "root" / "azuredeploy.json").write_text(json.dumps(template))
+    with pytest.raises(InputError, match="outside the scan root"):
+        parse_file(tmp_path / "root" / "azuredeploy.json", root=tmp_path / "root")
+
+
+def test_user_defined_functions_are_evaluated() -> None:
+    functions = [{"namespace": "contoso", "members": {
+        "vmName": {"parameters": [{"name": "app", "type": "string"},
+                                  {"name": "index", "type": "int"}],
+                   "output": {"type": "string",
+                              "value": "[format('vm-{0}-{1}', parameters('app'), "
+                                       "contoso.pad(parameters('index')))]"}},
+        "pad": {"parameters": [{"name": "n", "type": "int"}],
+                "output": {"type": "string", "value": "[concat('0', string(parameters('n')))]"}},
+        "loop": {"parameters": [], "output": {"type": "int", "value": "[contoso.loop()]"}},
+        "broken": "not a function"}}]
+    template = {"$schema": SCHEMA, "contentVersion": "1.0.0.0", "functions": functions,
+                "parameters": {"app": {"type": "string", "defaultValue": "web"}},
+                "resources": [vm("[contoso.vmName(parameters('app'), 7)]"),
+                              vm("[contoso.loop()]"), vm("[contoso.broken()]"),
+                              vm("[contoso.vmName('only-one')]")]}
+    document = parse_template(template, file="t.json", context=ParseContext(FileLoader([])),
+                              positions={})
+    names = [r.properties["name"] for r in document.resources]
+    assert names[0] == "vm-web-07"
+    assert all(isinstance(name, Unknown) for name in names[1:])
+    assert sorted(p.message.split(" (in ")[0] for p in document.problems) == [
+        "contoso.vmname() takes 2 arguments, got 1",
+        "function contoso.loop() calls itself"]

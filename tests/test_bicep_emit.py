@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from azbackup_policy.discover import FileLoader
-from azbackup_policy.errors import InputError
 from azbackup_policy.parsers import ParseContext
 from azbackup_policy.parsers.bicep import Compiled, compile_file, compile_text
 
@@ -135,9 +134,12 @@ def test_wildcard_and_registry_imports() -> None:
 
 
 def test_undeclared_name_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="'missing' is not declared") as caught:
-        snippet("var a = 1\nvar b = toUpper(missing)\n")
-    assert (caught.value.line, caught.value.column) == (2, 17)
+    compiled = compile_text("var a = 1\nvar b = toUpper(missing)\nvar c = 2\n", "s.bicep",
+                            "/tmp/s.bicep", ParseContext(FileLoader()))
+    [problem] = compiled.problems
+    assert "'missing' is not declared" in problem.message
+    assert (problem.line, problem.column) == (2, 17)
+    assert compiled.template["variables"] == {"a": 1, "c": 2}  # the rest is still read
 
 
 def test_existing_resources() -> None:
@@ -163,7 +165,8 @@ def test_parent_property() -> None:
     assert out["outputs"]["policyId"]["value"] == (
         "[resourceId('Microsoft.RecoveryServices/vaults/backupPolicies', 'rsv-parent', "
         "'pol-weekly')]")
-    assert out["outputs"]["policyName"]["value"] == "rsv-parent/pol-weekly"
+    # A child's ``.name`` is its own name, not the full one (Azure/bicep#1922).
+    assert out["outputs"]["policyName"]["value"] == "pol-weekly"
 
 
 def test_nested_children_and_double_colon() -> None:
@@ -179,7 +182,7 @@ def test_nested_children_and_double_colon() -> None:
     assert out["outputs"]["policyId"]["value"] == (
         "[resourceId('Microsoft.RecoveryServices/vaults/backupPolicies', 'rsv-nested', "
         "'pol-nested')]")
-    assert out["outputs"]["configName"]["value"] == "rsv-nested/vaultstorageconfig"
+    assert out["outputs"]["configName"]["value"] == "vaultstorageconfig"  # its own name
 
 
 def test_extension_resource_scope() -> None:

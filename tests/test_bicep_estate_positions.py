@@ -79,7 +79,6 @@ def test_positions_of_resources_properties_and_items() -> None:
      ("db/vm", "vault::daily"), ("jumpVm", None)],
 )
 def test_estate_every_vm_has_the_right_protection(vm: str, policy: str | None) -> None:
-    pytest.importorskip("azbackup_policy.parsers.arm")
     from azbackup_policy.linkers import link
     from azbackup_policy.parsers.bicep import parse
 
@@ -96,7 +95,6 @@ def test_estate_every_vm_has_the_right_protection(vm: str, policy: str | None) -
 
 
 def test_estate_bicepparam_document_lists_both_files() -> None:
-    pytest.importorskip("azbackup_policy.parsers.arm")
     from azbackup_policy.parsers.bicep import parse_bicepparam
 
     loader = FileLoader([str(ROOT)])

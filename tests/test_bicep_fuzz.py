@@ -17,7 +17,7 @@ from azbackup_policy.parsers import ParseContext, ParseOptions
 from azbackup_policy.parsers.bicep import compile_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-SEEDS = sorted(p.read_text() for p in FIXTURES.rglob("*.bicep"))
+SEEDS = sorted(p.read_text() for p in FIXTURES.rglob("*.bicep") if p.is_file())
 CONTEXT = ParseContext(FileLoader([str(FIXTURES)]), ParseOptions(max_nesting_depth=40))
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -7,7 +7,7 @@ import pytest
 from azbackup_policy.errors import InputError
 from azbackup_policy.parsers.bicep import ast
 from azbackup_policy.parsers.bicep.lexer import Lexer, LineIndex
-from azbackup_policy.parsers.bicep.parser import parse_program
+from azbackup_policy.parsers.bicep.parser import Parser, parse_program
 
 
 def kinds(text: str) -> list[str]:
@@ -217,3 +217,51 @@ def test_syntax_errors_have_positions(text: str, line: int, column: int, fragmen
 def test_nesting_depth_is_limited() -> None:
     with pytest.raises(InputError, match="nesting deeper"):
         parse_program("var a = " + "[" * 60 + "]" * 60 + "\n", "deep.bicep", max_depth=50)
+
+
+def test_multi_line_union_with_leading_bars() -> None:
+    node = only("type t = {\n  sku:\n    | 'Premium_LRS'\n    | 'Standard_LRS'?\n"
+                "  name: string\n}\n")
+    assert isinstance(node, ast.Decl) and isinstance(node.type, ast.TypeObject)
+    sku, name = node.type.props
+    assert isinstance(sku.type, ast.TypeUnion) and len(sku.type.members) == 2
+    assert isinstance(sku.type.members[1], ast.TypeNullable)
+    assert name.name == "name"
+    top = only("type u =\n  | 'a'\n  | 'b'\n  | 'c'\n")
+    assert isinstance(top, ast.Decl) and isinstance(top.type, ast.TypeUnion)
+    assert [m.value for m in top.type.members] == ["a", "b", "c"]  # type: ignore[union-attr]
+    param = only("param p\n  | 1\n  | 2 = 1\n")
+    assert isinstance(param, ast.Decl) and isinstance(param.type, ast.TypeUnion)
+    assert isinstance(param.value, ast.Literal) and param.value.value == 1
+
+
+def test_import_list_one_name_per_line() -> None:
+    node = only("import {\n  diskType\n  nicType as nic, ipType\n}\nfrom './types.bicep'\n"
+                .replace("}\nfrom", "} from"))
+    assert isinstance(node, ast.ImportDecl)
+    assert node.names == [("diskType", "diskType"), ("nicType", "nic"), ("ipType", "ipType")]
+
+
+def test_extends_in_a_parameters_file() -> None:
+    program = parse_program("using './main.bicep'\nextends './base.bicepparam'\nparam a = 1\n",
+                            "p.bicepparam")
+    assert [getattr(s, "kind", "") for s in program.statements] == ["using", "extends", "param"]
+
+
+def test_a_declaration_that_does_not_parse_is_skipped_and_the_rest_read() -> None:
+    text = ("var a = 1\n"
+            "param broken string = {\n  a: 1 2\n}\n"
+            "@description('kept')\n"
+            "resource r 'A.B/c@1' = {\n  name: 'r'\n  type: 'nested keyword key'\n}\n"
+            "var b = ((\n"
+            "output o int = a\n"
+            "output p int = 2\n")
+    lexer = Lexer(text, "t.bicep")
+    program = Parser(lexer.tokenize(), lexer, 200).program()
+    kept = [getattr(s, "name", None) or getattr(s, "symbol", None) for s in program.statements]
+    assert kept == ["a", "r", "o", "p"]  # read again from the line after the unclosed "(("
+    assert [(e.line, e.column) for e in program.errors] == [(3, 8), (11, 8)]
+    assert program.failed_names == ["broken", "b"]
+    with pytest.raises(InputError) as caught:  # the all-or-nothing helper
+        parse_program(text, "t.bicep")
+    assert caught.value.line == 3

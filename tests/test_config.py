@@ -143,7 +143,7 @@ def test_pyproject_errors_name_the_table_key_path(tmp_path: Path) -> None:
      "did you mean 'min-daily-retention-days'?"),
     ("suppressions:\n  - rule: X\n    reasn: r\n", "suppressions[0].reasn",
      "did you mean 'reason'?"),
-    ("zzz: 1\n", "zzz", "known keys: baseline, exclude"),
+    ("zzz: 1\n", "zzz", "known keys: baseline, bicep-cache, exclude"),
 ])
 def test_unknown_keys_name_the_key_path_and_suggest(tmp_path: Path, text: str, key_path: str,
                                                     hint: str) -> None:

@@ -2,7 +2,7 @@
 
 Each input holds two unprotected VMs: ``vm-jump`` carries an inline suppression of the
 coverage rule (plan JSON cannot: it is suppressed through the configuration), ``vm-web``
-does not. A test waits (skips) until the parser and linker of its format have landed.
+does not.
 """
 
 from __future__ import annotations
@@ -12,17 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
 from azbackup_policy.cli import main
 
-PACKAGE = REPO / "azbackup_policy"
-NEEDS = {
-    "terraform-hcl": ("parsers/terraform_hcl", "linkers/azurerm"),
-    "terraform-plan": ("parsers/terraform_plan", "linkers/azurerm"),
-    "arm": ("parsers/arm", "linkers/arm"),
-    "bicep": ("parsers/bicep", "linkers/arm"),
-}
 SUPPRESS = 'ignore[BKP-COV-001] reason="jump host, rebuilt nightly" until=2099-12-31'
 
 HCL_VM = """\
@@ -132,11 +124,6 @@ def write_inputs(fmt: str, root: Path) -> Path:
     return folder
 
 
-def landed(fmt: str) -> bool:
-    return all((PACKAGE / f"{need}.py").is_file() or (PACKAGE / need / "__init__.py").is_file()
-               for need in NEEDS[fmt])
-
-
 def scan_json(root: Path, *argv: str) -> tuple[int, dict[str, object], str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(["scan", "infra", "--format", "json", *argv], stdout=out, stderr=err,
@@ -150,8 +137,6 @@ FORMATS = ["terraform-hcl", "terraform-plan", "arm", "bicep"]
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_suppression_through_the_real_parser(fmt: str, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    if not landed(fmt):
-        pytest.skip(f"the {fmt} parser or its linker has not landed yet")
     (tmp_path / ".git").mkdir()
     write_inputs(fmt, tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -169,8 +154,6 @@ def test_suppression_through_the_real_parser(fmt: str, tmp_path: Path,
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_yaml_rule_through_the_real_parser(fmt: str, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    if not landed(fmt):
-        pytest.skip(f"the {fmt} parser or its linker has not landed yet")
     write_inputs(fmt, tmp_path)
     (tmp_path / "rules.yaml").write_text("""\
 rules:

@@ -235,10 +235,11 @@ def test_twenty_good_and_five_broken_files(tmp_path: Path) -> None:
         Path(n).name for n in BROKEN), err
     assert len(report["errors"]) == 5
     scanned = report["files_scanned"]
-    # b5.json is valid JSON with one bad expression: reported, and the rest of it is read.
-    assert len(scanned) == 21, scanned
+    # b5.json is valid JSON with one bad expression, b2.bicep one bad declaration: each is
+    # reported, and the rest of the file is read.
+    assert len(scanned) == 22, scanned
     broken = {str(tmp_path / name) for name in BROKEN}
-    assert broken & set(scanned) == {str(tmp_path / "b5.json")}, scanned
+    assert broken & set(scanned) == {str(tmp_path / "b5.json"), str(tmp_path / "b2.bicep")}
 
 
 # -- boundaries: scan root, network, YAML tags, eval --------------------------------------

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fuzz_strategies import OPTIONS, mutated_text, parse_and_link, seeds
-from hypothesis import given, settings
+from fuzz_strategies import OPTIONS, mutated_text, parse_and_link, seed_text, seeds
+from hypothesis import example, given, settings
 
 from azbackup_policy.parsers import ParseOptions
 
@@ -21,8 +21,22 @@ TF = [p for p in seeds(lambda p: p.name.endswith((".tf", ".tf.json")))
 TFVARS = seeds(lambda p: p.name.endswith((".tfvars", ".tfvars.json")))
 
 
+# Inputs Hypothesis once found (replayed on every run; see CONTRIBUTING.md).
+COUNT_SEED = next(p for p in TF if p.parent.name == "count" and p.name == "main.tf")
+JSON_SEED = next(p for p in TF if p.name == "main.tf.json")
+FUZZ_RG = ('\nresource "azurerm_resource_group" "fuzz" {\n  name     = "rg-fuzz"\n'
+           '  location = "westeurope"\n  tags     = { n = %s }\n}\n')
+LONG_NUMBER = (COUNT_SEED, seed_text(COUNT_SEED) +  # f616ae1: int() of 5000 digits
+               '\nvariable "fuzz_n" {\n  default = ' + "9" * 5000 + "\n}\n"
+               + FUZZ_RG % "var.fuzz_n")
+LONG_INDEX = (COUNT_SEED, seed_text(COUNT_SEED) +  # f616ae1: a 5000-digit legacy index
+              "\nlocals {\n  fuzz_l = [1]\n}\n" + FUZZ_RG % ("local.fuzz_l." + "1" * 5000))
+BAD_ESCAPE = (JSON_SEED, seed_text(JSON_SEED).replace('"', '"\\x', 1))  # 6a65d4b
+
+
 def test_there_are_seeds() -> None:
     assert len(TF) >= 10 and TFVARS
+    assert BAD_ESCAPE[1] != seed_text(JSON_SEED)
 
 
 @contextmanager
@@ -37,6 +51,9 @@ def replaced(seed: Path, text: str) -> Iterator[Path]:
 
 @settings(max_examples=min(settings().max_examples, 30))
 @given(mutated_text(TF))
+@example(LONG_NUMBER)
+@example(LONG_INDEX)
+@example(BAD_ESCAPE)
 def test_mutated_modules(case: tuple[Path, str]) -> None:
     seed, text = case
     with replaced(seed, text) as path:

@@ -10,14 +10,28 @@ from fuzz_strategies import (
     json_values,
     mutated_text,
     parse_and_link,
+    seed_text,
     seeds,
     written_beside,
     wrong_typed_json,
 )
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from azbackup_policy.discover import FileLoader, Source
+from azbackup_policy.parsers import ParseContext
+from azbackup_policy.parsers.terraform_plan import parse
+
 PLANS = seeds(lambda p: json_kind(p) == "terraform-plan")
+
+
+def _not_lists(seed: Path) -> tuple[Path, str]:
+    """b9d5b42: module ``resources`` and ``child_modules`` that are not lists."""
+    plan = json.loads(seed_text(seed))
+    plan["planned_values"]["root_module"]["resources"] = 5
+    plan["planned_values"]["root_module"]["child_modules"] = 3
+    plan.setdefault("configuration", {})["root_module"] = {"resources": 2}
+    return seed, json.dumps(plan)
 
 
 def test_there_are_seeds() -> None:
@@ -32,6 +46,7 @@ def test_mutated_plans(case: tuple[Path, str]) -> None:
 
 
 @given(wrong_typed_json(PLANS))
+@example(_not_lists(PLANS[0]))
 def test_plans_with_wrong_types(case: tuple[Path, str]) -> None:
     seed, text = case
     with written_beside(seed, text) as path:
@@ -59,3 +74,11 @@ def test_generated_plans(resources: list[object], changes: object, configuration
         "configuration": configuration if isinstance(configuration, dict) else {}}
     with written_beside(PLANS[0], json.dumps(plan), "generated-plan.json") as path:
         parse_and_link(path, "terraform-plan")
+
+
+def test_module_parts_that_are_not_lists_are_read_as_empty() -> None:
+    """b9d5b42 (found by Hypothesis): such a plan is still read, not even an input error."""
+    seed, text = _not_lists(PLANS[0])
+    with written_beside(seed, text) as path:
+        (document,) = parse(Source(str(path), "terraform-plan"), ParseContext(FileLoader()))
+    assert document.format == "terraform-plan" and document.problems == ()

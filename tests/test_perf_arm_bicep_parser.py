@@ -18,7 +18,7 @@ from azbackup_policy.parsers.bicep.lexer import Lexer
 from azbackup_policy.parsers.bicep.parser import Parser
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = sorted((ROOT / "fixtures").rglob("*.bicep"))
+FILES = sorted(p for p in (ROOT / "fixtures").rglob("*.bicep") if p.is_file())
 SNIPPETS = [
     "var a = {\n  b: 1\n}\n",
     "var a = {\n  b: 1\n}.b\n",

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 INPUTS = sorted(
     [p for p in (ROOT / "fixtures").rglob("*.json")
      if "deploymentTemplate" in p.read_text(encoding="utf-8-sig")[:2000]]
-    + list((ROOT / "fixtures").rglob("*.bicep"))
-    + list((ROOT / "fixtures").rglob("*.bicepparam"))
+    + [p for p in (ROOT / "fixtures").rglob("*.bicep") if p.is_file()]
+    + [p for p in (ROOT / "fixtures").rglob("*.bicepparam") if p.is_file()]
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -26,15 +28,42 @@ def _slow(text: str) -> jsonc.Loaded:
     return reader.result
 
 
+# A line-end ``// expect: ...`` mark of the rule fixtures (never inside a string value).
+_LINE_COMMENT = re.compile(r"[ \t]*//[^\n\"]*$", re.MULTILINE)
+
+
+def _blanked(path: Path) -> str:
+    """The template with its line-end comments replaced by spaces (positions unchanged)."""
+    return _LINE_COMMENT.sub(lambda m: " " * len(m.group(0)), path.read_text(encoding="utf-8-sig"))
+
+
+def _is_strict_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
 def test_strict_json_fast_path_gives_the_reader_positions(path: Path) -> None:
-    text = path.read_text(encoding="utf-8-sig")
+    """Every template: the fast path takes it exactly when it is strict JSON, and then gives the
+    reader's values and positions. Line-end comments are blanked out with spaces of the same
+    length first, so that the fixtures with ``// expect:`` marks are compared too."""
+    text = _blanked(path)
     fast = jsonc._strict(text, "t.json", 200)
-    if fast is None:  # comments or trailing commas: the reader alone reads this file
+    if not _is_strict_json(text):  # block comments, trailing commas, a syntax error
+        assert fast is None
         return
+    assert fast is not None, "strict JSON must take the fast path"
     slow = _slow(text)
     assert fast.value == slow.value
     assert fast.positions == slow.positions
+
+
+def test_the_fast_path_is_compared_on_most_templates() -> None:
+    strict = [p for p in TEMPLATES if _is_strict_json(_blanked(p))]
+    assert len(TEMPLATES) > 50 and len(strict) >= len(TEMPLATES) - 5
 
 
 def test_fast_path_leaves_errors_and_limits_to_the_reader() -> None:

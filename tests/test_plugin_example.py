@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tomllib
 from conftest import REPO
 
 from azbackup_policy.engine import EngineSettings, run
@@ -20,10 +21,6 @@ from azbackup_policy.plugins import PluginHost
 
 PLUGIN = REPO / "plugins" / "example-org-rules"
 RULE_ID = "ACME-TAG-001"
-HAVE_HCL = all(
-    (REPO / "azbackup_policy" / f"{name}.py").is_file()
-    or (REPO / "azbackup_policy" / name / "__init__.py").is_file()
-    for name in ("parsers/terraform_hcl", "linkers/azurerm"))
 
 
 @pytest.fixture
@@ -36,8 +33,6 @@ def plugin_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 
 def test_the_distribution_declares_its_entry_point() -> None:
-    tomllib = pytest.importorskip("tomllib")
-
     data = tomllib.loads((PLUGIN / "pyproject.toml").read_text(encoding="utf-8"))
     assert data["project"]["entry-points"]["azbackup_policy"] == {
         "example-org-rules": "azbackup_policy_example_org_rules"}
@@ -114,17 +109,15 @@ def test_installed_into_a_fresh_venv_the_plugin_rule_fires(tmp_path: Path) -> No
     uninstall = _run([str(bindir / "python"), "-m", "pip", "uninstall", "-q", "-y",
                       "acme-broken-plugin"], tmp_path)
     assert uninstall.returncode == 0, uninstall.stderr
-    target = PLUGIN / "fixtures" / "backup-tier" if HAVE_HCL else tmp_path / "empty"
-    target.mkdir(exist_ok=True)
+    target = PLUGIN / "fixtures" / "backup-tier"
     result = _run([tool, "scan", str(target), "--no-config", "--select", RULE_ID,
                    "--format", "json"], tmp_path)
     assert result.returncode in (0, 1), result.stderr
     data = json.loads(result.stdout)
     assert data["rules"] == [RULE_ID]
-    if HAVE_HCL:
-        flagged = sorted(f["resource"]["address"] for f in data["findings"])
-        assert flagged == ['azurerm_linux_virtual_machine.vm["fail_no_policy"]',
-                           'azurerm_linux_virtual_machine.vm["fail_untagged"]']
+    flagged = sorted(f["resource"]["address"] for f in data["findings"])
+    assert flagged == ['azurerm_linux_virtual_machine.vm["fail_no_policy"]',
+                       'azurerm_linux_virtual_machine.vm["fail_untagged"]']
     origin = _run([str(bindir / "python"), "-c", textwrap.dedent(f"""\
         from azbackup_policy.plugins import default_host
         print([r.origin for r in default_host().rules() if r.id == {RULE_ID!r}][0])""")],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from policies_support import (
     Case,
@@ -12,8 +14,10 @@ from policies_support import (
     enhanced,
     estate,
     ids,
+    observations,
     os_disk,
     params,
+    protection,
     violations,
 )
 
@@ -136,15 +140,36 @@ def test_a_variable_or_parameter_id_may_be_null_so_it_stays_unknown(expression: 
     assert len(reviews("BKP-CMP-009", target)) == 1
 
 
+def _aimed_at(scale_set: ScaleSet) -> dict[str, Any]:
+    """A protected item whose source id is ``scale_set``'s (someone tries to protect it)."""
+    return {"vm": None, "vm_id": U(f"{scale_set.address}.id")}
+
+
 def test_uniform_scale_set_instances_cannot_be_backed_up() -> None:
     flexible = ScaleSet(address="azurerm_orchestrated_virtual_machine_scale_set.f", name="f",
                         orchestration_mode="Flexible")
     unknown = ScaleSet(address="x.u", name="u", orchestration_mode=U("var.mode"))
-    target = estate(Setup(extra={"scale_sets": [VMSS, flexible, unknown]}))
+    items = [protection(address=f"p{n}", **_aimed_at(s))
+             for n, s in enumerate((VMSS, flexible, unknown))]
+    target = estate(Setup(extra={"scale_sets": [VMSS, flexible, unknown], "protections": items}))
     found = violations("BKP-CMP-013", target)
     assert [(o.subject.address, o.attribute) for o in found] == [(VMSS.address,
                                                                   "orchestration_mode")]
-    assert "Uniform orchestration" in found[0].message
+    assert "Uniform orchestration and a protected item points at it" in found[0].message
     from policies_support import reviews
 
     assert [o.subject.address for o in reviews("BKP-CMP-013", target)] == ["x.u"]
+
+
+def test_a_uniform_scale_set_nobody_protects_is_not_reported() -> None:
+    target = estate(Setup(extra={"scale_sets": [VMSS]}))
+    assert observations("BKP-CMP-013", target, strict=True) == []
+
+
+def test_a_protected_item_names_a_scale_set_by_arm_id() -> None:
+    arm = ScaleSet(address="web", name="vmss-web", orchestration_mode="Uniform",
+                   id="/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/"
+                   "virtualMachineScaleSets/vmss-web")
+    by_id = protection(vm=None, vm_id=arm.id.upper() if isinstance(arm.id, str) else None)
+    assert len(violations("BKP-CMP-013", estate(Setup(
+        protection=None, extra={"scale_sets": [arm], "protections": [by_id]})))) == 1

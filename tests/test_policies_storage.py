@@ -37,8 +37,9 @@ CASES = [
          Setup(), "is ephemeral (diff_disk_settings.option = Local, placement = NvmeDisk)",
          "os_disk.ephemeral", Setup(vm={"os_disk": os_disk(ephemeral=U("var.eph"))})),
     Case("BKP-STO-004", Setup(vm={"data_disks": tuple(data_disk(i) for i in range(33))}),
-         Setup(vm={"data_disks": tuple(data_disk(i) for i in range(32))}),
-         "has 33 data disks; Azure Backup supports at most 32", "data_disks"),
+         Setup(vm={"data_disks": tuple(data_disk(i) for i in range(33))},
+               protection={"exclude_luns": (0, 1)}),
+         "backs up 33 data disks; Azure Backup supports at most 32", "data_disks"),
     Case("BKP-STO-005", Setup(vm={"data_disks": (data_disk(0, size_gb=65537),)}),
          Setup(vm={"data_disks": (data_disk(0, size_gb=65536),)}), "is 65537 GiB",
          "size_gb", Setup(vm={"data_disks": (data_disk(0, size_gb=U("var.s")),)})),
@@ -51,7 +52,7 @@ CASES = [
     Case("BKP-STO-007", Setup(vm={"os_disk": os_disk(managed=False)}), Setup(),
          "is an unmanaged VHD disk", "os_disk.managed",
          Setup(vm={"os_disk": os_disk(managed=U("var.m"))})),
-    Case("BKP-STO-008", Setup(vm={"resource_type": "Microsoft.ClassicCompute/virtualMachines"}),
+    Case("BKP-STO-008", Setup(vm={"deployment_model": "Classic"}),
          Setup(), "is a classic VM", None),
     Case("BKP-STO-009", Setup(vm={"data_disks": SHARED}, policy=enhanced()),
          Setup(vm={"data_disks": SHARED}, policy=enhanced(), protection={"exclude_luns": (1,)}),
@@ -92,6 +93,26 @@ CASES = [
 @pytest.mark.parametrize(("case", "outcome"), params(CASES), ids=ids)
 def test_storage_rule(case: Case, outcome: str) -> None:
     assert_case(case, outcome)
+
+
+def test_32_data_disks_and_the_os_disk_are_a_warning_that_names_the_ambiguity() -> None:
+    from azbackup_policy.rules import Severity
+
+    target = estate(Setup(vm={"data_disks": tuple(data_disk(i) for i in range(32))}))
+    found = violations("BKP-STO-004", target)
+    assert [o.severity for o in found] == [Severity.WARNING]
+    assert "does not say whether the OS disk counts" in found[0].message
+    excluded = estate(Setup(vm={"data_disks": tuple(data_disk(i) for i in range(34))},
+                            protection={"exclude_luns": (5,)}))
+    assert [o.severity for o in violations("BKP-STO-004", excluded)] == [None]
+
+
+def test_an_unknown_number_of_data_disks_is_a_review() -> None:
+    from policies_support import U, reviews
+
+    target = estate(Setup(vm={"unknown_disk_count": U("var.n")}))
+    assert violations("BKP-STO-004", target) == []
+    assert len(reviews("BKP-STO-004", target)) == 1
 
 
 def test_disk_limits_come_from_the_matrix_data() -> None:

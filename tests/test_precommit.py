@@ -75,6 +75,30 @@ def test_module_shared_by_two_roots_gives_both_roots(repo: Path) -> None:
     assert units("modules/other/main.tf") == [Unit("modules/other")]
 
 
+def test_callers_are_searched_in_the_whole_repository(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    call = 'module "vm" {\n  source = "../../modules/vm"\n}\n'
+    write(repo, {".git/HEAD": "ref: refs/heads/main\n", "envs/dev/main.tf": call,
+                 "envs/prod/main.tf": call, "modules/vm/main.tf": "", "tools/README": ""})
+    monkeypatch.chdir(repo / "tools")
+    from azbackup_policy.precommit import _repository
+
+    root = _repository(None)
+    assert os.path.samefile(root, repo)
+    assert affected_units(["../modules/vm/main.tf"], root=root) == [  # outside cwd: absolute
+        Unit((repo / "envs/dev").as_posix()), Unit((repo / "envs/prod").as_posix())]
+
+
+def test_module_recorded_in_the_module_manifest_is_a_callee(repo: Path) -> None:
+    manifest = {"Modules": [{"Key": "", "Source": "", "Dir": "."},
+                            {"Key": "vm", "Source": "..\\..\\modules\\vm",
+                             "Dir": "..\\..\\modules\\vm"}]}
+    write(repo, {"envs/prod/main.tf": 'module "vm" {\n  source = "..\\\\..\\\\modules\\\\vm"\n}\n',
+                 "envs/prod/.terraform/modules/modules.json": json.dumps(manifest),
+                 "modules/vm/main.tf": ""})
+    assert units("modules/vm/main.tf") == [Unit("envs/prod")]
+
+
 def test_tf_json_module_call_is_followed(repo: Path) -> None:
     call = {"module": {"db": {"source": "./db"}}}
     write(repo, {"root/main.tf.json": json.dumps(call), "root/db/main.tf": ""})
@@ -159,6 +183,17 @@ def test_plan_json_is_itself_and_other_files_are_ignored(repo: Path) -> None:
                  "README.md": "", "broken.json": "{"})
     assert units("tfplan.json", "package.json", "README.md", "broken.json") == [
         Unit("tfplan.json")]
+
+
+def test_state_and_whatif_json_are_themselves(repo: Path) -> None:
+    state = {"format_version": "1.0", "terraform_version": "1.9.0",
+             "values": {"root_module": {}}}
+    whatif = {"changes": [{"changeType": "Create", "resourceId": "/subscriptions/x"}],
+              "error": None, "status": "Succeeded"}
+    write(repo, {"state.json": json.dumps(state), "infra/whatif.json": json.dumps(whatif),
+                 "infra/main.bicep": ""})
+    assert units("state.json", "infra/whatif.json") == [
+        Unit("infra/whatif.json"), Unit("state.json")]
 
 
 def test_deleted_files_and_folders_without_tf_are_ignored(repo: Path) -> None:
@@ -438,16 +473,9 @@ resource "azurerm_backup_protected_vm" "app" {
 '''
 
 
-def needs_terraform_support() -> None:
-    """The Terraform cases need the HCL parser and the azurerm linker (separate work items)."""
-    for module in ("azbackup_policy.parsers.terraform_hcl", "azbackup_policy.linkers.azurerm"):
-        pytest.importorskip(module, reason=f"{module} has not landed yet")
-
-
 @pytest.fixture(scope="module")
 def tf_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A repository with a protected VM (protection in a sibling file) and an unprotected one."""
-    needs_terraform_support()
     return make_target(tmp_path_factory.mktemp("target"), {
         "app/main.tf": VM_TF,
         "app/variables.tf": VARIABLES_TF.replace("{name}", "vm-app"),

@@ -21,7 +21,6 @@ def pycon_blocks() -> list[tuple[int, str]]:
 
 
 def test_readme_has_a_library_example() -> None:
-    pytest.importorskip("azbackup_policy.parsers.arm", reason="the ARM parser has not landed yet")
     assert any("from azbackup_policy import" in block for _, block in pycon_blocks())
 
 

@@ -12,6 +12,7 @@ from xmlschema import XMLSchemaValidationError
 
 from azbackup_policy.report import InputProblem, Report
 from azbackup_policy.reporters import RenderOptions, junit
+from azbackup_policy.rules import Severity
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1767225600", "HOSTNAME": "ci-runner-7"}  # 2026-01-01T00:00:00Z
 
@@ -144,3 +145,24 @@ def test_control_characters_cannot_break_the_document() -> None:
 
 def test_rendering_is_deterministic_with_source_date_epoch() -> None:
     assert _render(build_report()) == _render(build_report())
+
+
+@pytest.mark.parametrize("severities", [("note", "error"), ("error", "note"),
+                                        ("warning", "error", "note")])
+def test_a_case_with_several_failures_takes_the_type_of_the_most_severe(
+        severities: tuple[str, ...]) -> None:
+    """JUnit failure type = the worst finding of the case, whatever their order (mutant R05)."""
+    report = build_report()
+    jump = next(f for f in report.findings if f.rule_id == "BKP-COV-001"
+                and f.resource.address.endswith(".jump"))
+    extra = tuple(
+        dataclasses.replace(jump, severity=Severity(value), message=f"finding {index}",
+                            location=dataclasses.replace(jump.location, line=90 + index))
+        for index, value in enumerate(severities))
+    others = tuple(f for f in report.findings if f is not jump)
+    suites = _suites(_render(dataclasses.replace(report, findings=others + extra), "note"))
+    failure = _case(suites["terraform/main.tf"], "BKP-COV-001.vm-not-protected",
+                    "azurerm_linux_virtual_machine.jump").find("failure")
+    assert failure is not None
+    assert failure.get("type") == "error"
+    assert failure.get("message") == f"{len(severities)} violations"

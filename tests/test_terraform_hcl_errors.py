@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import hcl2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_terraform_hcl_helpers import by_address, parse_folder, write_module
+from test_terraform_hcl_helpers import by_address, parse_error, parse_folder, write_module
 
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import Unknown
@@ -21,18 +22,15 @@ VM = '''resource "azurerm_linux_virtual_machine" "vm" {
 
 
 def test_syntax_error_has_file_line_and_column(in_repo: Path) -> None:
-    with pytest.raises(InputError) as caught:
-        parse_folder(f"{FIXTURES}/syntax_error")
-    error = caught.value
+    error = parse_error(f"{FIXTURES}/syntax_error")
     assert (error.file, error.line, error.column) == (f"{FIXTURES}/syntax_error/main.tf", 7, 28)
     assert "unexpected '='" in error.message
 
 
 def test_unclosed_block_points_at_the_end(tmp_path: Path) -> None:
     write_module(tmp_path, {"main.tf": 'resource "a" "b" {\n  name = "x"\n'})
-    with pytest.raises(InputError) as caught:
-        parse_folder(tmp_path, cwd=tmp_path)
-    assert (caught.value.file, caught.value.line) == ("main.tf", 3)
+    error = parse_error(tmp_path, cwd=tmp_path)
+    assert (error.file, error.line) == ("main.tf", 3)
 
 
 def test_other_python_hcl2_failures_become_input_errors(
@@ -44,17 +42,15 @@ def test_other_python_hcl2_failures_become_input_errors(
         raise ValueError("boom")
 
     monkeypatch.setattr(hcl2, "parses_to_tree", explode)
-    with pytest.raises(InputError) as caught:
-        parse_folder(tmp_path, cwd=tmp_path)
-    assert (caught.value.file, caught.value.line, caught.value.column) == ("main.tf", 1, 1)
-    assert "boom" in caught.value.message
+    error = parse_error(tmp_path, cwd=tmp_path)
+    assert (error.file, error.line, error.column) == ("main.tf", 1, 1)
+    assert "boom" in error.message
 
 
 def test_invalid_tf_json_has_a_location(tmp_path: Path) -> None:
     write_module(tmp_path, {"main.tf.json": '{\n  "resource": {\n    "a": [1,, 2]\n  }\n}\n'})
-    with pytest.raises(InputError) as caught:
-        parse_folder(tmp_path, cwd=tmp_path)
-    assert (caught.value.file, caught.value.line) == ("main.tf.json", 3)
+    error = parse_error(tmp_path, cwd=tmp_path)
+    assert (error.file, error.line) == ("main.tf.json", 3)
 
 
 def test_tfvars_syntax_error(tmp_path: Path) -> None:
@@ -118,11 +114,13 @@ def test_module_depth_limit(tmp_path: Path) -> None:
     ]
 
 
-def test_missing_module_folder(tmp_path: Path) -> None:
-    write_module(tmp_path, {"main.tf": 'module "x" {\n  source = "./modules/x"\n}\n'})
-    with pytest.raises(InputError, match=r"no \.tf files") as caught:
-        parse_folder(tmp_path, cwd=tmp_path)
-    assert (caught.value.file, caught.value.line) == ("main.tf", 2)
+def test_missing_module_folder_is_not_followed(tmp_path: Path) -> None:
+    write_module(tmp_path, {"main.tf": 'module "x" {\n  source = "./modules/x"\n}\n' + VM})
+    doc = parse_folder(tmp_path, cwd=tmp_path)
+    [entry] = doc.not_followed
+    assert (entry.file, entry.line, entry.address) == ("main.tf", 2, "module.x")
+    assert "no .tf files in modules/x" in entry.reason and entry.hint
+    assert [r.address for r in doc.resources] == ["azurerm_linux_virtual_machine.vm"]
 
 
 def test_module_outside_the_scan_root(tmp_path: Path) -> None:
@@ -130,8 +128,10 @@ def test_module_outside_the_scan_root(tmp_path: Path) -> None:
         "root/main.tf": 'module "x" {\n  source = "../shared"\n}\n',
         "shared/main.tf": VM,
     })
-    with pytest.raises(InputError, match="outside the scan root"):
-        parse_folder(tmp_path / "root", cwd=tmp_path, roots=(str(tmp_path / "root"),))
+    outside = parse_folder(tmp_path / "root", cwd=tmp_path, roots=(str(tmp_path / "root"),))
+    [entry] = outside.not_followed
+    assert "outside the scan root" in entry.reason and "--allow-outside-root" in entry.hint
+    assert outside.resources == ()
     doc = parse_folder(tmp_path / "root", cwd=tmp_path, roots=(str(tmp_path),))
     assert [r.address for r in doc.resources] == ["module.x.azurerm_linux_virtual_machine.vm"]
 
@@ -146,20 +146,20 @@ def test_deeply_nested_expression(tmp_path: Path) -> None:
 
 def test_duplicate_declarations_are_input_errors(tmp_path: Path) -> None:
     write_module(tmp_path, {"a.tf": VM, "b.tf": "\n" + VM})
-    with pytest.raises(InputError, match=r"first declared at a\.tf:1") as caught:
-        parse_folder(tmp_path, cwd=tmp_path)
-    assert (caught.value.file, caught.value.line) == ("b.tf", 2)
+    error = parse_error(tmp_path, cwd=tmp_path)
+    assert re.search(r"first declared at a\.tf:1", error.message)
+    assert (error.file, error.line) == ("b.tf", 2)
 
 
 def test_duplicate_local_and_attribute(tmp_path: Path) -> None:
     write_module(tmp_path / "l", {"main.tf": "locals {\n  a = 1\n}\nlocals {\n  a = 2\n}\n"})
-    with pytest.raises(InputError, match="duplicate local value 'a'") as caught:
-        parse_folder(tmp_path / "l", cwd=tmp_path)
-    assert caught.value.line == 5
+    error = parse_error(tmp_path / "l", cwd=tmp_path)
+    assert re.search("duplicate local value 'a'", error.message)
+    assert error.line == 5
     write_module(tmp_path / "a", {"main.tf": 'resource "a" "b" {\n  x = 1\n  x = 2\n}\n'})
-    with pytest.raises(InputError, match="set twice") as caught:
-        parse_folder(tmp_path / "a", cwd=tmp_path)
-    assert (caught.value.line, caught.value.column) == (3, 3)
+    error = parse_error(tmp_path / "a", cwd=tmp_path)
+    assert re.search("set twice", error.message)
+    assert (error.line, error.column) == (3, 3)
 
 
 def test_folder_without_resources_still_gives_a_document(tmp_path: Path) -> None:

@@ -235,7 +235,7 @@ def test_optional_object_attributes_get_their_defaults(tmp_path: Path) -> None:
         "main.tf": (
             'module "vm" {\n  source = "./vm"\n'
             '  os_disk = { caching = "ReadOnly" }\n'
-            '  disks   = { a = { lun = "1" } }\n}\n'
+            '  disks   = { a = { lun = "1" }, b = { lun = 2, caching = null } }\n}\n'
         ),
         "vm/main.tf": (
             'variable "os_disk" {\n'
@@ -256,6 +256,7 @@ def test_optional_object_attributes_get_their_defaults(tmp_path: Path) -> None:
             '  }\n'
             '  lun     = var.disks["a"].lun\n'
             '  caching = var.disks["a"].caching\n'
+            '  caching_b = var.disks["b"].caching\n'
             '}\n'
         ),
     })
@@ -265,3 +266,4 @@ def test_optional_object_attributes_get_their_defaults(tmp_path: Path) -> None:
         {"caching": "ReadOnly", "storage_account_type": "Premium_LRS"}
     ]
     assert (vm.properties["lun"], vm.properties["caching"]) == (1, "None")
+    assert vm.properties["caching_b"] == "None"  # null is given the default too

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from test_terraform_hcl_helpers import parse_folder
 
 from azbackup_policy.model import Estate, VirtualMachine
@@ -16,8 +15,6 @@ FIXTURES = "fixtures/hcl"
 
 
 def estate_of(folder: str) -> Estate:
-    pytest.importorskip("azbackup_policy.linkers.azurerm",
-                        reason="the azurerm linker has not landed yet")
     from azbackup_policy.linkers import link
 
     return link(parse_folder(folder))

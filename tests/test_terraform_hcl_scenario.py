@@ -16,6 +16,7 @@ from test_terraform_hcl_helpers import parse_folder
 from azbackup_policy.discover import FileLoader, Source
 from azbackup_policy.model import is_known
 from azbackup_policy.parsers import ParseContext
+from azbackup_policy.parsers import terraform_plan as plan_parser
 
 SCENARIO = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / "estate-basic"
 
@@ -43,9 +44,6 @@ def value_at(properties: Any, path: str) -> Any:
 
 @pytest.fixture(scope="module")
 def both() -> tuple[dict[str, Any], dict[str, Any]]:
-    if not (SCENARIO / "terraform").is_dir() or not (SCENARIO / "tfplan.json").is_file():
-        pytest.skip("the estate-basic scenario has not landed on this branch yet")
-    plan_parser = pytest.importorskip("azbackup_policy.parsers.terraform_plan")
     hcl = parse_folder(SCENARIO / "terraform")
     plan_docs = plan_parser.parse(Source(str(SCENARIO / "tfplan.json"), "terraform-plan"),
                                   ParseContext(FileLoader()))
@@ -78,7 +76,6 @@ def test_linked_estate_has_the_plans_links(both: tuple[dict[str, Any], dict[str,
     from azbackup_policy.linkers import link
 
     hcl = link(parse_folder(SCENARIO / "terraform"))
-    plan_parser = pytest.importorskip("azbackup_policy.parsers.terraform_plan")
     (plan_doc,) = plan_parser.parse(Source(str(SCENARIO / "tfplan.json"), "terraform-plan"),
                                     ParseContext(FileLoader()))
     plan = link(plan_doc)

@@ -258,7 +258,6 @@ def test_available_rules_include_rule_files(tmp_path: Path) -> None:
 
 def test_explain_knows_rules_from_the_config(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("azbackup_policy.ruledocs", reason="rule docs have not landed yet")
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".git").mkdir()
     (tmp_path / "org.yaml").write_text(PROD_PREMIUM, encoding="utf-8")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from azbackup_policy.arm_values import id_key, name_key, split_name
 from azbackup_policy.document import Document, Resource
 from azbackup_policy.linkers.arm_backup import (
     BACKUP_CONFIG,
@@ -38,10 +39,12 @@ from azbackup_policy.linkers.arm_common import (
     text_tail,
 )
 from azbackup_policy.linkers.arm_compute import (
+    CLASSIC_VM,
     DISK,
     EXTENSION,
     VM,
     VMSS,
+    classic_vm_from_arm,
     disk_from_inline,
     extension_from_arm,
     image_from_arm,
@@ -58,8 +61,6 @@ from azbackup_policy.model import (
     Unresolved,
     VirtualMachine,
 )
-from azbackup_policy.parsers.arm.resources import split_name
-from azbackup_policy.parsers.arm.values import name_key
 
 DIAGNOSTICS = "Microsoft.Insights/diagnosticSettings"
 
@@ -73,6 +74,7 @@ def link(document: Document) -> Estate:
                 if is_vm_policy(r)]
     scale_sets = [scale_set_from_arm(r) for r in index.of_type(VMSS)]
     vms = [vm_from_arm(r, index) for r in index.of_type(VM)]
+    vms += [classic_vm_from_arm(r) for r in index.of_type(CLASSIC_VM)]
     vms = [_with_scale_set(vm, scale_sets) for vm in vms]
     vms_by_name: dict[object, list[str]] = {}
     for vm in vms:
@@ -190,8 +192,6 @@ def _with_scale_set(vm: VirtualMachine, scale_sets: list[Any]) -> VirtualMachine
 
 
 def _same_id(left: Any, right: Any) -> bool:
-    from azbackup_policy.parsers.arm.links import id_key
-
     key = id_key(left)
     return key is not None and key == id_key(right)
 

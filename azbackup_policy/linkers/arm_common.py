@@ -12,11 +12,17 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from azbackup_policy.arm_values import (
+    IdKey,
+    Name,
+    PartialString,
+    UnknownId,
+    id_key,
+    name_key,
+    split_name,
+)
 from azbackup_policy.document import Resource
 from azbackup_policy.model import AttrSpans, SourceSpan, Unknown
-from azbackup_policy.parsers.arm.links import IdKey, id_key
-from azbackup_policy.parsers.arm.resources import split_name
-from azbackup_policy.parsers.arm.values import Name, PartialString, UnknownId, name_key
 
 MISSING: Any = object()
 

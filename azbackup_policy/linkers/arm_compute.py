@@ -28,6 +28,7 @@ from azbackup_policy.model import (
     NetworkInterface,
     ScaleSet,
     Unknown,
+    VirtualMachine,
 )
 
 VM = "Microsoft.Compute/virtualMachines"
@@ -111,19 +112,6 @@ def _disk_resource_fields(fields: Fields) -> dict[str, Any]:
     }
 
 
-def standalone_disk(resource: Resource) -> Disk:
-    """A ``Microsoft.Compute/disks`` resource as a data disk with no attachment."""
-    fields = Fields(resource)
-    return Disk(
-        address=resource.address, resource_type=resource.type,
-        name=as_text(last_segment(resource.properties.get("name"))), role="data",
-        storage_type=fields.get("storage_type", "sku.name"),
-        size_gb=as_int(fields.get("size_gb", "properties.diskSizeGB")),
-        disk_encryption_set_id=_disk_des(fields),
-        **_disk_resource_fields(fields), span=resource.span, attr_spans=fields.attr_spans(),
-    )
-
-
 def ip_configuration_from_arm(fields: Fields) -> IpConfiguration:
     return IpConfiguration(
         name=as_text(fields.get("name", "name")),
@@ -204,6 +192,21 @@ def scale_set_from_arm(resource: Resource) -> ScaleSet:
                                       "Uniform"),
         size=fields.get("size", "sku.name"),
         span=resource.span, attr_spans=fields.attr_spans(),
+    )
+
+
+CLASSIC_VM = "Microsoft.ClassicCompute/virtualMachines"
+
+
+def classic_vm_from_arm(resource: Resource) -> VirtualMachine:
+    """A classic VM: only what says what it is (Azure Backup no longer protects classic VMs)."""
+    fields = Fields(resource)
+    return VirtualMachine(
+        address=resource.address, resource_type=resource.type, span=resource.span,
+        id=resource.id, name=as_text(resource.properties.get("name")),
+        location=fields.get("location", "location"),
+        size=fields.get("size", "properties.hardwareProfile.size"),
+        deployment_model="Classic", attr_spans=fields.attr_spans(),
     )
 
 

@@ -110,4 +110,6 @@ def _attach(item: Resource, index: Index, disks: dict[str, Disk],
         address=item.address, resource_type=item.type, span=item.span,
         storage_type=Unknown(f"{item.properties.get('managed_disk_id')} (not in this plan)"))
     of(vm).data_disks.append(azurerm_vm.attached(disk, item))
+    if isinstance(item.condition, Unknown):  # count = var.n: one stand-in of many
+        of(vm).unknown_disk_count = item.condition
 

@@ -1,10 +1,13 @@
 """``azapi_resource`` bodies of backup-related ARM types (IAC §2.3, the AVM pattern).
 
 The AVM modules create vaults and policies as ``azapi_resource`` and protect VMs with a
-``.../protectionContainers/protectedItems`` body. ``values.type`` is ``<ARM type>@<api>``;
-``body`` is an object (azapi v2) or a JSON string (azapi v1). The body is shown to the
-ARM linker's converters as an ARM resource (same field map, same defaults); the links
-(VM, policy, vault, lock scope) are found here, by references, ids and names.
+``.../protectionContainers/protectedItems`` body: as an ``azapi_resource``, or (the VM
+module's ``modules/backup``) as an ``azapi_update_resource`` and an ``azapi_resource_action``
+with ``method = "PUT"`` that name the item by its ``resource_id``. ``values.type`` is
+``<ARM type>@<api>``; ``body`` is an object (azapi v2) or a JSON string (azapi v1). The
+body is shown to the ARM linker's converters as an ARM resource (same field map, same
+defaults); the links (VM, policy, vault, lock scope) are found here, by references, ids
+and names.
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from azbackup_policy.document import Resource
 from azbackup_policy.linkers.azurerm_common import VM_TYPES, Index, parse_arm_id
 from azbackup_policy.model import BackupPolicy, Lock, Protection, Unknown, Vault
 
-AZAPI_TYPES = ("azapi_resource",)
+_Converted = TypeVar("_Converted", Vault, BackupPolicy, Protection, Lock)
+
+AZAPI_TYPES = ("azapi_resource", "azapi_update_resource", "azapi_resource_action")
+_ITEM_WRITERS = AZAPI_TYPES[1:]  # write a protected item named by its resource_id
 VAULT_KINDS = ("azurerm_recovery_services_vault", "microsoft.recoveryservices/vaults")
 POLICY_KINDS = ("azurerm_backup_policy_vm", "microsoft.recoveryservices/vaults/backuppolicies")
 PROTECTED_KIND = ("microsoft.recoveryservices/vaults/backupfabrics/protectioncontainers/"
@@ -91,13 +97,48 @@ def convert(resources: Iterable[Resource], index: Index) -> Converted:
     for resource in azapi:
         if kind(resource) == POLICY_KINDS[1] and _arm().is_vm_policy(arm_view(resource)):
             found.policies.append(policy(resource, index))
+    for resource in _protected_items(azapi):
+        found.protections.append(protection(resource, index))
     for resource in azapi:
-        if kind(resource) == PROTECTED_KIND and _arm().is_vm_protected_item(
-                arm_view(resource)):
-            found.protections.append(protection(resource, index))
-        elif kind(resource) == LOCK_KIND:
+        if kind(resource) == LOCK_KIND and resource.type == AZAPI_TYPES[0]:
             found.locks.append(lock(resource, index))
     return found
+
+
+def _protected_items(azapi: list[Resource]) -> list[Resource]:
+    """The resources that put a VM protected item, as ``azapi_resource``s: an update and a
+    PUT action of the same item (in the same module) count once, as the update."""
+    items = [_as_declared(r) for r in azapi if kind(r) == PROTECTED_KIND and _writes(r)]
+    updates = {_item_key(r) for r in items if r.type == "azapi_update_resource"}
+    return [r for r in items if _arm().is_vm_protected_item(arm_view(r))
+            and not (r.type == "azapi_resource_action" and _item_key(r) in updates)]
+
+
+def _writes(resource: Resource) -> bool:
+    if resource.type != "azapi_resource_action":
+        return True
+    method, when = resource.properties.get("method"), resource.properties.get("when")
+    return str(method).upper() == "PUT" and when != "destroy"
+
+
+def _item_key(resource: Resource) -> tuple[str, str]:
+    module = resource.address.rpartition(resource.type)[0]
+    return module, str(resource.properties.get("resource_id"))
+
+
+def _as_declared(resource: Resource) -> Resource:
+    """An item named by ``resource_id`` shown with the ``parent_id`` and ``name`` it has."""
+    if resource.type not in _ITEM_WRITERS:
+        return resource
+    item_id = resource.properties.get("resource_id")
+    parent: Any = item_id
+    name: Any = item_id
+    if isinstance(item_id, str) and item_id.count("/") >= 2:
+        parent, _, name = item_id.rstrip("/").rpartition("/")
+        parent = parent.rpartition("/")[0]
+    properties = {**resource.properties, "parent_id": parent, "name": name}
+    references = {**resource.references, "parent_id": resource.references.get("resource_id", ())}
+    return replace(resource, properties=properties, references=references)
 
 
 def find(index: Index, resource: Resource, ref_path: str, value: Any,
@@ -123,7 +164,7 @@ def _name(resource: Resource) -> str:
     return name if isinstance(name, str) else ""
 
 
-def _located(resource: Resource, converted: Any) -> Any:
+def _located(resource: Resource, converted: _Converted) -> _Converted:
     """An ARM converter's result, named as the azapi resource and placed where it is."""
     extra: dict[str, Any] = {"resource_type": resource.type}
     if hasattr(converted, "action"):
@@ -132,7 +173,7 @@ def _located(resource: Resource, converted: Any) -> Any:
 
 
 def vault(resource: Resource) -> Vault:
-    found = _arm().vault_from_arm(arm_view(resource))
+    found: Vault = _arm().vault_from_arm(arm_view(resource))
     if not isinstance(resource.id, str):  # the group and subscription are in parent_id
         parent = parse_arm_id(resource.properties.get("parent_id"))
         found = replace(found, resource_group=parent.resource_group if parent else None,
@@ -143,8 +184,8 @@ def vault(resource: Resource) -> Vault:
 def policy(resource: Resource, index: Index) -> BackupPolicy:
     parent = resource.properties.get("parent_id")
     vaults = find(index, resource, "parent_id", parent, VAULT_KINDS)
-    found = _arm().policy_from_arm(arm_view(resource), vaults[0] if len(vaults) == 1
-                                       else None)
+    found: BackupPolicy = _arm().policy_from_arm(arm_view(resource), vaults[0]
+                                                 if len(vaults) == 1 else None)
     return _located(resource, replace(found, vault_name=_vault_name(parent)))
 
 
@@ -172,7 +213,7 @@ def protection(resource: Resource, index: Index) -> Protection:
                      if not vms else f"several VMs match: {', '.join(vms)}")
     if len(policies) != 1:
         index.report(resource, "body", "the backup policy cannot be determined")
-    found = _arm().protection_from_arm(
+    found: Protection = _arm().protection_from_arm(
         view, vms[0] if len(vms) == 1 else None, policies[0] if len(policies) == 1 else None,
         vaults[0] if len(vaults) == 1 else None)
     return _located(resource, found)
@@ -198,6 +239,6 @@ def lock(resource: Resource, index: Index) -> Lock:
     if not targets and isinstance(scope, str):
         address = index.by_id.get(scope.lower())
         targets = [address] if address else []
-    found = _arm().lock_from_arm(arm_view(resource), scope,
-                                     targets[0] if len(targets) == 1 else None)
+    found: Lock = _arm().lock_from_arm(arm_view(resource), scope,
+                                       targets[0] if len(targets) == 1 else None)
     return _located(resource, found)

@@ -99,6 +99,7 @@ def policy(resource: Resource, index: Index) -> BackupPolicy:
         time_zone=reader.get("time_zone", "timezone", "UTC"),
         consistency_type=reader.get("consistency_type", "consistency_type"),
         tiering_mode=archived.get("tiering_mode", "mode") if archived else None,
+        client_validation="azurerm",  # the provider validates hour_interval/hour_duration
         **fields, attr_spans=reader.attr_spans(),
     )
 

@@ -60,10 +60,6 @@ class Reader:
         return AttrSpans({prefix + key: span for key, span in self.spans.items()})
 
 
-def known_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def enabled_word(value: Any) -> Any:
     """A bool to ``"Enabled"``/``"Disabled"`` (Unknown and None pass through)."""
     if isinstance(value, bool):

@@ -85,7 +85,7 @@ def managed_disk(resource: Resource) -> Disk:
         size_gb=reader.get("size_gb", "disk_size_gb"),
         max_shares=reader.get("max_shares", "max_shares"),
         disk_encryption_set_id=reader.get("disk_encryption_set_id", "disk_encryption_set_id"),
-        security_type=reader.get("security_type", "security_type"),
+        security_type=_disk_security_type(reader),
         network_access_policy=reader.get("network_access_policy", "network_access_policy"),
         public_network_access=("Enabled" if public is True else "Disabled"
                                if public is False else public),
@@ -93,6 +93,19 @@ def managed_disk(resource: Resource) -> Disk:
         performance_plus=reader.get("performance_plus", "performance_plus_enabled", False),
         attr_spans=reader.attr_spans(),
     )
+
+
+def _disk_security_type(reader: Reader) -> Any:
+    """``security_type``, or TrustedLaunch for ``trusted_launch_enabled = true`` (the older
+    argument for a disk made from a Trusted Launch OS disk)."""
+    kind = reader.get("security_type", "security_type")
+    if kind is not None:
+        return kind
+    trusted = reader.get("trusted_launch", "trusted_launch_enabled", False)
+    if trusted is True:
+        reader.mark("security_type", "trusted_launch_enabled")
+        return "TrustedLaunch"
+    return trusted if isinstance(trusted, Unknown) else None
 
 
 def attached(disk: Disk, attachment: Resource) -> Disk:
@@ -233,6 +246,8 @@ def virtual_machine(resource: Resource, parts: VmParts) -> VirtualMachine:
         extensions=parts.extensions, has_diagnostic_settings=parts.diagnostics,
         action=resource.action, previous_security_type=_previous(resource, legacy),
         scale_set_orchestration=parts.scale_set_mode, **fields,
+        # Attachment resources may live in another module or state; inline blocks do not.
+        data_disks_complete=bool(data), unknown_disk_count=parts.unknown_disk_count,
         attr_spans=reader.attr_spans(),
     )
 
@@ -298,7 +313,8 @@ def _legacy_fields(resource: Resource, reader: Reader) -> dict[str, Any]:
 class VmParts:
     """What other resources contribute to one VM."""
 
-    __slots__ = ("data_disks", "diagnostics", "extensions", "nics", "scale_set_mode")
+    __slots__ = ("data_disks", "diagnostics", "extensions", "nics", "scale_set_mode",
+                 "unknown_disk_count")
 
     def __init__(self) -> None:
         self.nics: tuple[NetworkInterface, ...] = ()
@@ -306,4 +322,5 @@ class VmParts:
         self.extensions: tuple[Extension, ...] = ()
         self.diagnostics = False
         self.scale_set_mode: Any = None
+        self.unknown_disk_count: Unknown | None = None
 

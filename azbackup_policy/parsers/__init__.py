@@ -20,6 +20,7 @@ from azbackup_policy.discover import (
     BICEPPARAM,
     HCL,
     PLAN,
+    WHATIF,
     FileLoader,
     Source,
 )
@@ -38,6 +39,8 @@ class ParseOptions:
     max_loop_count: int = 10_000
     max_nesting_depth: int = 200
     max_module_depth: int = 32
+    bicep_cache: str | None = None  # Bicep's module cache root (--bicep-cache)
+    home: str | None = None  # the user's home folder: ~/.bicep is the default cache
     # The evaluation budget of each file or module tree.
     limits: EvalLimits = field(default_factory=EvalLimits)
 
@@ -61,6 +64,7 @@ BUILTIN_PARSERS: dict[str, str] = {
     ARM_PARAMETERS: "azbackup_policy.parsers.arm:parse_parameters_file",
     BICEP: "azbackup_policy.parsers.bicep:parse",
     BICEPPARAM: "azbackup_policy.parsers.bicep:parse_bicepparam",
+    WHATIF: "azbackup_policy.parsers.arm.whatif:parse",
 }
 
 

@@ -75,7 +75,7 @@ class ObjectStream:
             raise NotStreamable("key")
         self._expect(":")
         self._taken = False
-        return key  # type: ignore[no-any-return]
+        return key
 
     def _decode(self) -> tuple[Any, int]:
         try:

@@ -3,8 +3,10 @@
 The folder is read with python-hcl2's grammar (see :mod:`.hcl.syntax`), then evaluated
 statically (:mod:`.hcl.evaluate`): variable defaults and ``.tfvars`` values, locals,
 literal ``count``/``for_each`` (instances get Terraform's addresses), ``dynamic`` blocks,
-local-path modules (recursively, with their inputs and outputs) and the common built-in
-functions. What cannot be known before apply becomes ``Unknown(expression text)``.
+modules (recursively, with their inputs and outputs: local paths, and registry or git
+modules that ``terraform init`` recorded in ``.terraform/modules/modules.json``) and the
+common built-in functions. A file that cannot be parsed is reported and the module's
+other files are still read. What cannot be known before apply becomes ``Unknown(expression text)``.
 Resources come out in the shape of a plan's ``values`` so one azurerm linker serves both.
 """
 
@@ -15,13 +17,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from azbackup_policy.discover import Source
-from azbackup_policy.document import Document
+from azbackup_policy.document import Document, Problem
 from azbackup_policy.errors import InputError
 from azbackup_policy.parsers import ParseContext
 from azbackup_policy.parsers.budget import Budget
 from azbackup_policy.parsers.hcl.evaluate import Trace
 from azbackup_policy.parsers.hcl.instance import Instance, Run, Thunk
 from azbackup_policy.parsers.hcl.loader import Loader
+from azbackup_policy.parsers.hcl.manifest import read_manifest
 from azbackup_policy.parsers.hcl.syntax import Attr
 
 
@@ -31,10 +34,18 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
     if not context.loader.is_dir(folder):
         folder = os.path.dirname(folder) or "."
     loader = Loader(context)
-    run = Run(loader, context.options, budget=Budget(context.options.limits))
+    problems: list[Problem] = []
+    try:
+        manifest = read_manifest(context.loader, folder)
+    except InputError as error:  # the modules it names are then not followed
+        manifest = {}
+        problems.append(Problem(error.file, error.line, error.column, error.message))
+    run = Run(loader, context.options, manifest, budget=Budget(context.options.limits))
     root = Instance(run, loader.module(folder), "", {}, (os.path.realpath(folder),))
     for attr in _variable_assignments(loader, folder, context.options.var_files):
         root.inputs[attr.name] = _root_input(root, attr)
+    if root.decl.problems and not root.decl.files:  # nothing of the module could be read
+        raise root.decl.problems[0]
     resources = tuple(root.emit())
     limit = context.options.max_resources
     if len(resources) > limit:
@@ -47,8 +58,9 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
             vocabulary="azurerm",
             resources=resources,
             not_followed=tuple(run.not_followed),
-            problems=tuple(run.problems),
             files=tuple(loader.files),
+            unparsed=tuple(run.unparsed),
+            problems=(*problems, *run.problems),
         )
     ]
 

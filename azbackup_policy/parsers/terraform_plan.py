@@ -1,5 +1,9 @@
 """Terraform plan JSON (``terraform show -json PLANFILE``) -> one azurerm Document.
 
+A Terraform state in JSON (``terraform show -json`` with no plan file, or
+``terraform show -json terraform.tfstate``) is read the same way: its ``values`` are the
+planned values of a plan in which nothing changes (format ``terraform-state``).
+
 Values come from ``planned_values`` (plus data sources read during planning, from
 ``prior_state``), the action and ``before`` from ``resource_changes``, unknown leaves
 from ``after_unknown`` and references from ``configuration`` (see ``tfplan_refs``).
@@ -19,12 +23,19 @@ from azbackup_policy.model import SourceSpan, Unknown
 from azbackup_policy.parsers import ParseContext
 from azbackup_policy.parsers.tfplan_address import Address, parse_address
 from azbackup_policy.parsers.tfplan_locate import PlanLocations
-from azbackup_policy.parsers.tfplan_read import as_dict, as_list, read_plan, walk_module
+from azbackup_policy.parsers.tfplan_read import (
+    as_dict,
+    as_list,
+    is_state,
+    read_plan,
+    walk_module,
+)
 from azbackup_policy.parsers.tfplan_refs import Configuration, expression_at, walk_references
 from azbackup_policy.parsers.tfplan_sources import SourceMap, root_dir_for
 from azbackup_policy.parsers.tfplan_values import KNOWN_AFTER_APPLY, merge_values, redact
 
 FORMAT = "terraform-plan"
+STATE_FORMAT = "terraform-state"
 _REPLACE = ({"delete", "create"}, 2)
 
 
@@ -33,7 +44,11 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
     try:
         plan, locations = read_plan(lambda: context.loader.read_text(source.path),
                                     source.path, context.options.max_nesting_depth)
-        builder = _Builder(plan, locations, source, context)
+        fmt = FORMAT
+        if is_state(plan):  # what is deployed: the same resources, each already there
+            plan = {"format_version": plan["format_version"], "planned_values": plan["values"]}
+            fmt = STATE_FORMAT
+        builder = _Builder(plan, locations, source, context, fmt)
         del plan  # the builder lets go of it as soon as it can (peak memory)
         return [builder.build()]
     except InputError:
@@ -70,8 +85,9 @@ class _Entry:
 
 class _Builder:
     def __init__(self, plan: dict[str, Any], locations: PlanLocations, source: Source,
-                 context: ParseContext) -> None:
+                 context: ParseContext, fmt: str = FORMAT) -> None:
         self.plan = plan
+        self.format = fmt
         self.locations = locations
         self.source = source
         self.context = context
@@ -94,7 +110,7 @@ class _Builder:
         while entries:  # each entry (and the plan values it holds) is freed once converted
             resources.append(self.resource(entries.pop()))
         files = (self.file, *sorted(set(self.sources.files)))
-        return Document(self.file, FORMAT, "azurerm", tuple(resources), files=files)
+        return Document(self.file, self.format, "azurerm", tuple(resources), files=files)
 
     # -- gathering --------------------------------------------------------------------
     def changes(self) -> dict[str, dict[str, Any]]:
@@ -125,7 +141,9 @@ class _Builder:
     def add(self, entries: dict[str, _Entry], raw: dict[str, Any], values: Any,
             sensitive: Any, changes: dict[str, dict[str, Any]]) -> None:
         text = raw.get("address")
-        address = parse_address(text) if isinstance(text, str) else None
+        if not isinstance(text, str):
+            return
+        address = parse_address(text)
         if address is None or address.rest:
             return
         item = changes.get(text, {})

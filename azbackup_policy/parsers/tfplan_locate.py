@@ -17,6 +17,7 @@ from azbackup_policy.model import SourceSpan
 
 _ADDRESS = re.compile(r'"address"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _SECTION = re.compile(r'"planned_values"\s*:')
+_STATE_SECTION = re.compile(r'"values"\s*:')
 _AFTER = re.compile(
     r'"(?:resource_drift|resource_changes|output_changes|prior_state|relevant_attributes'
     r'|deferred_changes|terraform_version)"\s*:'
@@ -47,6 +48,8 @@ def locate(text: str, file: str, *, with_values: bool = True) -> PlanLocations:
 
 def _scan(text: str, found: PlanLocations, with_values: bool) -> None:
     section = _SECTION.search(text)
+    if section is None and '"resource_changes"' not in text:  # a state: its top "values"
+        section = _STATE_SECTION.search(text)
     start = section.end() if section else 0
     stop_match = _AFTER.search(text, start)
     stop = stop_match.start() if stop_match else len(text)

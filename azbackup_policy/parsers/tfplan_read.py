@@ -90,7 +90,7 @@ def _stream(stream: ObjectStream, max_depth: int) -> dict[str, Any]:
             continue
         value = stream.value()
         _check_depth(value, 1, max_depth)
-        if key == "planned_values":
+        if key in ("planned_values", "values"):  # a plan's, or a state's resources
             _slim_modules(as_dict(value).get("root_module"), _PLANNED_KEYS, "child_modules")
             planned = {item["address"] for item in walk_module(as_dict(value).get("root_module"))
                        if isinstance(item.get("address"), str)}
@@ -185,22 +185,30 @@ def _check(plan: Any, read_text: ReadText, file: str) -> None:
         raise InputError(file, 1, 1, "not a Terraform plan: the top level is not an object")
     version = plan.get("format_version")
     if not isinstance(version, str) or not (
-            "planned_values" in plan or "resource_changes" in plan):
-        raise InputError(file, 1, 1, "not a Terraform plan: format_version and "
-                         "planned_values are required (use `terraform show -json PLANFILE`)")
+            "planned_values" in plan or "resource_changes" in plan or is_state(plan)):
+        raise InputError(file, 1, 1, "not a Terraform plan or state: format_version and "
+                         "planned_values (a plan: `terraform show -json PLANFILE`) or values "
+                         "(a state: `terraform show -json`) are required")
     # 0.1 (Terraform 0.12-0.14), 0.2 (0.15-1.0), 1.x (1.1 and later): same shape for us.
     if not re.fullmatch(r"(0\.[12]|1\.\d+)", version):
         line, column = _where(read_text(), "format_version")
         raise InputError(file, line, column,
                          f"unsupported plan format_version {version!r} (0.1, 0.2 and 1.x are "
                          "read)")
-    for key in ("planned_values", "prior_state", "configuration"):
+    for key in ("planned_values", "prior_state", "configuration", "values"):
         if key in plan and not isinstance(plan[key], dict):
             line, column = _where(read_text(), key)
             raise InputError(file, line, column, f"{key} must be an object")
     if "resource_changes" in plan and not isinstance(plan["resource_changes"], list):
         line, column = _where(read_text(), "resource_changes")
         raise InputError(file, line, column, "resource_changes must be a list")
+
+
+def is_state(document: Any) -> bool:
+    """A state (``terraform show -json`` with no plan file, or of a ``.tfstate`` file): its
+    resources are under top-level ``values``, and it has no planned values or changes."""
+    return (isinstance(document, dict) and "values" in document
+            and "planned_values" not in document and "resource_changes" not in document)
 
 
 def as_dict(value: Any) -> dict[str, Any]:

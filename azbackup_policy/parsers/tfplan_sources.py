@@ -48,10 +48,6 @@ class SourceMap:
                 self._map_dirs((*path, name), child, inner if isinstance(inner, dict) else {},
                                depth + 1)
 
-    def has_sources(self) -> bool:
-        """True when a folder of ``.tf`` sources was found (spans may come from it)."""
-        return bool(self._dirs)
-
     def block(self, address: Address) -> BlockSpan | None:
         folder = self._dirs.get(tuple(name for name, _key in address.module))
         if folder is None:

@@ -11,12 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from azbackup_policy.report import Report
+from azbackup_policy.rules import FailOn
 
 
 @dataclass(frozen=True, slots=True)
 class RenderOptions:
     color: bool = False
-    fail_on: str = "warning"
+    fail_on: FailOn = "warning"
     cwd: str = "."
     environment: Mapping[str, str] = field(default_factory=dict)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from azbackup_policy.report import Finding, Report
-from azbackup_policy.rules import Kind, Severity
+from azbackup_policy.rules import FailOn, Kind, Severity
 
 TOOL_NAME = "azbackup-policy"
 INFORMATION_URI = "https://github.com/azbackup-policy/azbackup-policy"
@@ -62,7 +62,7 @@ def plural(number: int, word: str, many: str | None = None) -> str:
     return f"{number} {word if number == 1 else (many or word + 's')}"
 
 
-def is_failing(finding: Finding, fail_on: str) -> bool:
+def is_failing(finding: Finding, fail_on: FailOn) -> bool:
     """True for an unsuppressed violation at or above ``fail_on`` (``never``: nothing)."""
     if finding.suppressed or finding.kind is not Kind.VIOLATION or fail_on == "never":
         return False

@@ -63,7 +63,7 @@ def _run_problems(report: Report, options: RenderOptions) -> Iterator[str]:
     for module in report.not_followed:
         properties = {"sourcepath": _path(module.file, options), "linenumber": module.line,
                       "code": "not-followed"}
-        yield logissue("warning", properties, f"{module.source}: {module.reason}")
+        yield logissue("warning", properties, f"{module.source}: {module.explained}")
     for failure in sorted(report.rule_failures, key=lambda r: (r.rule_id, r.origin)):
         yield logissue("error", {"code": failure.rule_id},
                        f"rule {failure.rule_id} ({failure.origin}) {failure.message}")

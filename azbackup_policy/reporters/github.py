@@ -57,7 +57,7 @@ def _run_problems(report: Report, options: RenderOptions) -> Iterator[str]:
     for module in report.not_followed:
         properties = {"file": _path(module.file, options), "line": module.line,
                       "title": "module not followed"}
-        yield command("warning", properties, f"{module.source}: {module.reason}")
+        yield command("warning", properties, f"{module.source}: {module.explained}")
     for failure in sorted(report.rule_failures, key=lambda r: (r.rule_id, r.origin)):
         yield command("error", {"title": f"rule {failure.rule_id} failed"},
                       f"{failure.rule_id} ({failure.origin}) {failure.message}")

@@ -76,8 +76,8 @@ def report_to_dict(report: Report, options: RenderOptions) -> dict[str, Any]:
         "files_skipped": sorted(
             ({"file": s.file, "reason": s.reason} for s in report.skipped), key=_row_key),
         "not_followed": sorted(
-            ({"file": n.file, "line": n.line, "source": n.source, "reason": n.reason}
-             for n in report.not_followed), key=_row_key),
+            ({"file": n.file, "line": n.line, "source": n.source, "reason": n.reason,
+              "hint": n.hint} for n in report.not_followed), key=_row_key),
         "warnings": sorted(report.warnings),
         "rules": sorted(r.id for r in report.rules),
     }

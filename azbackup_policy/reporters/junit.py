@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from azbackup_policy.report import Finding, Report, ScannedUnit
 from azbackup_policy.reporters import RenderOptions
 from azbackup_policy.reporters._common import TOOL_NAME, is_failing, label, ordered, timestamp
+from azbackup_policy.rules import FailOn
 
 RUN_SUITE = TOOL_NAME
 _INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -143,7 +144,7 @@ class _Builder:
             case.outcome = ("skipped", "", f"not scanned: {skipped.reason}", "")
         for module in self.report.not_followed:
             case = self.suite(module.file).case(f"{TOOL_NAME}.module", module.source)
-            case.outcome = ("skipped", "", f"not followed: {module.reason}", "")
+            case.outcome = ("skipped", "", f"not followed: {module.explained}", "")
         if self.report.warnings:
             self.suite(RUN_SUITE).err.extend(sorted(self.report.warnings))
 
@@ -151,7 +152,7 @@ class _Builder:
 Passing = list[tuple[tuple[str, int, str, str, str], str]]
 
 
-def _outcome(case: _Case, fail_on: str, out: Passing) -> tuple[str, str, str, str] | None:
+def _outcome(case: _Case, fail_on: FailOn, out: Passing) -> tuple[str, str, str, str] | None:
     """The case's ``failure`` from its findings; the others go to ``out``."""
     failing = [f for f in case.findings if is_failing(f, fail_on)]
     for finding in case.findings:
@@ -194,15 +195,15 @@ def _case_element(parent: ET.Element, case: _Case, outcome: tuple[str, str, str,
 
 
 def _suite_element(root: ET.Element, suite: _Suite, index: int, stamp: str, host: str,
-                   fail_on: str) -> None:
+                   fail_on: FailOn) -> None:
     element = ET.SubElement(root, "testsuite", {"name": _clean(suite.name)})
     properties = ET.SubElement(element, "properties")
     for key, value in sorted(suite.properties.items()):
         ET.SubElement(properties, "property", {"name": key, "value": _clean(value)})
     tally = {"failure": 0, "error": 0, "skipped": 0}
     out: Passing = []
-    for key in sorted(suite.cases):
-        case = suite.cases[key]
+    for case_key in sorted(suite.cases):
+        case = suite.cases[case_key]
         tag = _case_element(element, case, _outcome(case, fail_on, out))
         if tag is not None:
             tally[tag] += 1

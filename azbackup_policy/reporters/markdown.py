@@ -113,7 +113,7 @@ def _problem_lines(report: Report) -> list[str]:
              for p in sorted(report.errors, key=lambda p: (p.file, p.line, p.column))]
     lines += [f"- rule failure: {code(r.rule_id)} ({cell(r.origin)}) {cell(r.message)}"
               for r in sorted(report.rule_failures, key=lambda r: (r.rule_id, r.origin))]
-    lines += [f"- not followed: {code(f'{m.file}:{m.line}')} {code(m.source)} ({cell(m.reason)})"
+    lines += [f"- not followed: {code(f'{m.file}:{m.line}')} {code(m.source)} ({cell(m.explained)})"
               for m in sorted(report.not_followed, key=lambda m: (m.file, m.line, m.source))]
     lines += [f"- not scanned: {code(s.file)} ({cell(s.reason)})"
               for s in sorted(report.skipped, key=lambda s: s.file)]

@@ -42,7 +42,8 @@ FINGERPRINT_KEY = "azbackupPolicy/v1"
 SRCROOT = "%SRCROOT%"
 # GitHub: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
 SECURITY_SEVERITY = {"error": "7.5", "warning": "5.0", "note": "2.0"}
-SOURCE_LANGUAGES = {"terraform-plan": "json", "terraform-hcl": "terraform", "arm": "json",
+SOURCE_LANGUAGES = {"terraform-plan": "json", "terraform-state": "json",
+                    "terraform-hcl": "terraform", "arm": "json", "arm-whatif": "json",
                     "bicep": "bicep"}
 _WORKSPACE_VARIABLES = ("GITHUB_WORKSPACE", "BUILD_SOURCESDIRECTORY")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
@@ -252,7 +253,7 @@ def _notifications(report: Report, options: RenderOptions, rule_index: dict[str,
         if failure.rule_id in rule_index:
             note["associatedRule"]["index"] = rule_index[failure.rule_id]
         notes.append(note)
-    notes += [_note("warning", "module-not-followed", f"{m.source}: {m.reason}",
+    notes += [_note("warning", "module-not-followed", f"{m.source}: {m.explained}",
                     _at(m.file, options, m.line))
               for m in sorted(report.not_followed, key=lambda m: (m.file, m.line, m.source))]
     notes += [_note("note", "file-not-scanned", s.reason, _at(s.file, options))

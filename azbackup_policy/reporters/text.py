@@ -62,7 +62,7 @@ def _file_lines(report: Report, paint: Paint) -> dict[str, list[tuple[int, int, 
         groups.setdefault(problem.file, []).append((problem.line, problem.column, text))
     for module in report.not_followed:
         where = paint("path", f"{module.file}:{module.line}:1:")
-        text = f"{where} {paint('note', 'not followed')} {module.source} ({module.reason})"
+        text = f"{where} {paint('note', 'not followed')} {module.source} ({module.explained})"
         groups.setdefault(module.file, []).append((module.line, 1, text))
     return groups
 

@@ -4,14 +4,20 @@
   (the ARM default) is evaluated with the parent's parameters and variables; ``inner``
   gets its own, filled from ``properties.parameters``.
 * ``templateLink.relativePath`` is read through the loader (inner scope always).
-* ``templateLink.uri``/``id`` and ``parametersLink`` are recorded as not followed.
+* ``templateLink.uri`` built from the template's own location (``_artifactsLocation``
+  defaulting to ``deployment().properties.templateLink.uri``, the quickstart convention)
+  is read as the file at that path beside the template (:func:`beside_template`).
+* Any other ``templateLink.uri``, ``id`` and ``parametersLink`` are recorded as not
+  followed.
 Resources inside get the deployment's address and ``/`` as prefix.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 from azbackup_policy.document import NotFollowed, Resource
 from azbackup_policy.errors import InputError
@@ -102,14 +108,20 @@ def _linked(item: Instance, resource: Resource, link: dict[str, Any], props: dic
     relative = get_ci(link, "relativePath")
     relative = evaluator.value(relative, (*item.path, "properties", "templateLink",
                                           "relativePath"), item.frame) if relative else None
-    if not isinstance(relative, str):
-        source = get_ci(link, "uri") or get_ci(link, "id") or relative
-        shown = source.expression if isinstance(source, Unknown) else str(source)
-        out.not_followed.append(NotFollowed(span.file, span.line, shown,
-                                            "only local templateLink.relativePath is read"))
-        return
     loader = out.context.loader
     here = out.real_paths.get(span.file, span.file)
+    if not isinstance(relative, str):
+        relative = beside_template(item, link, evaluator, os.path.basename(here))
+        missing = relative is not None and not loader.exists(
+            os.path.join(os.path.dirname(here), relative))
+        if relative is None or missing:
+            source = get_ci(link, "uri") or get_ci(link, "id") or relative
+            shown = source.expression if isinstance(source, Unknown) else str(source)
+            reason = f"linked template {relative} is not beside the template" if missing \
+                else "a remote templateLink.uri is not read (only relativePath and " \
+                "_artifactsLocation / deployment().properties.templateLink.uri)"
+            out.not_followed.append(NotFollowed(span.file, span.line, shown, reason))
+            return
     target = os.path.normpath(os.path.join(os.path.dirname(here), relative))
     loader.check_allowed(target, referrer=span.file, line=span.line)
     if os.path.realpath(target) in inner.chain:
@@ -139,3 +151,35 @@ def read_linked(target: str, item: Instance, props: dict[str, Any], evaluator: E
     nested = evaluator_for(loaded.value, place, loaded.positions, out.context, given,
                            evaluator.scope.problems, **_deployment(item, evaluator))
     read_resources(loaded.value, nested, place, out)
+
+
+# A host that never resolves (RFC 2606 ``.invalid``) stands for the template's own location.
+TEMPLATE_HOST = "templatelink.invalid"
+ARTIFACTS_SAS = "_artifactslocationsastoken"
+
+
+def beside_template(item: Instance, link: dict[str, Any], evaluator: Evaluator,
+                    file_name: str) -> str | None:
+    """The path, relative to the template's folder, that ``templateLink.uri`` names when
+    it is built from the template's own location: ``deployment().properties.templateLink
+    .uri`` directly or through the ``_artifactsLocation`` parameter whose default it is
+    (the quickstart convention), with or without ``_artifactsLocationSasToken``. None for
+    any other URI (a real URL, or an ``_artifactsLocation`` given a value)."""
+    raw = get_ci(link, "uri")
+    if not isinstance(raw, str) or not raw.startswith("["):
+        return None
+    scope = evaluator.scope
+    given = {k: v for k, v in scope.parameters.items() if k not in scope.defaults}
+    convention = replace(scope, resolved={}, in_progress=set(), problems=[], parameters=given,
+                         template_link=f"https://{TEMPLATE_HOST}/{quote(file_name)}")
+    if ARTIFACTS_SAS in convention.parameters or ARTIFACTS_SAS in convention.defaults:
+        convention.parameters[ARTIFACTS_SAS] = ""  # a query string, dropped below
+    uri = Evaluator(convention, evaluator.functions, evaluator.trees).value(
+        raw, (*item.path, "properties", "templateLink", "uri"), item.frame)
+    if not isinstance(uri, str):
+        return None
+    parts = urlsplit(uri)
+    if parts.scheme != "https" or parts.netloc != TEMPLATE_HOST:
+        return None
+    path = unquote(parts.path).lstrip("/")
+    return path or None

@@ -61,6 +61,12 @@ class Frame:
     def enter(self, name: str, index: int | Unknown) -> Frame:
         return Frame((*self.indexes, (name.lower(), index)), name.lower())
 
+    def enter_property(self, name: str, index: int) -> Frame:
+        """A property ``copy``: reachable only by name, ``copyIndex()`` without one still
+        means the resource's loop (ARM's rule, which ``bicep build`` relies on for nested
+        ``for`` loops); with no resource loop it means this one."""
+        return Frame((*self.indexes, (name.lower(), index)), self.current or name.lower())
+
 
 @dataclass(slots=True)
 class Scope:
@@ -79,6 +85,13 @@ class Scope:
     max_loop_count: int = 10_000
     resolved: dict[str, Any] = field(default_factory=dict)
     in_progress: set[str] = field(default_factory=set)
+    # User-defined functions (``functions``): "namespace.name" (lower) -> the names of
+    # their parameters, their output value and its path.
+    user_functions: dict[str, tuple[tuple[str, ...], Any, JsonPath]] = field(
+        default_factory=dict)
+    # deployment().properties.templateLink.uri while a linked template is looked for
+    # beside this one (see deployments.py); unknown otherwise.
+    template_link: str | None = None
     # Expressions that failed: reported, and their values are Unknown (shared by the
     # scopes of one document, so nested deployments report into the same list).
     problems: list[InputError] = field(default_factory=list)
@@ -228,7 +241,7 @@ class Evaluator:
                 result[name] = count
                 continue
             result[name] = [
-                self.value(get_ci(spec, "input"), input_path, frame.enter(name, n))
+                self.value(get_ci(spec, "input"), input_path, frame.enter_property(name, n))
                 for n in range(count)
             ]
         return result
@@ -272,7 +285,9 @@ class Evaluator:
     def call(self, node: Call, frame: Frame, path: JsonPath) -> Any:
         name = node.name.lower()
         entry = self.functions.get(name)
-        if entry is None:  # reference(), list*(), user-defined or unsupported functions
+        if entry is None and name in self.scope.user_functions:
+            return self.user_function(name, [self.node(a, frame, path) for a in node.args])
+        if entry is None:  # reference(), list*() or unsupported functions
             return Unknown(render(node))
         function, mode = entry
         budget = self.scope.budget
@@ -357,6 +372,20 @@ class Evaluator:
         self.scope.resolved[key] = value
         return value
 
+    def user_function(self, name: str, args: list[Any]) -> Any:
+        """A function of the template's ``functions``: its output with its own parameters
+        bound (ARM gives a function nothing else: no template parameters, no variables)."""
+        names, raw, path = self.scope.user_functions[name]
+        if len(args) != len(names):
+            raise ExprError(f"{name}() takes {len(names)} arguments, got {len(args)}")
+        marker = f"function {name}"
+        if marker in self.scope.in_progress:
+            raise ExprError(f"function {name}() calls itself")
+        inner = copy_scope(self.scope, parameters=dict(zip(names, args, strict=True)),
+                           defaults={}, variables={},
+                           in_progress={*self.scope.in_progress, marker})
+        return self.with_scope(inner).value(raw, path)
+
     def with_scope(self, scope: Scope) -> Evaluator:
         return Evaluator(scope, self.functions, self.trees)
 
@@ -375,4 +404,4 @@ def _kind(value: Any) -> str:
 
 def copy_scope(scope: Scope, **changes: Any) -> Scope:
     """A new scope sharing nothing mutable with ``scope``."""
-    return replace(scope, resolved={}, in_progress=set(), **changes)
+    return replace(scope, **{"resolved": {}, "in_progress": set(), **changes})

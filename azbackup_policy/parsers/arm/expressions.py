@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 
 class ExpressionSyntaxError(Exception):
@@ -58,7 +58,9 @@ _TOKEN = re.compile(
 # A token is (kind, text, offset): plain tuples, as an expression is parsed per template
 # string and a template has thousands of them.
 _Token = tuple[str, str, int]
-_KIND, _TEXT, _OFFSET = 0, 1, 2
+_KIND: Final = 0
+_TEXT: Final = 1
+_OFFSET: Final = 2
 _POSTFIX = frozenset({".", ".?", "?.", "[", "[?"})
 _LITERAL_WORDS = {"true": True, "false": False, "null": None}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from azbackup_policy.model import Unknown, is_known
@@ -249,9 +249,11 @@ def _arith(op: str) -> Function:
             raise ExprError(f"{op}() needs whole numbers")
         if op in {"div", "mod"} and right == 0:
             raise ExprError("division by zero")
-        return {"add": lambda: left + right, "sub": lambda: left - right,
-                "mul": lambda: left * right, "div": lambda: int(left / right),
-                "mod": lambda: left % right}[op]()
+        operations: dict[str, Callable[[], int]] = {
+            "add": lambda: left + right, "sub": lambda: left - right,
+            "mul": lambda: left * right, "div": lambda: int(left / right),
+            "mod": lambda: left % right}
+        return operations[op]()
     return arith
 
 

@@ -154,11 +154,29 @@ def _subscription(ctx: Context, args: list[Any]) -> Any:
 
 
 def _deployment(ctx: Context, args: list[Any]) -> Any:
+    link = ctx.evaluator.scope.template_link
+    properties: Any = Unknown("deployment().properties")
+    if link is not None:  # only while a linked template's place is worked out
+        properties = {"templateLink": {"uri": link}}
     return {
         "name": ctx.evaluator.scope.deployment_name,
         "location": Unknown("deployment().location"),
-        "properties": Unknown("deployment().properties"),
+        "properties": properties,
     }
+
+
+def _uri(ctx: Context, args: list[Any]) -> Any:
+    """``uri(base, relative)`` as the ARM docs state it: a base ending in ``/`` is
+    followed by the relative part (one slash where both have one); otherwise what follows
+    the base's last ``/`` (after the ``//`` of the scheme) is replaced by it."""
+    if len(args) != 2 or not all(isinstance(a, str) for a in args):
+        raise ExprError("uri() takes two strings")
+    base, relative = args
+    if base.endswith("/"):
+        return base + relative.removeprefix("/")
+    scheme_end = base.find("//") + 2 if "//" in base else 0
+    cut = base.rfind("/", scheme_end)
+    return base + relative if cut < 0 else base[:cut + 1] + relative.removeprefix("/")
 
 
 def _copy_index(ctx: Context, args: list[Any]) -> Any:
@@ -195,4 +213,5 @@ SCOPE_FUNCTIONS: Mapping[str, tuple[Function, str]] = {
     "subscription": (_subscription, "aware"),
     "deployment": (_deployment, "aware"),
     "copyindex": (_copy_index, "aware"),
+    "uri": (_uri, "strict"),
 }

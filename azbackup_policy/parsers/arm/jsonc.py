@@ -115,7 +115,7 @@ class _Reader:
             self.pos = match.end()
             try:
                 return json.loads(match.group())
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 raise self.fail(f"bad escape in string ({exc.msg})", pos) from None
         match = _NUMBER.match(text, pos)
         if match is not None:
@@ -233,7 +233,7 @@ def _positions(text: str, file: str, max_depth: int) -> dict[JsonPath, SourceSpa
     stack: list[list[Any]] = []  # open containers: [path, next index, line, column]
     pop, push = stack.pop, stack.append
     for token in _TOKEN.finditer(text):
-        kind = token.lastindex
+        kind = token.lastindex or 0
         start = token.start(kind)
         index = line_of(newlines, start)
         line = index + 1  # one int object for line and end_line of a scalar

@@ -12,18 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from azbackup_policy.arm_values import IdKey, UnknownId, id_key
 from azbackup_policy.document import Resource
-from azbackup_policy.parsers.arm.values import UnknownId, name_key, parse_id
-
-IdKey = tuple[str, tuple[object, ...]]
-
-
-def id_key(value: object) -> IdKey | None:
-    parsed = parse_id(value)
-    if parsed is None:
-        return None
-    full_type, names = parsed
-    return full_type.lower(), tuple(name_key(n) for n in names)
 
 
 def may_be_id(value: object) -> bool:

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from azbackup_policy.arm_values import split_name as split_name
 from azbackup_policy.document import Resource
 from azbackup_policy.model import SourceSpan, Unknown
 from azbackup_policy.parsers.arm.evaluator import Evaluator, Frame, JsonPath
 from azbackup_policy.parsers.arm.spans import property_spans, suppression_texts
 from azbackup_policy.parsers.arm.values import (
     Keys,
-    Name,
     PartialString,
     UnknownId,
     get_ci,
@@ -40,33 +40,6 @@ class Instance:
     condition: Unknown | None
     address: str
     keys: Keys | None = None  # case-insensitive reads of ``raw``
-
-
-def split_name(name: Any) -> tuple[Name, ...]:
-    """The ``/`` segments of a resource name (unknown pieces stay whole)."""
-    if isinstance(name, str):
-        return tuple(p for p in name.split("/") if p)
-    if not isinstance(name, PartialString):
-        return (name,) if isinstance(name, Unknown) else (str(name),)
-    segments: list[list[Name]] = [[]]
-    for part in name.parts:
-        if isinstance(part, str):
-            pieces = part.split("/")
-            segments[-1].append(pieces[0])
-            segments.extend([p] for p in pieces[1:])
-        else:
-            segments[-1].append(part)
-    return tuple(_join(s) for s in segments if s and s != [""])
-
-
-def _join(parts: list[Name]) -> Name:
-    clean = [p for p in parts if p != ""]
-    if all(isinstance(p, str) for p in clean):
-        return "".join(p for p in clean if isinstance(p, str))
-    if len(clean) == 1:
-        return clean[0]
-    text = "".join(p if isinstance(p, str) else p.expression for p in clean)
-    return PartialString(text, tuple(clean))
 
 
 def resource_id(item: Instance, body: dict[str, Any], evaluator: Evaluator) -> Any:
@@ -118,7 +91,7 @@ def evaluate_body(item: Instance, evaluator: Evaluator, raw_body: dict[str, Any]
     return body
 
 
-def _hide_secrets(body: dict[str, Any]) -> frozenset[str]:
+def hide_secrets(body: dict[str, Any]) -> frozenset[str]:
     hidden: set[str] = set()
     for secret in _SECRETS:
         holder: Any = body
@@ -140,7 +113,7 @@ def build_resource(item: Instance, evaluator: Evaluator, base: JsonPath,
     keys = item.keys or Keys(item.raw)
     raw = raw_body(item.raw)
     body = evaluate_body(item, evaluator, raw)
-    sensitive = _hide_secrets(body)
+    sensitive = hide_secrets(body)
     span: SourceSpan = scope.span(item.path)
     spans = property_spans(raw, body, item.path, scope.positions, span, id_leaves)
     existing = keys.get("existing")

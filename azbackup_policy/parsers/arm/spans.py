@@ -38,29 +38,6 @@ def _copy_input(raw: dict[str, Any], name: str) -> tuple[str, int] | None:
     return None
 
 
-def source_path(raw: Any, out_path: Sequence[str | int]) -> JsonPath:
-    """The path in the raw object that produced ``out_path`` of the evaluated one."""
-    path: list[str | int] = []
-    steps = list(out_path)
-    while steps:
-        step = steps.pop(0)
-        if _has(raw, step):
-            raw = raw[step]
-            path.append(step)
-        elif isinstance(raw, dict) and isinstance(step, str):
-            found = _copy_input(raw, step)
-            if found is None:
-                break
-            key, index = found
-            raw = get_ci(raw[key][index], "input")
-            path.extend((key, index, "input"))
-            if steps and isinstance(steps[0], int):
-                steps.pop(0)
-        else:
-            break
-    return tuple(path)
-
-
 def walk(value: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
     """Every path inside ``value`` (objects and arrays), parents before children."""
     if isinstance(value, dict):
@@ -83,7 +60,7 @@ def property_spans(
 ) -> dict[str, SourceSpan]:
     """Dotted property path -> span, for every path of ``evaluated``.
 
-    The span of a path is that of the raw path that produced it (:func:`source_path`),
+    The span of a path is that of the raw path that produced it,
     or of its closest parent with a position. One walk over ``evaluated`` follows the
     raw object along, so each path costs one step rather than a walk from the root.
     When ``id_leaves`` is given, the walk also collects there, in document order, the
@@ -96,7 +73,7 @@ def property_spans(
     return spans
 
 
-_BROKEN: Any = object()  # the raw side has no counterpart (source_path stopped here)
+_BROKEN: Any = object()  # the raw side has no counterpart (the raw walk stopped here)
 
 
 class _SpanWalker:
@@ -124,7 +101,7 @@ class _SpanWalker:
         for step, item in items:
             if plain and (step in raw if kind is dict and type(step) is str
                           else kind is list and type(step) is int and 0 <= step < len(raw)):
-                child_raw, child_skip = raw[step], False  # type: ignore[index]
+                child_raw, child_skip = raw[step], False
                 child_full = (*full, step)
                 child_span = get(child_full, span)
             else:

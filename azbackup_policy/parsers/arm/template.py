@@ -115,6 +115,27 @@ def bind_variables(scope: Scope, template: Mapping[str, Any], place: Place) -> N
         scope.variables[name.lower()] = (raw, (*path, name), None)
 
 
+def bind_functions(scope: Scope, template: Mapping[str, Any], place: Place) -> None:
+    """User-defined functions; one that is not well formed is left out (a call to it is
+    then unknown, as any function the evaluator does not know)."""
+    declared = get_ci(template, "functions")
+    for n, group in enumerate(declared if isinstance(declared, list) else ()):
+        namespace = get_ci(group, "namespace") if isinstance(group, dict) else None
+        members = get_ci(group, "members") if isinstance(group, dict) else None
+        if not isinstance(namespace, str) or not isinstance(members, dict):
+            continue
+        for name, member in members.items():
+            params = get_ci(member, "parameters", []) if isinstance(member, dict) else None
+            output = get_ci(member, "output") if isinstance(member, dict) else None
+            if not isinstance(params, list) or not isinstance(output, dict):
+                continue
+            names = tuple(str(get_ci(p, "name", "")).lower() for p in params
+                          if isinstance(p, dict))
+            path = (*place.base, "functions", n, "members", name, "output", "value")
+            scope.user_functions[f"{namespace}.{name}".lower()] = (
+                names, get_ci(output, "value"), path)
+
+
 def evaluator_for(template: Mapping[str, Any], place: Place, positions: Mapping[JsonPath, Any],
                   context: ParseContext, given: Mapping[str, Any],
                   problems: list[InputError] | None = None, **deployment: Any,
@@ -123,6 +144,7 @@ def evaluator_for(template: Mapping[str, Any], place: Place, positions: Mapping[
     scope = Scope(place.file, positions, max_loop_count=context.options.max_loop_count,
                   problems=[] if problems is None else problems, **deployment)
     evaluator = Evaluator(scope, all_functions())
+    bind_functions(scope, template, place)
     bind_variables(scope, template, place)
     bind_parameters(evaluator, template, place, given)
     return evaluator
@@ -171,12 +193,12 @@ def instance(keys: Keys, path: JsonPath, evaluator: Evaluator, place: Place,
              out: Output, symbol: str | None, parent: Parent | None, frame: Frame,
              suffix: str, maybe: Unknown | None) -> None:
     raw: dict[str, Any] = keys.mapping  # type: ignore[assignment]
-    condition = _condition(keys, path, evaluator, frame)
-    if condition is False:
+    found = _condition(keys, path, evaluator, frame)
+    if found is False:
         return
     inherited = parent.condition if parent else None
-    if not isinstance(condition, Unknown):
-        condition = maybe if maybe is not None else inherited
+    condition: Unknown | None = found if isinstance(found, Unknown) else (
+        maybe if maybe is not None else inherited)
     full_type, name = _type_and_name(keys, path, evaluator, frame, parent)
     item = Instance(raw=raw, path=path, frame=frame, type=full_type, name=name,
                     condition=condition, address=_address(symbol, full_type, name, suffix,

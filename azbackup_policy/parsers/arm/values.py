@@ -1,7 +1,8 @@
-"""Values the ARM evaluator produces besides plain JSON.
+"""Values the ARM evaluator produces besides plain JSON, and case-insensitive reads.
 
-Both classes are :class:`~azbackup_policy.model.Unknown` (rules treat them as unknown),
-but they keep enough structure for linking:
+The two classes (defined in :mod:`azbackup_policy.arm_values`, which linkers share) are
+:class:`~azbackup_policy.model.Unknown` (rules treat them as unknown), but they keep
+enough structure for linking:
 
 * :class:`PartialString` -- a string of which some parts are unknown, e.g. the
   protected-item name ``concat(vault, '/Azure/iaasvmcontainer;iaasvmcontainerv2;',
@@ -14,37 +15,16 @@ but they keep enough structure for linking:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+# The value types and helpers linkers need too live in azbackup_policy.arm_values.
+from azbackup_policy.arm_values import Name as Name
+from azbackup_policy.arm_values import PartialString as PartialString
+from azbackup_policy.arm_values import UnknownId as UnknownId
+from azbackup_policy.arm_values import name_key as name_key
+from azbackup_policy.arm_values import parse_id as parse_id
+from azbackup_policy.arm_values import split_type as split_type
 from azbackup_policy.model import Unknown
-
-Name = str | Unknown
-
-
-@dataclass(frozen=True, slots=True)
-class PartialString(Unknown):
-    """A string made of known text and unknown pieces (in order)."""
-
-    parts: tuple[Name, ...] = ()
-
-    def display(self) -> str:
-        """Known text with each unknown piece as ``[expression]``."""
-        return "".join(p if isinstance(p, str) else f"[{p.expression}]" for p in self.parts)
-
-    def pattern_text(self, hole: str = "\x00") -> str:
-        """The text with every unknown piece replaced by ``hole``."""
-        return "".join(p if isinstance(p, str) else hole for p in self.parts)
-
-
-@dataclass(frozen=True, slots=True)
-class UnknownId(Unknown):
-    """A resource id whose scope is unknown: ``type`` plus ``names`` (one per segment)."""
-
-    type: str = ""
-    names: tuple[Name, ...] = ()
-    resource_group: Name | None = None
-    scope: Unknown | str | None = None  # the base id of an extension resource
 
 
 def make_string(parts: Iterable[Any], expression: str) -> str | Unknown:
@@ -60,17 +40,6 @@ def make_string(parts: Iterable[Any], expression: str) -> str | Unknown:
     if all(isinstance(p, str) for p in flat):
         return "".join(p for p in flat if isinstance(p, str))
     return PartialString(expression, tuple(flat))
-
-
-def name_key(value: object) -> object:
-    """A comparison key for a name: lower-cased text, or the unknown's structure."""
-    if isinstance(value, str):
-        return value.lower()
-    if isinstance(value, PartialString):
-        return tuple(name_key(p) for p in value.parts)
-    if isinstance(value, Unknown):
-        return ("?", " ".join(value.expression.split()))
-    return repr(value)
 
 
 def get_ci(mapping: Mapping[str, Any], key: str, default: Any = None) -> Any:
@@ -107,12 +76,6 @@ class Keys:
         return default if found is None else mapping[found]
 
 
-def split_type(full_type: str) -> tuple[str, list[str]]:
-    """``Microsoft.Compute/virtualMachines/extensions`` -> (namespace, [segments])."""
-    namespace, _, rest = full_type.partition("/")
-    return namespace, [s for s in rest.split("/") if s]
-
-
 def id_string(subscription: str, resource_group: str | None, full_type: str,
               names: Iterable[str]) -> str:
     """The ARM id text of a resource in a resource group (or subscription)."""
@@ -122,27 +85,3 @@ def id_string(subscription: str, resource_group: str | None, full_type: str,
     if resource_group is not None:
         base += f"/resourceGroups/{resource_group}"
     return f"{base}/providers/{namespace}/{tail}"
-
-
-def parse_id(value: object) -> tuple[str, tuple[Name, ...]] | None:
-    """(full type, names) of an id value -- a string id or an :class:`UnknownId`."""
-    if isinstance(value, UnknownId):
-        return value.type, value.names
-    if not isinstance(value, str):
-        return None
-    lowered = value.lower()
-    index = lowered.rfind("/providers/")
-    if index >= 0:
-        parts = [p for p in value[index + len("/providers/"):].split("/") if p]
-    elif not value.startswith("/") and "." in value.split("/", 1)[0]:
-        parts = value.split("/")  # Bicep's relative form: Namespace/type/name
-    else:
-        return None
-    if len(parts) < 3:
-        return None
-    namespace, rest = parts[0], parts[1:]
-    types = rest[0::2]
-    names = tuple(rest[1::2])
-    if len(types) != len(names):
-        return None
-    return namespace + "/" + "/".join(types), names

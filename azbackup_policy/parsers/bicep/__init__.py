@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from azbackup_policy.discover import Source
-from azbackup_policy.document import Document, NotFollowed
+from azbackup_policy.document import Document, NotFollowed, Problem
 from azbackup_policy.parsers import ParseContext
 from azbackup_policy.parsers.bicep.build import Compiled, compile_file, compile_text, read_unit
 from azbackup_policy.parsers.bicep.params import (
@@ -50,6 +50,7 @@ def parse_bicepparam(source: Source, context: ParseContext) -> list[Document]:
     target = target_path(unit, using)
     loader.check_allowed(target, referrer=source.path, line=line)
     compiled = compile_file(target, context)
+    compiled.problems[:0] = unit.program.errors
     apply_bicepparam(unit, compiled, loader.display(target))
     compiled.files.insert(0, source.path)
     return [to_document(compiled, source.path, context, json_parameter_values(context))]
@@ -63,9 +64,11 @@ def to_document(compiled: Compiled, file: str, context: ParseContext,
         compiled.template, file=file, context=context, positions=compiled.positions,
         parameters=dict(parameters) or None, files=tuple(compiled.files),
     )
+    problems = [Problem(e.file, e.line, e.column, e.message) for e in compiled.problems]
     return dataclasses.replace(
         document,
         format="bicep",
         not_followed=tuple(document.not_followed) + tuple(compiled.not_followed),
         files=tuple(compiled.files),
+        problems=tuple(dict.fromkeys([*problems, *document.problems])),
     )

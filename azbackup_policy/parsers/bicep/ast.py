@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from azbackup_policy.errors import InputError
+
 # ---------------------------------------------------------------- expressions
 
 
@@ -52,7 +54,6 @@ class Prop:
     value: Expr
     pos: int
     end: int
-    key_end: int = 0
 
 
 @dataclass(slots=True)
@@ -328,7 +329,6 @@ class ResourceDecl:
     pos: int
     end: int
     decorators: list[Decorator] = field(default_factory=list)
-    type_pos: int = 0
 
 
 @dataclass(slots=True)
@@ -349,3 +349,7 @@ Statement = Decl | FuncDecl | ImportDecl | ResourceDecl | ModuleDecl
 class Program:
     statements: list[Statement]
     marked_comments: list[tuple[int, str]] = field(default_factory=list)
+    # Declarations that did not parse (each an error at its position; the rest of the
+    # file is still read) and the names they declared, which stay unknown.
+    errors: list[InputError] = field(default_factory=list)
+    failed_names: list[str] = field(default_factory=list)

@@ -1,9 +1,11 @@
 """Compile a .bicep file and the local modules it uses into one ARM template.
 
 Files are read only through ``context.loader``. Local module paths are checked with
-``loader.check_allowed``; registry (``br:``, ``br/public:``) and template-spec
-(``ts:``) modules are recorded as not followed. A module cycle or a chain deeper than
-``options.max_module_depth`` is an :class:`InputError` at the module declaration.
+``loader.check_allowed``; registry modules (``br:``, ``br/public:``) are read from the
+local module cache (:mod:`.registry`), or recorded as not followed when they are not
+there; template-spec (``ts:``) modules are recorded as not followed. A module cycle or
+a chain deeper than ``options.max_module_depth`` is an :class:`InputError` at the module
+declaration.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ from azbackup_policy.parsers.bicep.emit import (
 )
 from azbackup_policy.parsers.bicep.lexer import Lexer
 from azbackup_policy.parsers.bicep.parser import Parser
+from azbackup_policy.parsers.bicep.registry import cached_module
 from azbackup_policy.parsers.bicep.template import TemplateEmitter
 
-_REGISTRY = {"br:": "registry module", "br/": "registry module (alias)",
-             "ts:": "template spec", "ts/": "template spec (alias)"}
+_REGISTRY = {"ts:": "template spec", "ts/": "template spec (alias)"}
 
 
 @dataclass(slots=True)
@@ -41,6 +43,7 @@ class Compiled:
     positions: Positions
     files: list[str]
     not_followed: list[NotFollowed] = field(default_factory=list)
+    problems: list[InputError] = field(default_factory=list)  # declarations not read
 
 
 @contextmanager
@@ -97,6 +100,25 @@ class Builder:
     def __init__(self, context: ParseContext) -> None:
         self.context = context
         self.shared = Shared()
+        self.shared.read_file = self.read_beside
+
+    def read_beside(self, unit: Unit, path: str, pos: int) -> str | None:
+        """A file a compile-time function names, relative to ``unit``; None when it is not
+        there (its value is then unknown) or outside the scan root (also reported)."""
+        line, column = unit.lines.position(pos)
+        loader = self.context.loader
+        target = os.path.normpath(os.path.join(os.path.dirname(unit.real_path), path))
+        try:
+            loader.check_allowed(target, referrer=unit.file, line=line)
+        except InputError as error:
+            self.shared.problems.append(InputError(unit.file, line, column, error.message))
+            return None
+        if not loader.exists(target) or loader.is_dir(target):
+            return None
+        shown = loader.display(target)
+        if shown not in self.shared.files:
+            self.shared.files.append(shown)
+        return loader.read_text(target)
 
     def compile_unit(self, unit: Unit, prefix: JsonPath = (),
                      chain: tuple[str, ...] = ()) -> dict[str, Json]:
@@ -125,6 +147,8 @@ class Builder:
                chain: tuple[str, ...]) -> dict[str, Json] | None:
         unit, source = emitter.unit, decl.path
         line, column = unit.lines.position(decl.path_pos)
+        if source.startswith(("br:", "br/")):
+            return self.registry_module(unit, source, line)
         for start, reason in _REGISTRY.items():
             if source.startswith(start):
                 self.shared.not_followed.append(NotFollowed(unit.file, line, source, reason))
@@ -147,6 +171,17 @@ class Builder:
             return self.json_module(text, shown)
         child = shared_unit(text, shown, real, self.context)
         return self.compile_unit(child, prefix, chain)
+
+    def registry_module(self, unit: Unit, source: str, line: int) -> dict[str, Json] | None:
+        """A ``br:`` module from the local module cache (outside the repository by design:
+        the cache is the pipeline's, so the scan root does not apply), or not followed."""
+        found, reason = cached_module(source, unit.file, os.path.dirname(unit.real_path),
+                                      self.context)
+        if found is None:
+            self.shared.not_followed.append(NotFollowed(unit.file, line, source, reason))
+            return None
+        loader = self.context.loader
+        return self.json_module(loader.read_text(found), loader.display(found))
 
     def load_import(self, emitter: DeclarationEmitter, decl: ast.ImportDecl) -> Unit | None:
         """The parsed local file an ``import`` names (read through the loader)."""
@@ -185,7 +220,8 @@ def compile_text(text: str, file: str, real_path: str, context: ParseContext) ->
     builder = Builder(context)
     template = builder.compile_unit(unit)
     shared = builder.shared
-    return Compiled(template, shared.positions, shared.files, shared.not_followed)
+    return Compiled(template, shared.positions, shared.files, shared.not_followed,
+                    shared.problems)
 
 
 def compile_file(path: str, context: ParseContext) -> Compiled:

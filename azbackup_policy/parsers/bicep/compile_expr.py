@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from azbackup_policy.parsers.bicep import ast
+from azbackup_policy.parsers.bicep.compile_time import NAMES as COMPILE_TIME
 
 Env = Mapping[str, str]
 
@@ -70,6 +71,7 @@ class ResInfo:
     scope_of: str | None = None  # the relative scope text bicep writes for ``scope: vm``
     module: bool = False
     full_name: str | None = None  # the name as written when it was split into segments
+    own_name: str | None = None  # a child's own name: what ``child.name`` gives in Bicep
     deps: set[str] = field(default_factory=set)  # symbols its name, parent or scope use
 
     def name_text(self) -> str:
@@ -106,10 +108,11 @@ class Symbols:
         self.resource_symbols: dict[str, str] = {}  # plain or parent::child -> key
         self.refs: set[str] | None = None
         self.opaque: set[str] = set()  # names imported from a registry (never read)
+        self.failed: set[str] = set()  # names of declarations that could not be parsed
         self.wildcards: dict[str, bool] = {}  # ``import * as ns``: ns -> followed locally
         self.strict = True  # an undeclared name is an error (False inside imported files)
 
-    def resource(self, symbol: str) -> ResInfo | None:  # the emitter overrides this
+    def resource(self, symbol: str, /) -> ResInfo | None:  # the emitter overrides this
         return None
 
 
@@ -159,7 +162,7 @@ class ExprCompiler:
         if name == "id":
             return at_index(info.id_text(), ref.index)
         if name == "name":
-            return at_index(info.name_text(), ref.index)
+            return at_index(info.own_name or info.name_text(), ref.index)
         if name == "type":
             return quote(info.type)
         if name == "apiVersion":
@@ -204,6 +207,8 @@ class ExprCompiler:
             return self.ref_text(ref)
         if name in self.sym.opaque:
             return call("__bicep_imported", quote(name))
+        if name in self.sym.failed:  # reported where it is declared; unknown here
+            return call("__bicep_not_parsed", quote(name))
         return self.undeclared(node)
 
     def undeclared(self, node: ast.Name) -> str:
@@ -276,6 +281,10 @@ class ExprCompiler:
                     self.text(node.other, env))
 
     def t_Call(self, node: ast.Call, env: Env) -> str:
+        if node.name in COMPILE_TIME and node.target is None:
+            done = self.compile_time(node)
+            if done is not None:
+                return done
         args = [self.text(arg, env) for arg in node.args]
         if node.target is not None:
             return self.method_call(node, args, env)
@@ -284,6 +293,9 @@ class ExprCompiler:
         if node.name == "any" and len(args) == 1:
             return args[0]
         return call(node.name, *args)
+
+    def compile_time(self, node: ast.Call) -> str | None:  # the emitter knows the file
+        return None
 
     def method_call(self, node: ast.Call, args: list[str], env: Env) -> str:
         target = node.target
@@ -319,8 +331,8 @@ class ExprCompiler:
                     pending = []
                 chunks.append(self.text(prop.value, env))
                 continue
-            key = prop.key if isinstance(prop.key, str) else None
-            pending.append(quote(key) if key is not None else self.text(prop.key, env))
+            key = prop.key
+            pending.append(quote(key) if isinstance(key, str) else self.text(key, env))
             pending.append(self.text(prop.value, env))
         if not chunks:
             return call("createObject", *pending)

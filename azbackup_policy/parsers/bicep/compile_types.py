@@ -66,18 +66,22 @@ def _type_ref(node: ast.TypeRef) -> dict[str, Json]:
 def _union(node: ast.TypeUnion, value_of: ValueOf) -> dict[str, Json]:
     allowed: list[Json] = []
     nullable = False
+    nulls = 0
     kinds: set[str] = set()
     for member in node.members:
+        if isinstance(member, ast.TypeNullable):  # ``| 'a' | 'b'?``: the union may be null
+            nullable, member = True, member.inner
         if isinstance(member, ast.TypeLiteral):
             if member.value is None:
                 nullable = True
+                nulls += 1
                 continue
             allowed.append(member.value)
             kinds.add(literal_type(member.value))
         else:
             kinds.add(schema(member, value_of).get("type", "object"))
     out: dict[str, Json] = {"type": kinds.pop() if len(kinds) == 1 else "object"}
-    if allowed and len(allowed) == len(node.members) - int(nullable):
+    if allowed and len(allowed) == len(node.members) - nulls:
         out["allowed"] = allowed
     if nullable:
         out["nullable"] = True

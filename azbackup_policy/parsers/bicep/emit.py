@@ -28,6 +28,7 @@ from azbackup_policy.parsers.bicep.compile_expr import (
     literal_of,
     quote,
 )
+from azbackup_policy.parsers.bicep.compile_time import compile_time
 from azbackup_policy.parsers.bicep.compile_types import apply_decorators, schema
 from azbackup_policy.parsers.bicep.lexer import LineIndex
 
@@ -52,12 +53,12 @@ class Positions(Mapping[JsonPath, SourceSpan]):
         self._built.pop(path, None)
 
     def __getitem__(self, path: JsonPath) -> SourceSpan:
-        span = self.get(path)
+        span: SourceSpan | None = self.get(path)
         if span is None:
             raise KeyError(path)
         return span
 
-    def get(self, path: JsonPath, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, path: JsonPath, default: Any = None) -> Any:
         """As ``Mapping.get``, without raising and catching KeyError for a missing path."""
         span = self._built.get(path)
         if span is not None:
@@ -105,6 +106,10 @@ class Shared:
     positions: Positions = field(default_factory=Positions)
     not_followed: list[NotFollowed] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    # Declarations that could not be parsed or compiled: reported, the rest still read.
+    problems: list[InputError] = field(default_factory=list)
+    # loadTextContent/loadJsonContent: (calling unit, path as written, offset) -> text
+    read_file: Any = None
 
 
 def literal_json(value: object) -> Json:
@@ -131,6 +136,17 @@ class ValueEmitter(ExprCompiler):
     def mark(self, path: JsonPath, pos: int, end: int) -> None:
         self.shared.positions.put(self.prefix + path,
                                   (self.unit.file, self.unit.lines.starts, pos, end))
+
+    def compile_time(self, node: ast.Call) -> str | None:
+        reader = self.shared.read_file
+        unit = self.unit
+
+        def read(path: str, pos: int) -> str | None:
+            text: str | None = reader(unit, path, pos)
+            return text
+
+        return compile_time(node, None if reader is None else read, unit.file,
+                            unit.lines.position)
 
     def undeclared(self, node: ast.Name) -> str:
         if not self.sym.strict:
@@ -168,13 +184,14 @@ class ValueEmitter(ExprCompiler):
                      skip: tuple[str, ...] = ()) -> dict[str, Json]:
         out: dict[str, Json] = {}
         for prop in node.props:
+            assert isinstance(prop, ast.Prop)
             key = prop.key
-            if key in skip:  # type: ignore[operator]
+            if key in skip:
                 continue
-            assert isinstance(key, str) and isinstance(prop, ast.Prop)
+            assert isinstance(key, str)
             self.mark((*path, key), prop.pos, prop.end)
-            if type(prop.value) is ast.For and prop.value.condition is None:  # type: ignore[union-attr]
-                self.property_copy(out, key, prop.value, env, path)  # type: ignore[arg-type]
+            if type(prop.value) is ast.For and prop.value.condition is None:
+                self.property_copy(out, key, prop.value, env, path)
             else:
                 out[key] = self.value(prop.value, env, (*path, key))
         return out

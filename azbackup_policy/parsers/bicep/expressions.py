@@ -4,6 +4,8 @@ operator docs: accessors, unary, multiplicative, additive, relational, equality,
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from azbackup_policy.parsers.bicep import ast
 from azbackup_policy.parsers.bicep.cursor import Cursor
 
@@ -68,7 +70,7 @@ class ExprParser(Cursor):
         if kind != "id":
             return ast.Literal(value, pos, end)
         if value in _KEYWORD_LITERALS:
-            return ast.Literal(_KEYWORD_LITERALS[value], pos, end)  # type: ignore[index]
+            return ast.Literal(_KEYWORD_LITERALS[value], pos, end)
         return ast.Name(value, pos, end)  # type: ignore[arg-type]
 
     def after_line_continues(self, j: int) -> bool:
@@ -125,15 +127,16 @@ class ExprParser(Cursor):
                 name = self.expect_id("a property name")
                 if kind == "." and self.toks[self.i][0] == "(":
                     args = self.arguments()
-                    node = ast.Call(name[1], args, node.pos, self.last_end(), target=node)
+                    node = ast.Call(cast(str, name[1]), args, node.pos, self.last_end(),
+                                    target=node)
                 else:
-                    node = ast.Member(node, name[1], kind == ".?", node.pos, name[3])
+                    node = ast.Member(node, cast(str, name[1]), kind == ".?", node.pos, name[3])
             elif kind == "[":
                 node = self.index(node)
             elif kind == "::":
                 self.i += 1
                 name = self.expect_id("a nested resource name")
-                node = ast.ChildAccess(node, name[1], node.pos, name[3])
+                node = ast.ChildAccess(node, cast(str, name[1]), node.pos, name[3])
             elif kind == "!":
                 token = toks[self.i]
                 self.i += 1
@@ -185,7 +188,7 @@ class ExprParser(Cursor):
             return self.parenthesised(pos)
         raise self.unexpected("an expression")
 
-    def identifier(self, token: tuple) -> ast.Expr:
+    def identifier(self, token: tuple[str, Any, int, int]) -> ast.Expr:
         _, name, pos, end = token
         self.i += 1
         if name in _KEYWORD_LITERALS:
@@ -201,7 +204,7 @@ class ExprParser(Cursor):
             return ast.Call(name, args, pos, self.last_end())
         return ast.Name(name, pos, end)
 
-    def template(self, token: tuple) -> ast.Template:
+    def template(self, token: tuple[str, Any, int, int]) -> ast.Template:
         parts: list[str | ast.Expr] = []
         for part in token[1]:
             if isinstance(part, str):
@@ -266,7 +269,7 @@ class ExprParser(Cursor):
             if kind == "...":
                 token = self.advance()
                 value = self.expr()
-                items.append(ast.Spread(value, token[2], value.end))  # type: ignore[arg-type]
+                items.append(ast.Spread(value, token[2], value.end))
             else:
                 items.append(self.expr())
             self.end_of_item("]", "array item")
@@ -343,7 +346,7 @@ class ExprParser(Cursor):
         key = self.property_key()
         self.expect(":", "':' after the property name")
         value = self.expr()
-        node.props.append(ast.Prop(key, value, token[2], value.end, token[3]))
+        node.props.append(ast.Prop(key, value, token[2], value.end))
 
     def property_key(self) -> str | ast.Template:
         token = self.tok()

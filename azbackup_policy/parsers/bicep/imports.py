@@ -61,6 +61,13 @@ def inline_imports(importer: DeclarationEmitter, found: list[tuple[ast.ImportDec
                 sections["definitions"].setdefault(decl.name, emitter.definition(decl))
         for func in funcs:
             functions.setdefault(func.name, emitter.function(func))
+        names = {func.name for func in funcs}
+        if statement.wildcard:  # ns.f(...) calls __bicep.f
+            importer.sym.funcs.update(names)
         for name, alias in statement.names:
-            if alias != name:
+            if name in names:  # an imported function, maybe under another name
+                functions.setdefault(alias, functions[name])
+                importer.sym.funcs.add(alias)
+                importer.sym.vars.discard(alias)
+            elif alias != name:
                 sections["variables"][alias] = "[" + call("variables", quote(name)) + "]"

@@ -93,7 +93,8 @@ class Lexer:
         return tokens
 
     def _run(self, pos: int, *, stop_at_brace: bool) -> tuple[list[Token], int]:
-        text, match, out = self.text, _TOKEN.match, []
+        out: list[Token] = []
+        text, match = self.text, _TOKEN.match
         append, depth = out.append, 0
         while True:
             m = match(text, pos)
@@ -143,7 +144,9 @@ class Lexer:
 
     def _template(self, start: int, append: object) -> int:
         """Scan an interpolated (or unterminated) string starting at ``start``."""
-        text, parts, buf, j = self.text, [], [], start + 1
+        parts: list[str | list[Token]] = []
+        buf: list[str] = []
+        text, j = self.text, start + 1
         size = len(text)
         while True:
             if j >= size or text[j] in "\r\n":

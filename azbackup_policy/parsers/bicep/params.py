@@ -38,10 +38,13 @@ def apply_bicepparam(unit: Unit, compiled: Compiled, main_file: str) -> None:
     for statement in unit.program.statements:
         if not isinstance(statement, ast.Decl) or statement.value is None:
             continue
-        if statement.kind == "var":
-            env[statement.name] = emitter.text(statement.value, env)
-        elif statement.kind == "param":
-            set_value(emitter, statement, declared, env, main_file)
+        try:
+            if statement.kind == "var":
+                env[statement.name] = emitter.text(statement.value, env)
+            elif statement.kind == "param":
+                set_value(emitter, statement, declared, env, main_file)
+        except InputError as error:  # this value is not read; the others still are
+            compiled.problems.append(error)
 
 
 def set_value(emitter: ValueEmitter, decl: ast.Decl, declared: dict[str, Json],

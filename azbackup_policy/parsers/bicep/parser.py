@@ -20,23 +20,55 @@ from azbackup_policy.parsers.bicep import ast
 from azbackup_policy.parsers.bicep.lexer import Lexer
 from azbackup_policy.parsers.bicep.types import TypeParser
 
-_SIMPLE = ("metadata", "assert")
+DECLARATION_KEYWORDS = frozenset({
+    "targetScope", "metadata", "param", "var", "type", "func", "import", "extension",
+    "provider", "resource", "module", "output", "assert", "using", "extends"})
 
 
 class Parser(TypeParser):
     """Statements; see the module docstring."""
 
     def program(self) -> ast.Program:
-        statements: list[ast.Statement] = []
+        """Every declaration; one that does not parse is an error in ``errors`` and the
+        parser goes on at the next declaration (a keyword at the start of a line)."""
+        program = ast.Program([], self.lexer.marked_comments)
         while True:
             self.skip_nl()
             if self.toks[self.i][0] == "eof":
                 break
-            statements.append(self.statement())
-            kind = self.toks[self.i][0]
-            if kind not in ("nl", "eof"):
-                raise self.unexpected("a line break after the declaration")
-        return ast.Program(statements, self.lexer.marked_comments)
+            start = self.i
+            try:
+                statement = self.statement()
+                if self.toks[self.i][0] not in ("nl", "eof"):
+                    raise self.unexpected("a line break after the declaration")
+                program.statements.append(statement)
+            except InputError as error:
+                program.errors.append(error)
+                program.failed_names.extend(self.declared_name(start))
+                self.recover(start)
+        return program
+
+    def declared_name(self, start: int) -> list[str]:
+        """The name a failed declaration starting at token ``start`` was declaring."""
+        toks, j = self.toks, start
+        while toks[j][0] not in ("eof", "nl") and not (
+                toks[j][0] == "id" and toks[j][1] in DECLARATION_KEYWORDS):
+            j += 1
+        named = toks[j][0] == "id" and toks[j + 1][0] == "id" and toks[j][1] != "import"
+        return [str(toks[j + 1][1])] if named else []
+
+    def recover(self, start: int) -> None:
+        """Move to the next declaration after token ``start``: a keyword or ``@`` that is
+        the first thing on its line, at column 1."""
+        toks, starts = self.toks, self.lexer.lines.starts
+        j = start + 1
+        while toks[j][0] != "eof":
+            kind, value, offset, _ = toks[j]
+            if (toks[j - 1][0] == "nl" and offset == starts[self.lexer.lines.line(offset) - 1]
+                    and (kind == "@" or (kind == "id" and value in DECLARATION_KEYWORDS))):
+                break
+            j += 1
+        self.i, self.depth, self.paren, self.in_paren = j, 0, [False], False
 
     def statement(self) -> ast.Statement:
         decorators = self.decorators()
@@ -148,19 +180,21 @@ class Parser(TypeParser):
         return node
 
     def import_names(self) -> list[tuple[str, str]]:
+        """``{a, b as c}``; names may also stand one per line, without commas."""
         self.expect("{", "'{' or '*' after 'import'")
-        self.push(True)
+        self.push(False)
         names: list[tuple[str, str]] = []
-        while self.kind() != "}":
+        while True:
+            self.skip_nl()
+            if self.toks[self.i][0] == "}":
+                break
             name = str(self.expect_id("an imported name")[1])
             alias = name
             if self.at_word("as"):
                 self.i += 1
                 alias = str(self.expect_id("an alias")[1])
             names.append((name, alias))
-            if self.kind() != ",":
-                break
-            self.i += 1
+            self.end_of_item("}", "imported name")
         self.expect("}", "',' or '}' in the import list")
         self.pop()
         return names
@@ -173,6 +207,11 @@ class Parser(TypeParser):
         return ast.Decl("extension", str(token[1]), pos, self.last_end(), name_pos=token[2])
 
     st_provider = st_extension
+
+    def st_extends(self, pos: int) -> ast.Decl:
+        """``extends 'base.bicepparam'`` in a .bicepparam file (its values are not read)."""
+        token = self.expect("str", "the parameters file after 'extends'")
+        return ast.Decl("extends", str(token[1]), pos, token[3], name_pos=token[2])
 
     def st_using(self, pos: int) -> ast.Decl:
         token = self.advance()
@@ -202,11 +241,9 @@ class Parser(TypeParser):
         self.expect("=", "'='")
         self.skip_nl()
         value = self.declaration_value()
-        node = ast.ResourceDecl(
+        return ast.ResourceDecl(
             str(symbol[1]), str(type_token[1]), existing, value, pos, value.end
         )
-        node.type_pos = type_token[2]
-        return node
 
     def st_module(self, pos: int) -> ast.ModuleDecl:
         symbol = self.expect_id("a module symbolic name")
@@ -246,10 +283,14 @@ class Parser(TypeParser):
 
 
 def parse_program(text: str, file: str, max_depth: int = 200) -> ast.Program:
-    """Tokenize and parse ``text``; raises only :class:`InputError`."""
+    """Tokenize and parse ``text``, all or nothing: raises only :class:`InputError`, the
+    first declaration error included (the compiler reads ``Program.errors`` instead)."""
     lexer = Lexer(text, file)
     try:
         tokens = lexer.tokenize()
-        return Parser(tokens, lexer, max_depth).program()
+        program = Parser(tokens, lexer, max_depth).program()
     except RecursionError:
         raise InputError(file, 1, 1, "input nested too deeply to parse") from None
+    if program.errors:
+        raise program.errors[0]
+    return program

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from azbackup_policy.errors import InputError
@@ -57,6 +58,8 @@ class TemplateEmitter(DeclarationEmitter):
 
     # ------------------------------------------------------------ symbols
     def collect(self) -> None:
+        self.sym.failed.update(self.unit.program.failed_names)
+        self.shared.problems.extend(self.unit.program.errors)
         for statement in self.unit.program.statements:
             if isinstance(statement, ast.Decl):
                 if statement.kind == "param":
@@ -134,6 +137,7 @@ class TemplateEmitter(DeclarationEmitter):
             info.full_name = own
         if parent is not None:
             info.scope_args, info.extension_of = parent.scope_args, parent.extension_of
+            info.own_name = own
         scope = find_prop(body, "scope")
         if scope is not None:
             self.apply_scope(info, scope.value, env)
@@ -254,7 +258,7 @@ class TemplateEmitter(DeclarationEmitter):
         found.discard(key)
         if not self.order:
             self.order = {name: n for n, name in enumerate(self.entries)}
-        ordered = sorted((name for name in found if name in self.order), key=self.order.get)
+        ordered = sorted((name for name in found if name in self.order), key=self.order.__getitem__)
         if ordered:
             out["dependsOn"] = ordered
 
@@ -326,11 +330,13 @@ class TemplateEmitter(DeclarationEmitter):
         inline_imports(self, imported, sections, functions)
         scope = "resourceGroup"
         for statement in self.unit.program.statements:
-            scope = self.statement(statement, sections, functions) or scope
+            with self.recovering():
+                scope = self.statement(statement, sections, functions) or scope
         for key in self.entries:
-            emitted = self.emit_entry(key)
-            if emitted is not None:
-                sections["resources"][key] = emitted
+            with self.recovering():
+                emitted = self.emit_entry(key)
+                if emitted is not None:
+                    sections["resources"][key] = emitted
         out: dict[str, Json] = {"$schema": SCHEMAS.get(scope, SCHEMAS["resourceGroup"]),
                                 "languageVersion": "2.0", "contentVersion": "1.0.0.0"}
         if functions:
@@ -340,6 +346,15 @@ class TemplateEmitter(DeclarationEmitter):
             if sections[name] or name == "resources":
                 out[name] = sections[name]
         return out
+
+    @contextmanager
+    def recovering(self) -> Iterator[None]:
+        """One declaration: an InputError in it is recorded and the next one is read."""
+        try:
+            yield
+        except InputError as error:
+            self.shared.problems.append(error)
+            self.sym.refs = None
 
     def statement(self, st: ast.Statement, sections: dict[str, Any],
                   functions: dict[str, Json]) -> str | None:

@@ -4,28 +4,44 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from azbackup_policy.parsers.bicep import ast
 from azbackup_policy.parsers.bicep.expressions import ExprParser
 
 
 class TypeParser(ExprParser):
     def type_expr(self) -> ast.TypeExpr:
-        start = self.tok()[2]
-        self.enter(start)
-        if self.kind() == "|":
+        """A type; a union may break its lines before each ``|`` and start with one::
+
+            storageAccountType:
+              | 'Premium_LRS'
+              | 'Standard_LRS'
+        """
+        if self.at_bar():
             self.i += 1
             self.skip_nl()
+        start = self.tok()[2]
+        self.enter(start)
         first = self.type_postfix()
-        if self.kind() != "|":
+        if not self.at_bar():
             self.depth -= 1
             return first
         members = [first]
-        while self.kind() == "|":
+        while self.at_bar():
             self.i += 1
             self.skip_nl()
             members.append(self.type_postfix())
         self.depth -= 1
         return ast.TypeUnion(members, start, self.last_end())
+
+    def at_bar(self) -> bool:
+        """At ``|``, here or as the first token of a following line (moving onto it)."""
+        kind = self.kind()
+        if kind == "nl" and self.after_nl() == "|":
+            self.skip_nl()
+            return True
+        return kind == "|"
 
     def type_postfix(self) -> ast.TypeExpr:
         node = self.type_primary()
@@ -76,7 +92,7 @@ class TypeParser(ExprParser):
             return self.type_tuple()
         raise self.unexpected("a type")
 
-    def type_name(self, token: tuple) -> ast.TypeExpr:
+    def type_name(self, token: tuple[str, Any, int, int]) -> ast.TypeExpr:
         _, name, pos, end = token
         self.i += 1
         if name in ("true", "false", "null"):

@@ -9,7 +9,7 @@ attribute that holds it, except inside ``try()``/``can()`` where it selects the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from lark import Token, Tree
 
@@ -68,7 +68,7 @@ class Scope(Protocol):
     def template(self, text: str, shown: str, line: int) -> list[Any] | None: ...
 
 
-def expressions(node: Tree) -> list[Any]:
+def expressions(node: Tree[Any]) -> list[Any]:
     return [c for c in node.children if isinstance(c, Tree) and c.data != _SKIP]
 
 
@@ -173,32 +173,32 @@ class Evaluator:
         return "".join(pieces)
 
     # -- literals ---------------------------------------------------------------------
-    def _expr_term(self, node: Tree) -> Any:
+    def _expr_term(self, node: Tree[Any]) -> Any:
         inner = expressions(node)
         if len(inner) == 1:
             return self.eval(inner[0])
         return Pending(self.source(node))
 
-    def _int_lit(self, node: Tree) -> Any:
+    def _int_lit(self, node: Tree[Any]) -> Any:
         digits = str(node.children[0])
         if len(digits) > MAX_INT_DIGITS:  # Python refuses int() of more than 4300 digits
             raise InputError(self.shown, self.line, 1,
                              f"number literal with {len(digits)} digits is too long")
         return int(digits)
 
-    def _float_lit(self, node: Tree) -> Any:
+    def _float_lit(self, node: Tree[Any]) -> Any:
         return normal_number(float(str(node.children[0])))
 
-    def _literal_value(self, node: Tree) -> Any:
+    def _literal_value(self, node: Tree[Any]) -> Any:
         return {"true": True, "false": False, "null": None}[str(node.children[0])]
 
-    def _identifier(self, node: Tree) -> Any:
+    def _identifier(self, node: Tree[Any]) -> Any:
         name = str(node.children[0])
         if name in self.bindings:
             return self.bindings[name]
         return Pending(name)
 
-    def _string(self, node: Tree) -> Any:
+    def _string(self, node: Tree[Any]) -> Any:
         parts: list[Any] = []
         for part in node.children:
             if isinstance(part, Tree):
@@ -213,8 +213,8 @@ class Evaluator:
             return ""
         return self.concat(parts, self.source(node))
 
-    def _heredoc(self, node: Tree) -> Any:
-        body = heredoc_body(node.children[0])
+    def _heredoc(self, node: Tree[Any]) -> Any:
+        body = heredoc_body(cast(Token, node.children[0]))
         if "${" not in body and "%{" not in body:
             return body
         parts = self.scope.template(body, self.shown, node.meta.line)
@@ -222,10 +222,10 @@ class Evaluator:
             return Pending(self.source(node))
         return self.concat(parts, self.source(node))
 
-    def _tuple(self, node: Tree) -> Any:
+    def _tuple(self, node: Tree[Any]) -> Any:
         return self.budget.check([self.eval(item) for item in expressions(node)], "a tuple")
 
-    def _object(self, node: Tree) -> Any:
+    def _object(self, node: Tree[Any]) -> Any:
         result: dict[str, Any] = {}
         for elem in expressions(node):
             key_node, value_node = expressions(elem)
@@ -235,7 +235,7 @@ class Evaluator:
             result[key] = self.eval(value_node)
         return self.budget.check(result, "an object")
 
-    def object_key(self, node: Tree) -> Any:
+    def object_key(self, node: Tree[Any]) -> Any:
         inner = node.children[0]
         if isinstance(inner, Tree) and inner.data == "keyword":
             return str(inner.children[0])
@@ -247,7 +247,7 @@ class Evaluator:
         return key if has_pending(key) else as_string(key)
 
     # -- operators --------------------------------------------------------------------
-    def _conditional(self, node: Tree) -> Any:
+    def _conditional(self, node: Tree[Any]) -> Any:
         condition, yes, no = expressions(node)
         test = self.eval(condition)
         if has_pending(test):
@@ -258,7 +258,7 @@ class Evaluator:
             return Pending(self.source(node), frozenset(found))
         return self.eval(yes if operators.truth(test) else no)
 
-    def _binary_op(self, node: Tree) -> Any:
+    def _binary_op(self, node: Tree[Any]) -> Any:
         left_node, term = expressions(node)[:2]
         operator_node, right_node = expressions(term)
         operator = str(operator_node.children[0]).strip()
@@ -270,7 +270,7 @@ class Evaluator:
             return Pending(self.source(node), frozenset(found))
         return self.budget.check(operators.binary(operator, left, right), operator)
 
-    def _unary_op(self, node: Tree) -> Any:
+    def _unary_op(self, node: Tree[Any]) -> Any:
         operator = str(node.children[0])
         operand = self.eval(node.children[1])
         if has_pending(operand):
@@ -280,7 +280,7 @@ class Evaluator:
         return operators.unary(operator, operand)
 
     # -- functions --------------------------------------------------------------------
-    def _function_call(self, node: Tree) -> Any:
+    def _function_call(self, node: Tree[Any]) -> Any:
         children = node.children
         names = [c for c in children if isinstance(c, Tree) and c.data == "identifier"]
         if len(names) != 1:  # provider::ns::fn
@@ -300,7 +300,7 @@ class Evaluator:
             return self.eval(arg_nodes[0])
         return self.call(name, [self.eval(arg) for arg in arg_nodes], expand, node)
 
-    def call(self, name: str, args: list[Any], expand: bool, node: Tree) -> Any:
+    def call(self, name: str, args: list[Any], expand: bool, node: Tree[Any]) -> Any:
         function = functions.BUILTINS.get(name)
         if function is None:
             return self.pending_of(args, node)
@@ -321,13 +321,13 @@ class Evaluator:
         except (TypeError, ValueError, OverflowError) as exc:
             raise EvalError(f"{name}(): {exc}") from None
 
-    def pending_of(self, args: list[Any], node: Tree) -> Pending:
+    def pending_of(self, args: list[Any], node: Tree[Any]) -> Pending:
         found: set[str] = set()
         for arg in args:
             refs_in(arg, found)
         return Pending(self.source(node), frozenset(found))
 
-    def try_can(self, name: str, arg_nodes: list[Any], node: Tree) -> Any:
+    def try_can(self, name: str, arg_nodes: list[Any], node: Tree[Any]) -> Any:
         for arg in arg_nodes:
             try:
                 value = self.eval(arg)
@@ -341,13 +341,13 @@ class Evaluator:
         raise EvalError("try(): no argument could be evaluated")
 
     # -- for expressions ----------------------------------------------------------------
-    def _for_tuple_expr(self, node: Tree) -> Any:
+    def _for_tuple_expr(self, node: Tree[Any]) -> Any:
         return self.for_expr(node, is_object=False)
 
-    def _for_object_expr(self, node: Tree) -> Any:
+    def _for_object_expr(self, node: Tree[Any]) -> Any:
         return self.for_expr(node, is_object=True)
 
-    def for_expr(self, node: Tree, is_object: bool) -> Any:
+    def for_expr(self, node: Tree[Any], is_object: bool) -> Any:
         parts = expressions(node)
         intro = parts[0]
         condition = parts[-1] if parts[-1].data == "for_cond" else None
@@ -393,7 +393,7 @@ class Evaluator:
         return size
 
     # -- traversals (references) ----------------------------------------------------------
-    def _traversal(self, node: Tree) -> Any:
+    def _traversal(self, node: Tree[Any]) -> Any:
         return Traversal(self).evaluate(node)
 
 
@@ -410,7 +410,7 @@ def _items(collection: Any) -> Iterator[tuple[Any, Any]]:
         raise EvalError("a for expression needs a list, set, map or object")
 
 
-_DISPATCH: dict[str, Callable[[Evaluator, Tree], Any]] = {
+_DISPATCH: dict[str, Callable[[Evaluator, Tree[Any]], Any]] = {
     "expr_term": Evaluator._expr_term,
     "int_lit": Evaluator._int_lit,
     "float_lit": Evaluator._float_lit,

@@ -67,6 +67,7 @@ def expand(scope: Instance, block: Block, max_loop: int) -> Expansion:
         keys = [(i, None) for i in range(size)] if kind == "count" else _each_keys(value)
     except EvalError as exc:
         raise InputError(attr.src.shown, attr.line, 1, f"{kind}: {exc}") from None
+    specs: tuple[InstanceSpec, ...]
     if kind == "count":
         specs = tuple((k, instance_key(k), {"count": {"index": k}}) for k, _ in keys)
     else:

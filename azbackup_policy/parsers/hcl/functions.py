@@ -247,8 +247,8 @@ def range_(*args: Any) -> list[int | float]:
 
 def coalescelist(*lists: Any) -> list[Any]:
     for value in lists:
-        if _list(value):
-            return value
+        if items := _list(value):
+            return items
     raise EvalError("coalescelist(): every list is empty")
 
 

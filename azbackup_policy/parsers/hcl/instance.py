@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from azbackup_policy.document import NotFollowed, Problem, Resource
+from azbackup_policy.document import NotFollowed, Problem, Resource, Unparsed
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import Unknown
 from azbackup_policy.parsers import ParseOptions
@@ -22,16 +22,24 @@ from azbackup_policy.parsers.hcl.body import BodyReader, Evaluated, span_of
 from azbackup_policy.parsers.hcl.evaluate import Evaluator, Trace
 from azbackup_policy.parsers.hcl.expansion import Expansion, expand
 from azbackup_policy.parsers.hcl.loader import Loader, Module
+from azbackup_policy.parsers.hcl.manifest import Record, same_source, version_mismatch
 from azbackup_policy.parsers.hcl.syntax import Attr, Block, marker_comments
 from azbackup_policy.parsers.hcl.values import (
     EvalError,
     InstanceRef,
     ModuleRef,
     Pending,
+    refs_in,
     to_model,
 )
 
 Thunk = Callable[[], tuple[Any, Trace]]
+Why = tuple[str, str]  # why a module is not followed, and the hint
+INIT_HINT = ("run `terraform init` (`-backend=false` is enough) before the scan, or scan the "
+             "plan JSON")
+REINIT_HINT = "run `terraform init` again: .terraform/modules/modules.json is out of date"
+OUTSIDE_HINT = ("scan from the repository that holds it, or pass --allow-outside-root to "
+                "follow it")
 _CALL_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 
 
@@ -41,9 +49,19 @@ class Run:
 
     loader: Loader
     options: ParseOptions
+    manifest: dict[str, Record] = field(default_factory=dict)
     not_followed: list[NotFollowed] = field(default_factory=list)
     budget: Budget = field(default_factory=Budget)  # of the root module and all it calls
     problems: list[Problem] = field(default_factory=list)  # reported; the values are unknown
+    unparsed: list[Unparsed] = field(default_factory=list)
+
+    def unreadable(self, module: Module, scope: str) -> None:
+        """Note the files of ``module`` that could not be parsed (once each)."""
+        for error in module.problems:
+            entry = Unparsed(error.file, error.line, error.column, error.message, scope)
+            if all((u.file, u.line, u.message) != (entry.file, entry.line, entry.message)
+                   for u in self.unparsed):
+                self.unparsed.append(entry)
 
 
 class _Memo:
@@ -69,8 +87,11 @@ class _Memo:
 
 class Instance:
     def __init__(self, run: Run, module: Module, prefix: str, inputs: dict[str, Thunk],
-                 stack: tuple[str, ...], condition: Unknown | None = None) -> None:
+                 stack: tuple[str, ...], condition: Unknown | None = None,
+                 key: str = "") -> None:
         self.run = run
+        self.key = key
+        run.unreadable(module, prefix)
         self.decl = module
         self.prefix = prefix
         self.inputs = inputs
@@ -228,7 +249,7 @@ class Instance:
         return self._children[name]
 
     def _make_children(self, name: str, block: Block) -> Iterator[tuple[str, Instance]]:
-        folder = self._local_source(block)
+        folder = self._module_folder(name, block)
         if folder is None:
             return
         real = os.path.realpath(folder)
@@ -241,7 +262,8 @@ class Instance:
                 for arg, attr in block.attrs.items() if arg not in _CALL_ARGUMENTS
             }
             prefix = f"{self.prefix}module.{name}{suffix}."
-            yield suffix, Instance(self.run, module, prefix, inputs, (*self.stack, real), condition)
+            yield suffix, Instance(self.run, module, prefix, inputs, (*self.stack, real),
+                                   condition, self.key_of(name))
 
     def _input(self, attr: Attr, bindings: dict[str, Any]) -> Thunk:
         memo: list[tuple[Any, Trace]] = []
@@ -252,31 +274,80 @@ class Instance:
             return memo[0]
         return thunk
 
-    def _local_source(self, block: Block) -> str | None:
+    def _module_folder(self, name: str, block: Block) -> str | None:
+        """The folder of a module call, or None when it is not followed (and listed why)."""
         attr = block.attrs.get("source")
         where = (block.src.shown, attr.line if attr else block.line)
         source, _ = self.evaluate(attr, {}) if attr else (None, None)
         if not isinstance(source, str):
-            raise InputError(*where, 1, f"module {block.labels[0]!r} needs a literal source")
-        if not source.startswith(("./", "../", ".\\", "..\\")):
-            entry = NotFollowed(*where, source, _remote_kind(source))
-            if entry not in self.run.not_followed:  # once, however many parent instances
-                self.run.not_followed.append(entry)
+            raise InputError(*where, 1, f"module {name!r} needs a literal source")
+        if "\x00" in source:
+            raise InputError(*where, 1, "a module source with a NUL character")
+        if source.startswith(("./", "../", ".\\", "..\\")):
+            folder, why = os.path.normpath(os.path.join(self.decl.folder, source)), None
+        else:
+            folder, why = self._installed(name, block, source)
+        why = why or self._unreadable(folder)
+        if why is not None:
+            self._not_followed(name, block, NotFollowed(*where, source, *why))
             return None
-        folder = os.path.normpath(os.path.join(self.decl.folder, source))
-        loader = self.run.loader
-        loader.context.loader.check_allowed(folder, referrer=where[0], line=where[1])
-        if not loader.context.loader.is_dir(folder) or not loader.has_configuration(folder):
-            raise InputError(*where, 1, f"module source {source!r}: no .tf files in "
-                             f"{loader.context.loader.display(folder)}")
         real = os.path.realpath(folder)
         if real in self.stack:
-            raise InputError(*where, 1, f"module {block.labels[0]!r} calls itself "
-                             f"(cycle through {loader.context.loader.display(folder)})")
+            raise InputError(*where, 1, f"module {name!r} calls itself "
+                             f"(cycle through {self.run.loader.context.loader.display(folder)})")
         if len(self.stack) > self.run.options.max_module_depth:
             raise InputError(*where, 1, f"modules nested deeper than "
                              f"{self.run.options.max_module_depth} levels")
         return folder
+
+    def _installed(self, name: str, block: Block, source: str) -> tuple[str, Why | None]:
+        """A registry or git module's folder from ``.terraform/modules/modules.json``."""
+        record = self.run.manifest.get(self.key_of(name))
+        if record is None:
+            return "", (f"{_remote_kind(source)}, not installed", INIT_HINT)
+        version, _ = self.evaluate(block.attrs["version"], {}) if "version" in block.attrs \
+            else (None, None)
+        if not same_source(source, record.source) or version_mismatch(version, record.version):
+            installed = f"{record.source} {record.version}".strip()
+            return "", (f"{_remote_kind(source)}: the installed module is {installed}, not "
+                        "this call's", REINIT_HINT)
+        return record.folder, None
+
+    def _unreadable(self, folder: str) -> Why | None:
+        files = self.run.loader.context.loader
+        shown = files.display(folder)
+        if not files.inside_roots(folder):
+            return f"{shown} is outside the scan root (the repository)", OUTSIDE_HINT
+        if not files.is_dir(folder) or not self.run.loader.has_configuration(folder):
+            return f"no .tf files in {shown}", "check the module's source path"
+        return None
+
+    def _not_followed(self, name: str, block: Block, entry: NotFollowed) -> None:
+        """List the call once, however many parent instances, with what it is given."""
+        # The call's address without instance keys: one entry for every instance.
+        address = "module." + self.key_of(name).replace(".", ".module.")
+        given = self._given(name, block)
+        for index, seen in enumerate(self.run.not_followed):
+            if (seen.file, seen.line, seen.address) == (entry.file, entry.line, address):
+                merged = tuple(sorted({*seen.given, *given}))
+                self.run.not_followed[index] = replace(seen, given=merged)
+                return
+        self.run.not_followed.append(replace(entry, address=address, given=given))
+
+    def _given(self, name: str, block: Block) -> tuple[str, ...]:
+        """The resources a module call's inputs refer to (it may protect any of them)."""
+        found: set[str] = set()
+        for _, _, bindings in self.expansion(("module", name), block).instances:
+            for argument, attr in block.attrs.items():
+                if argument not in _CALL_ARGUMENTS:
+                    value, trace = self.evaluate(attr, bindings)
+                    found |= trace.refs
+                    refs_in(value, found)
+        return tuple(sorted(found))
+
+    def key_of(self, name: str) -> str:
+        """The call's key in the module manifest (``web.nic``: no instance keys)."""
+        return f"{self.key}.{name}" if self.key else name
 
     # -- output -----------------------------------------------------------------------------------
     def emit(self) -> Iterator[Resource]:
@@ -313,7 +384,7 @@ def _resource(type_: str, mode: str, address: str, block: Block, evaluated: Eval
 def _remote_kind(source: str) -> str:
     lowered = source.lower()
     if lowered.startswith(("git::", "git@")) or "github.com" in lowered or ".git" in lowered:
-        return "git module (not followed)"
+        return "git module"
     if "://" in lowered or lowered.startswith(("s3::", "gcs::", "hg::")):
-        return "remote module (not followed)"
-    return "registry module (not followed)"
+        return "remote module"
+    return "registry module"

@@ -43,6 +43,8 @@ class Module:
     outputs: dict[str, Block] = field(default_factory=dict)
     resources: dict[tuple[str, str, str], Block] = field(default_factory=dict)
     calls: dict[str, Block] = field(default_factory=dict)
+    # Files (or blocks) that could not be read: the rest of the module still is.
+    problems: list[InputError] = field(default_factory=list)
 
     def add(self, block: Block, override: bool = False) -> None:
         kind, labels = block.type, block.labels
@@ -70,6 +72,13 @@ class Module:
             _duplicate(f"{kind} " + " ".join(f'"{label}"' for label in labels), block.src.shown,
                        block.line, first.src.shown, first.line)
         table[key] = block
+
+
+def _add(module: Module, block: Block, override: bool) -> None:
+    try:
+        module.add(block, override=override)
+    except InputError as error:  # a duplicate: the first declaration stands
+        module.problems.append(error)
 
 
 def _duplicate(what: str, shown: str, line: int, first_shown: str, first_line: int) -> None:
@@ -109,6 +118,11 @@ class Loader:
             self.files.append(shown)
         return SourceFile(path, shown, text)
 
+    def forget(self, shown: str) -> None:
+        """A file that could not be parsed was not scanned."""
+        if shown in self.files:
+            self.files.remove(shown)
+
     def module(self, folder: str) -> Module:
         real = os.path.realpath(folder)
         key = (real, os.path.abspath(folder))
@@ -128,13 +142,18 @@ class Loader:
         ]
         overrides = [path for path in paths if _is_override(path)]
         for path in [p for p in paths if not _is_override(p)] + overrides:
-            src = self.read(path)
+            try:
+                src = self.read(path)
+                blocks = jsonsyntax.parse_file(src) if src.path.lower().endswith(".json") else (
+                    parse_file(src))
+            except InputError as error:  # one bad file: the module's other files still count
+                module.problems.append(error)
+                self.forget(self.context.loader.display(path))
+                continue
             module.files.append(src)
-            blocks = jsonsyntax.parse_file(src) if src.path.lower().endswith(".json") else (
-                parse_file(src))
             for block in blocks:
                 if block.type not in _IGNORED_BLOCKS:
-                    module.add(block, override=path in overrides)
+                    _add(module, block, path in overrides)
         return module
 
     def has_configuration(self, folder: str) -> bool:

@@ -58,17 +58,17 @@ def binary(operator: str, left: Any, right: Any) -> Any:
     if operator in ("&&", "||"):
         a, b = as_bool(left), as_bool(right)
         return (a and b) if operator == "&&" else (a or b)
-    a, b = as_number(left), as_number(right)
+    x, y = as_number(left), as_number(right)
     if operator == "<":
-        return a < b
+        return x < y
     if operator == ">":
-        return a > b
+        return x > y
     if operator == "<=":
-        return a <= b
+        return x <= y
     if operator == ">=":
-        return a >= b
+        return x >= y
     if operator in ("+", "-", "*", "/", "%"):
-        return finite(_arith(operator, a, b))
+        return finite(_arith(operator, x, y))
     raise EvalError(f"unknown operator {operator}")
 
 

@@ -20,10 +20,12 @@ from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from azbackup_policy.errors import InputError
+from azbackup_policy.parsers.hcl.native import prepare
 
 _MARKER = re.compile(r"azbackup-policy\s*:", re.IGNORECASE)
 _COMMENT = re.compile(r"^[ \t]*(#|//)")
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.DOTALL)
+_STRIPPED = " \t\r\n"
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
 
@@ -100,9 +102,9 @@ def parse_file(src: SourceFile) -> list[Block]:
     return body_blocks(tree.children[0], src)
 
 
-def parse_tree(text: str, shown: str, line_offset: int = 0) -> Tree:
+def parse_tree(text: str, shown: str, line_offset: int = 0) -> Tree[Any]:
     try:
-        return hcl2.parses_to_tree(text)
+        return hcl2.parses_to_tree(prepare(text))
     except UnexpectedInput as exc:
         line, column = _position(exc, text)
         raise InputError(shown, line + line_offset, column, _describe(exc)) from None
@@ -142,7 +144,7 @@ def _describe(exc: UnexpectedInput) -> str:
     return "syntax error: unexpected end of file (unclosed block or string?)"
 
 
-def body_blocks(body: Tree, src: SourceFile) -> list[Block]:
+def body_blocks(body: Tree[Any], src: SourceFile) -> list[Block]:
     blocks: list[Block] = []
     for child in body.children:
         if isinstance(child, Tree) and child.data == "block":
@@ -150,10 +152,10 @@ def body_blocks(body: Tree, src: SourceFile) -> list[Block]:
     return blocks
 
 
-def _block(tree: Tree, src: SourceFile) -> Block:
+def _block(tree: Tree[Any], src: SourceFile) -> Block:
     children = tree.children
     names: list[str] = []
-    body: Tree | None = None
+    body: Tree[Any] | None = None
     for child in children:
         if isinstance(child, Tree):
             if child.data == "body":
@@ -168,7 +170,7 @@ def _block(tree: Tree, src: SourceFile) -> Block:
     return block
 
 
-def _fill(block: Block, body: Tree, src: SourceFile) -> None:
+def _fill(block: Block, body: Tree[Any], src: SourceFile) -> None:
     for child in body.children:
         if not isinstance(child, Tree):
             continue
@@ -184,7 +186,7 @@ def _fill(block: Block, body: Tree, src: SourceFile) -> None:
             block.blocks.append(_block(child, src))
 
 
-def string_literal(tree: Tree) -> str:
+def string_literal(tree: Tree[Any]) -> str:
     """The text of a quoted string without interpolations (block labels)."""
     parts: list[str] = []
     for part in tree.children:
@@ -248,9 +250,16 @@ def split_template(text: str) -> list[str | tuple[str, int]] | None:
             end = _closing_brace(text, index + 2)
             if end < 0:
                 return None
+            start, stop = index + 2, end
+            if text[start] == "~":  # strip markers: the literal beside loses its spaces
+                start += 1
+                literal = list("".join(literal).rstrip(_STRIPPED))
+            if stop > start and text[stop - 1] == "~":
+                stop -= 1
+                end = len(text[end + 1:]) - len(text[end + 1:].lstrip(_STRIPPED)) + end
             parts.append("".join(literal))
             literal = []
-            parts.append((text[index + 2 : end], index + 2))
+            parts.append((text[start:stop], start))
             index = end + 1
         else:
             literal.append(char)

@@ -52,7 +52,7 @@ def render(ev: Evaluator, parts: list[Any], whole: str) -> Any:
     return "".join(out)
 
 
-def _children(tree: Tree) -> list[Tree]:
+def _children(tree: Tree[Any]) -> list[Tree[Any]]:
     return [c for c in tree.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
 
 
@@ -83,7 +83,7 @@ def _sequence(pieces: list[Any], index: int, stops: tuple[str, ...]) -> tuple[li
     return items, index
 
 
-def _if(pieces: list[Any], index: int, piece: Tree) -> tuple[Item, int]:
+def _if(pieces: list[Any], index: int, piece: Tree[Any]) -> tuple[Item, int]:
     then, index = _sequence(pieces, index + 1, ("template_else", "template_endif"))
     otherwise: list[Item] = []
     if pieces[index].data == "template_else":

@@ -32,7 +32,7 @@ _TRAVERSALS = frozenset(
 _SKIP = "new_line_or_comment"
 
 
-def expressions(node: Tree) -> list[Any]:
+def expressions(node: Tree[Any]) -> list[Any]:
     return [c for c in node.children if isinstance(c, Tree) and c.data != _SKIP]
 
 
@@ -40,8 +40,8 @@ class Traversal:
     def __init__(self, evaluator: Evaluator) -> None:
         self.ev = evaluator
 
-    def evaluate(self, node: Tree) -> Any:
-        steps: list[Tree] = []
+    def evaluate(self, node: Tree[Any]) -> Any:
+        steps: list[Tree[Any]] = []
         current: Any = node
         while isinstance(current, Tree) and current.data in _TRAVERSALS:
             steps.append(current.children[1])
@@ -54,7 +54,7 @@ class Traversal:
             return self.reference(str(current.children[0]), steps, start)
         return self.walk(self.ev.eval(current), steps, start)
 
-    def reference(self, root: str, steps: list[Tree], start: int) -> Any:
+    def reference(self, root: str, steps: list[Tree[Any]], start: int) -> Any:
         if root in self.ev.bindings:
             return self.walk(self.ev.bindings[root], steps, start)
         names = _leading_names(steps)
@@ -74,10 +74,10 @@ class Traversal:
             return self.walk(scope.resource("managed", root, names[0], text), steps[1:], start)
         return Pending(self.prefix_text(start, steps[-1]) if steps else root)
 
-    def prefix_text(self, start: int, step: Tree) -> str:
+    def prefix_text(self, start: int, step: Tree[Any]) -> str:
         return self.ev.text[start : step.meta.end_pos].strip()
 
-    def walk(self, value: Any, steps: list[Tree], start: int) -> Any:
+    def walk(self, value: Any, steps: list[Tree[Any]], start: int) -> Any:
         for step in steps:
             text = self.prefix_text(start, step)
             if step.data in ("attr_splat", "full_splat"):
@@ -85,13 +85,13 @@ class Traversal:
             value = self.step(value, step, text)
         return value
 
-    def splat(self, value: Any, steps: list[Tree], start: int) -> Any:
+    def splat(self, value: Any, steps: list[Tree[Any]], start: int) -> Any:
         if isinstance(value, Pending):
             return value
         items = value if isinstance(value, list) else ([] if value is None else [value])
         return [self.walk(item, steps, start) for item in items]
 
-    def step(self, value: Any, step: Tree, text: str) -> Any:
+    def step(self, value: Any, step: Tree[Any], text: str) -> Any:
         if step.data == "get_attr":
             return self.attribute(value, str(expressions(step)[0].children[0]), text)
         if step.data == "short_index":
@@ -142,7 +142,7 @@ class Traversal:
         raise EvalError("cannot index this value")
 
 
-def _leading_names(steps: list[Tree]) -> list[str]:
+def _leading_names(steps: list[Tree[Any]]) -> list[str]:
     names: list[str] = []
     for step in steps:
         if step.data != "get_attr":

@@ -2,8 +2,9 @@
 
 Primitives convert (``"2"`` for a ``number`` becomes 2), and ``optional(T, default)``
 attributes of an ``object({...})`` type get their default when the value leaves them out
-(Terraform >= 1.3). Collections convert element by element. Anything this does not
-understand is left as it is; a value that cannot be converted becomes unknown.
+or sets them to null (Terraform >= 1.3). Collections convert element by element. Anything
+this does not understand is left as it is; a value that cannot be converted becomes
+unknown.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _unwrap(node: Any) -> Any:
     return node
 
 
-def _children(node: Tree) -> list[Any]:
+def _children(node: Tree[Any]) -> list[Any]:
     return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
 
 
@@ -60,7 +61,7 @@ def _convert(value: Any, node: Any, evaluate: Evaluate) -> Any:
     return value
 
 
-def _call(value: Any, node: Tree, evaluate: Evaluate) -> Any:
+def _call(value: Any, node: Tree[Any], evaluate: Evaluate) -> Any:
     name = str(node.children[0].children[0])
     arguments = next((c for c in _children(node) if c.data == "arguments"), None)
     args = [_unwrap(a) for a in _children(arguments)] if arguments is not None else []
@@ -77,7 +78,7 @@ def _call(value: Any, node: Tree, evaluate: Evaluate) -> Any:
     return value
 
 
-def _object(value: dict[str, Any], schema: Tree, evaluate: Evaluate) -> dict[str, Any]:
+def _object(value: dict[str, Any], schema: Tree[Any], evaluate: Evaluate) -> dict[str, Any]:
     result = dict(value)
     for elem in _children(schema):
         key_node, type_node = _children(elem)
@@ -85,14 +86,14 @@ def _object(value: dict[str, Any], schema: Tree, evaluate: Evaluate) -> dict[str
         type_node = _unwrap(type_node)
         if key is None:
             continue
-        if key in result:
+        if result.get(key) is not None:
             result[key] = _convert(result[key], type_node, evaluate)
-        elif _is_call(type_node, "optional"):
+        elif _is_call(type_node, "optional"):  # left out or null: the default (or null)
             result[key] = _optional_default(type_node, evaluate)
     return result
 
 
-def _optional_default(node: Tree, evaluate: Evaluate) -> Any:
+def _optional_default(node: Tree[Any], evaluate: Evaluate) -> Any:
     arguments = next((c for c in _children(node) if c.data == "arguments"), None)
     args = _children(arguments) if arguments is not None else []
     if len(args) < 2:
@@ -105,7 +106,7 @@ def _is_call(node: Any, name: str) -> bool:
             and str(node.children[0].children[0]) == name)
 
 
-def _key(node: Tree) -> str | None:
+def _key(node: Tree[Any]) -> str | None:
     inner = _unwrap(node.children[0])
     if isinstance(inner, Tree) and inner.data in ("identifier", "keyword"):
         return str(inner.children[0])

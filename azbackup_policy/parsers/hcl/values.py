@@ -165,7 +165,7 @@ def as_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
-        return value == "true"
+        return bool(value == "true")
     raise EvalError(f"a {type_name(value)} is not a bool")
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from azbackup_policy_example_org_rules import BACKUP_TIER_TAG, azbackup_policy_rules
@@ -16,7 +18,7 @@ from azbackup_policy.rules import Kind
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "backup-tier"
 
 
-def vm(name: str, tags: object) -> VirtualMachine:
+def vm(name: str, tags: Mapping[str, Any] | Unknown) -> VirtualMachine:
     return VirtualMachine(address=f"azurerm_linux_virtual_machine.{name}", name=name, tags=tags)
 
 
