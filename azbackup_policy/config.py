@@ -275,7 +275,7 @@ def safe_yaml(text: str) -> Any:
 def _bounded_loader() -> Any:
     import yaml
 
-    class BoundedLoader(yaml.SafeLoader):
+    class BoundedLoader(yaml.SafeLoader):  # type: ignore[misc,unused-ignore]
         depth = 0
         aliases = 0
 
