@@ -350,3 +350,61 @@ def test_precommit_file_named_like_an_option_is_a_file(tmp_path: Path) -> None:
     assert not (root / "stolen.json").exists()
     hooks = (Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
     assert 'args: ["--"]' in hooks
+
+
+@pytest.mark.parametrize("name, text", [
+    ("main.tf.json", '{"resource": {"azurerm_resource_group": {"rg": {"name": "r", '
+                     '"location": "westeurope", "count": 1e999}}}}'),
+    ("terraform.tfvars", "size = 1e999\n"),
+])
+def test_infinite_numbers_in_json_syntax_and_tfvars(tmp_path: Path, name: str,
+                                                    text: str) -> None:
+    root = repo(tmp_path)
+    (root / name).write_text(text, encoding="utf-8")
+    if name.endswith(".tfvars"):
+        (root / "main.tf").write_text('variable "size" {}\nresource "azurerm_resource_group" '
+                                      '"rg" {\n  count = var.size\n  name = "r"\n'
+                                      '  location = "westeurope"\n}\n', encoding="utf-8")
+    code, _, err = cli(root, "inventory", "--no-config", ".")
+    assert code == 2 and "out of range" in err, err
+    assert LOCATED.search(err), err
+
+
+def test_large_single_line_json_is_read(tmp_path: Path) -> None:
+    """A plan and a template on one line of a few MB: read once, no per-line rescans."""
+    root = repo(tmp_path)
+    groups = [{"address": f"azurerm_resource_group.rg{i}", "mode": "managed",
+               "type": "azurerm_resource_group", "name": f"rg{i}",
+               "values": {"name": f"rg{i}", "location": "westeurope", "tags": {"n": "x" * 200}}}
+              for i in range(6000)]
+    plan = {"format_version": "1.2", "terraform_version": "1.9.0",
+            "planned_values": {"root_module": {"resources": groups}}}
+    (root / "plan.json").write_text(json.dumps(plan, separators=(",", ":")), encoding="utf-8")
+    vaults = [{"type": "Microsoft.RecoveryServices/vaults", "apiVersion": "2024-04-01",
+               "name": f"rsv{i}", "location": "westeurope", "tags": {"n": "x" * 200}}
+              for i in range(3000)]
+    (root / "t.json").write_text(json.dumps({"$schema": ARM_SCHEMA, "contentVersion": "1.0.0.0",
+                                             "resources": vaults}, separators=(",", ":")),
+                                 encoding="utf-8")
+    code, out, err = cli(root, "inventory", "--no-config", "--format", "json", ".")
+    assert code == 0, err
+    assert len(json.loads(out)["vaults"]) == 3000
+
+
+def test_file_names_last_puts_the_separator_before_option_like_names(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch
+                                                                    ) -> None:
+    from azbackup_policy.cli import build_parser, file_names_last
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("main.tf", "--output=x.json"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+    argv = ["scan", "--changed-files", "--format", "sarif", "main.tf", "--output=x.json"]
+    fixed = file_names_last(argv)
+    assert fixed == ["scan", "--changed-files", "--format", "sarif", "--", "main.tf",
+                     "--output=x.json"]
+    args = build_parser().parse_args(fixed)
+    assert args.paths == ["main.tf", "--output=x.json"] and args.outputs == [["sarif", None]]
+    assert file_names_last(["scan", "--changed-files", "--", "--output=x.json"]) == [
+        "scan", "--changed-files", "--", "--output=x.json"]
+    assert file_names_last(["scan", "main.tf"]) == ["scan", "main.tf"]
