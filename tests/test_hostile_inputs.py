@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 LOCATED = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<message>.+)$", re.M)
@@ -408,3 +410,17 @@ def test_file_names_last_puts_the_separator_before_option_like_names(tmp_path: P
     assert file_names_last(["scan", "--changed-files", "--", "--output=x.json"]) == [
         "scan", "--changed-files", "--", "--output=x.json"]
     assert file_names_last(["scan", "main.tf"]) == ["scan", "main.tf"]
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(-3, 3),
+                    st.sampled_from(["a", "A", "b", "ß", "SS", "ss"]))
+
+
+@given(st.lists(SCALARS, max_size=8), SCALARS)
+def test_yaml_rule_in_lists_are_sets_with_the_same_answers(items: list[object],
+                                                           value: object) -> None:
+    """``in`` is one set lookup (a long list times a large estate is not quadratic) and
+    answers as comparing with every item did."""
+    from azbackup_policy.yaml_rules import Choices, _equal
+
+    assert (value in Choices.of(items)) == any(_equal(value, item) for item in items)
