@@ -424,3 +424,21 @@ def test_yaml_rule_in_lists_are_sets_with_the_same_answers(items: list[object],
     from azbackup_policy.yaml_rules import Choices, _equal
 
     assert (value in Choices.of(items)) == any(_equal(value, item) for item in items)
+
+
+def test_bicep_module_fan_out_is_bounded(tmp_path: Path) -> None:
+    """Each module declaration compiles its module again: the expansions budget stops it."""
+    root = repo(tmp_path)
+    (root / "c.bicep").write_text("resource v 'Microsoft.RecoveryServices/vaults@2024-04-01' = "
+                                  "{\n  name: 'rsv'\n  location: 'westeurope'\n}\n",
+                                  encoding="utf-8")
+    for level, below in (("b", "c"), ("a", "b"), ("main", "a")):
+        (root / f"{level}.bicep").write_text("".join(
+            f"module m{i} './{below}.bicep' = {{\n  name: 'm{i}'\n}}\n" for i in range(20)),
+            encoding="utf-8")
+    code, _, err = cli(root, "inventory", "--no-config", "--limits", "expansions=300",
+                       "main.bicep")
+    assert code == 2, err
+    found = budget_errors(err)
+    assert found and "limit expansions" in found[0]["message"] and found[0]["file"].endswith(
+        ".bicep"), err

@@ -25,7 +25,7 @@ from azbackup_policy.parsers.arm.evaluator import (
 from azbackup_policy.parsers.arm.functions import all_functions
 from azbackup_policy.parsers.arm.resources import Instance, build_resource
 from azbackup_policy.parsers.arm.values import Keys, PartialString, get_ci, make_string
-from azbackup_policy.parsers.budget import Budget
+from azbackup_policy.parsers.budget import Budget, BudgetExceeded
 
 _SECURE_TYPES = {"securestring", "secureobject"}
 DEPLOYMENTS = "microsoft.resources/deployments"
@@ -186,6 +186,10 @@ def expand(raw: Any, path: JsonPath, evaluator: Evaluator, place: Place, out: Ou
             instance(keys, path, evaluator, place, out, symbol, parent,
                      frame.enter(loop, index), f"[{index}]", None)
         return
+    try:  # every declaration counts: modules and nested deployments can fan out
+        evaluator.scope.budget.expand(1, "a resource")
+    except BudgetExceeded as exc:
+        raise evaluator.scope.error(path, f"evaluation budget exceeded: {exc}") from None
     instance(keys, path, evaluator, place, out, symbol, parent, frame, "", None)
 
 
