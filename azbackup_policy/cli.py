@@ -1,7 +1,9 @@
 """The command line: thin glue from argv to the library and back to an exit code.
 
 Exit codes: 0 nothing at or above the threshold; 1 findings; 2 usage, configuration
-or input error; 3 a rule or plugin failed.
+or input error; 3 a rule or plugin failed. The grammar (options, help, examples) is in
+:mod:`azbackup_policy.cli_parser`; the small decisions (colour, outputs, config file) in
+:mod:`azbackup_policy.cli_support`. The conventions are listed in docs/cli-conventions.md.
 """
 
 from __future__ import annotations
@@ -13,10 +15,21 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from enum import IntEnum
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from azbackup_policy._version import __version__
-from azbackup_policy.rules import FAIL_ON as FAIL_ON  # the --fail-on choices
+from azbackup_policy.cli_parser import SCAN_FORMATS, ParseError, build_parser, command_parsers
+from azbackup_policy.cli_support import (
+    Outputs,
+    config_file,
+    config_message,
+    output_problems,
+    to_stdout,
+    use_color,
+)
+from azbackup_policy.rules import FAIL_ON
+
+__all__ = ["FAIL_ON", "SCAN_FORMATS", "ExitCode", "build_parser", "console_main", "main"]
 
 
 class ExitCode(IntEnum):
@@ -26,137 +39,8 @@ class ExitCode(IntEnum):
     RULE_FAILURE = 3
 
 
-SCAN_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "azure-devops")
-
-
-class _FormatAction(argparse.Action):
-    """``--format F [--output FILE]``, repeatable: each --output belongs to the format before it."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
-        outputs: list[list[str | None]] = getattr(namespace, "outputs", None) or []
-        if option_string == "--format":
-            outputs.append([values, None])
-        else:
-            if not outputs or outputs[-1][1] is not None:
-                outputs.append([None, values])
-            else:
-                outputs[-1][1] = values
-        namespace.outputs = outputs
-
-
-_LIMITS = (
-    ("--max-resources", 100_000, "resources in one file or module tree"),
-    ("--max-loop-count", 10_000, "instances of one count/for_each/copy/range()"),
-    ("--max-nesting-depth", 200, "nesting of brackets in JSON and Bicep"),
-    ("--max-module-depth", 32, "depth of modules, linked templates and nested deployments"),
-)
-
-
-def _limit_pairs(text: str) -> dict[str, float]:
-    """``steps=5000000,seconds=120`` -> {"steps": 5000000.0, "seconds": 120.0}."""
-    from azbackup_policy.parsers.budget import limits_from
-
-    pairs: dict[str, float] = {}
-    for item in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = item.partition("=")
-        try:
-            pairs[name.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep:
-            raise argparse.ArgumentTypeError(f"{item!r} is not NAME=NUMBER")
-    try:
-        limits_from(pairs)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return pairs
-
-
-def _input_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="files or folders: plan JSON, .tf modules, ARM templates, Bicep")
-    parser.add_argument("--parameters", action="append", default=[], metavar="FILE",
-                        help="ARM/Bicep parameter file (repeatable)")
-    parser.add_argument("--var-file", action="append", default=[], metavar="FILE",
-                        help="Terraform .tfvars file (repeatable)")
-    parser.add_argument("--source-dir", metavar="DIR",
-                        help="the .tf sources of a plan, so findings point at .tf lines")
-    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                        help="skip files and folders matching GLOB (repeatable)")
-    parser.add_argument("--allow-outside-root", action="store_true",
-                        help="follow modules and linked templates outside the scanned paths")
-    parser.add_argument("--bicep-cache", metavar="DIR",
-                        help="Bicep's module cache, where `bicep restore` put br: modules "
-                        "(default: cacheRootDirectory of bicepconfig.json, else ~/.bicep)")
-    parser.add_argument("--max-file-size", type=int, default=200 * 1024 * 1024,
-                        metavar="BYTES", help="refuse files larger than this (default 200 MB)")
-    limits = parser.add_argument_group("limits (larger inputs are input errors)")
-    for flag, default, text in _LIMITS:
-        limits.add_argument(flag, type=int, metavar="N", help=f"{text} (default {default})")
-    limits.add_argument("--limits", action="append", default=[], metavar="NAME=N,...",
-                        type=_limit_pairs, help="evaluation budget of each file or module "
-                        "tree: string-length, collection-length, value-size, integer-bits, "
-                        "steps, expansions, seconds (see docs/security.md)")
-    parser.add_argument("--config", metavar="FILE",
-                        help="configuration file (default: .azbackup-policy.yaml or "
-                        "[tool.azbackup-policy] in pyproject.toml, found upwards)")
-    parser.add_argument("--no-config", action="store_true",
-                        help="ignore configuration files")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="azbackup-policy",
-        description="Check Azure VM infrastructure-as-code against the Azure Backup support "
-        "matrix before it is deployed.",
-    )
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    scan = commands.add_parser("scan", help="check inputs and report findings")
-    _input_options(scan)
-    scan.add_argument("--format", action=_FormatAction, dest="outputs", metavar="FORMAT",
-                      help=f"output format: {', '.join(SCAN_FORMATS)} or one a plugin adds "
-                      "(repeatable; default text)")
-    scan.add_argument("--output", action=_FormatAction, dest="outputs", metavar="FILE",
-                      help="write the preceding --format to FILE instead of stdout")
-    scan.add_argument("--fail-on", choices=FAIL_ON,
-                      help="lowest severity that makes the exit code 1 (default warning)")
-    scan.add_argument("--strict", action="store_true",
-                      help="report values that cannot be verified statically as reviews")
-    scan.add_argument("--select", action="append", default=[], metavar="RULE",
-                      help="run only these rules (id, name, area or id prefix; repeatable)")
-    scan.add_argument("--ignore", action="append", default=[], metavar="RULE",
-                      help="do not run these rules (repeatable)")
-    scan.add_argument("--matrix", metavar="FILE", help="a newer support-matrix data file")
-    scan.add_argument("--rules", action="append", default=[], metavar="FILE",
-                      help="YAML rule file (repeatable)")
-    scan.add_argument("--baseline", metavar="FILE",
-                      help="report only findings not recorded in this baseline")
-    scan.add_argument("--write-baseline", metavar="FILE",
-                      help="record the current findings in FILE (the exit code then ignores "
-                      "findings)")
-    scan.add_argument("--changed-files", action="store_true",
-                      help="PATHs are changed files (pre-commit): scan each module or template "
-                      "they belong to as a whole")
-
-    inventory = commands.add_parser("inventory", help="print what the tool understood")
-    _input_options(inventory)
-    inventory.add_argument("--format", choices=("json", "text"), default="text")
-    inventory.add_argument("--output", metavar="FILE")
-
-    rules = commands.add_parser("rules", help="list the available rules")
-    rules.add_argument("--format", choices=("text", "markdown"), default="text")
-    explain = commands.add_parser("explain", help="explain one rule")
-    explain.add_argument("rule", metavar="RULE", help="rule id or name")
-    for command in (rules, explain):
-        command.add_argument("--rules", action="append", default=[], metavar="FILE",
-                             help="also YAML rules from FILE (repeatable)")
-        command.add_argument("--config", metavar="FILE", help="configuration file")
-        command.add_argument("--no-config", action="store_true",
-                             help="ignore configuration files")
-    return parser
+class UsageError(Exception):
+    """A usage error found after parsing; printed with the command's usage, exit 2."""
 
 
 # Command-line value -> ScanOptions field; a flag that was not given leaves the config value.
@@ -171,45 +55,77 @@ _OVERRIDES = {
 }
 
 
-def _scan_options(args: argparse.Namespace, environ: dict[str, str] | None = None) -> Any:
+class Context:
+    """What a command needs from the process: streams and the environment."""
+
+    def __init__(self, stdout: TextIO, stderr: TextIO, environ: dict[str, str],
+                 stdin: BinaryIO | None) -> None:
+        self.stdout, self.stderr, self.environ, self.stdin = stdout, stderr, environ, stdin
+
+    def say(self, text: str) -> None:
+        self.stderr.write(f"azbackup-policy: {text}\n")
+
+
+def _config(args: argparse.Namespace, ctx: Context, paths: Sequence[str]) -> Any:
     from azbackup_policy.config import resolve_config
+
+    config = resolve_config(paths, config_file(args.config, ctx.environ),
+                            disabled=args.no_config)
+    if args.verbose:
+        ctx.say(config_message(config.file, paths))
+    return config
+
+
+def _scan_options(args: argparse.Namespace, ctx: Context) -> Any:
     from azbackup_policy.parsers.budget import limits_from
 
-    config = resolve_config(args.paths, args.config, disabled=args.no_config)
+    config = _config(args, ctx, [p for p in args.paths if p != "-"] or ["."])
     given = {field: getattr(args, name) for name, field in _OVERRIDES.items()
              if getattr(args, name, None) not in (None, [], False)}
-    env = os.environ if environ is None else environ
-    given["home"] = env.get("HOME") or env.get("USERPROFILE") or None
+    given["home"] = ctx.environ.get("HOME") or ctx.environ.get("USERPROFILE") or None
     if args.limits:
         given["limits"] = limits_from({k: v for pairs in args.limits for k, v in pairs.items()},
                                       config.eval_limits())
-    return config.scan_options(**{k: tuple(v) if isinstance(v, list) else v
-                                  for k, v in given.items()})
+    options = config.scan_options(**{k: tuple(v) if isinstance(v, list) else v
+                                     for k, v in given.items()})
+    if "-" in args.paths:
+        stream = ctx.stdin if ctx.stdin is not None else sys.stdin.buffer
+        options = replace(options, stdin=stream.read())
+    return options
 
 
-def _plugin_reporters(host: Any) -> dict[str, Any]:
-    """Output formats added by plugins (``azbackup_policy_reporters``), by name."""
-    from azbackup_policy.errors import PluginError
-    from azbackup_policy.reporters import ReporterSpec
-
-    found: dict[str, Any] = {}
-    for origin, spec in host.extras("azbackup_policy_reporters"):
-        if not isinstance(spec, ReporterSpec):
-            raise PluginError(origin, f"returned {spec!r}, which is not a ReporterSpec")
-        found[spec.name] = spec.render
-    return found
+# Formats whose every line is a command we build, untrusted text escaped inside it.
+_COMMAND_FORMATS = ("github", "azure-devops")
 
 
-def _write(text: str, destination: str | None, stdout: TextIO) -> None:
-    if destination is None or destination == "-":
-        stdout.write(text)
+def _stop_token(environ: dict[str, str]) -> str | None:
+    """In GitHub Actions, a random token for ``::stop-commands::`` (never guessable)."""
+    if environ.get("GITHUB_ACTIONS") != "true":
+        return None
+    import secrets
+
+    return secrets.token_hex(16)
+
+
+def _write(text: str, destination: str | None, stdout: TextIO, *, token: str | None = None,
+           commands: bool = False, color: bool = False) -> None:
+    """Write one output: guarded (:mod:`.reporters._safe`) unless it is made of our own
+    commands; on stdout with a ``token`` (GitHub Actions, human text), inside a
+    ``::stop-commands::`` region. Documents (JSON, SARIF, JUnit, Markdown) are never
+    wrapped, so ``> file`` stays valid: their escaping leaves nothing a runner acts on."""
+    from azbackup_policy.reporters._safe import guard_document, wrap_untrusted
+
+    if not commands:
+        text = guard_document(text, color=color)
+    if to_stdout(destination):
+        stdout.write(wrap_untrusted(text, token) if token else text)
+        stdout.flush()
         return
-    with open(destination, "w", encoding="utf-8", newline="\n") as handle:
+    with open(str(destination), "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
 
 
-def _auto_formats(outputs: list[tuple[str, str | None]],
-                  environ: dict[str, str]) -> list[tuple[str, str | None]]:
+def _auto_formats(outputs: Outputs, environ: dict[str, str]) -> Outputs:
     """Add CI annotations when text goes to the terminal inside GitHub Actions / Azure DevOps."""
     text_to_stdout = ("text", None) in outputs
     if text_to_stdout and environ.get("GITHUB_ACTIONS") == "true":
@@ -219,13 +135,23 @@ def _auto_formats(outputs: list[tuple[str, str | None]],
     return outputs
 
 
-def _print_errors(report: Any, stderr: TextIO) -> None:
-    for warning in report.warnings:
-        stderr.write(f"azbackup-policy: warning: {warning}\n")
-    for problem in report.errors:
-        stderr.write(f"{problem}\n")
-    for failure in report.rule_failures:
-        stderr.write(f"error: rule {failure.rule_id} from {failure.origin} {failure.message}\n")
+def _print_problems(report: Any, ctx: Context, *, shown: bool, quiet: bool,
+                    token: str | None) -> None:
+    """Warnings, input errors and rule failures on stderr, unless the text report on stdout
+    already shows them (each is printed once); ``--quiet`` keeps only the errors. Each value
+    is made safe and, in GitHub Actions, the whole sits inside a ``::stop-commands::``
+    region."""
+    from azbackup_policy.reporters._safe import text as safe
+    from azbackup_policy.reporters._safe import wrap_untrusted
+
+    if shown:
+        return
+    lines = [] if quiet else [f"azbackup-policy: warning: {safe(w)}\n"
+                              for w in getattr(report, "warnings", ())]
+    lines += [f"{safe(p.file)}:{p.line}:{p.column}: {safe(p.message)}\n" for p in report.errors]
+    lines += [f"error: rule {safe(f.rule_id)} from {safe(f.origin)} {safe(f.message)}\n"
+              for f in getattr(report, "rule_failures", ())]
+    ctx.stderr.write(wrap_untrusted("".join(lines), token) if token else "".join(lines))
 
 
 def _exit_code(report: Any) -> ExitCode:
@@ -236,97 +162,138 @@ def _exit_code(report: Any) -> ExitCode:
     return ExitCode.FINDINGS if report.at_or_above() else ExitCode.OK
 
 
-def _scan_with_progress(scan: Any, args: argparse.Namespace, stderr: TextIO,
-                        rules: Any = None, environ: dict[str, str] | None = None) -> Any:
-    """Run the scan (with ``rules``), with a progress line on stderr when it is a terminal."""
+def _run_scan(args: argparse.Namespace, ctx: Context, host: Any) -> Any:
+    """The scan (or, for --changed-files, the scan of the changed and deleted units)."""
+    from azbackup_policy.pipeline import scan
     from azbackup_policy.progress import TerminalProgress
 
-    progress = TerminalProgress(stderr) if stderr.isatty() else None
+    options = _scan_options(args, ctx)
+    if args.changed_files:
+        from azbackup_policy.precommit import scan_changed, staged_state
+
+        deleted, not_staged = staged_state()
+        options = replace(options, hidden_files=tuple(not_staged))
+        return scan_changed(args.paths, options, rules=host.rules(), deleted=deleted,
+                            formats=host.formats())
+    progress = TerminalProgress(ctx.stderr) if ctx.stderr.isatty() and not args.quiet else None
     try:
-        return scan(args.paths, _scan_options(args, environ), progress=progress, rules=rules)
+        return scan(args.paths, options, progress=progress, rules=host.rules(),
+                    formats=host.formats())
     finally:
         if progress is not None:
             progress.close()
 
 
-def cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
-             environ: dict[str, str]) -> ExitCode:
-    from azbackup_policy.pipeline import scan
-    from azbackup_policy.plugins import default_host
-    from azbackup_policy.reporters import RenderOptions, load_reporter
+def _render_options(args: argparse.Namespace, report: Any, ctx: Context) -> Any:
+    from azbackup_policy.discover import repository_path, repository_root
+    from azbackup_policy.reporters import RenderOptions
+    from azbackup_policy.reporters.sarif import default_category
 
-    outputs = [(fmt or "text", out) for fmt, out in (args.outputs or [["text", None]])]
-    host = default_host()  # entry points are read once: for reporters and for rules
-    extra = _plugin_reporters(host)
-    unknown = sorted({fmt for fmt, _ in outputs} - set(SCAN_FORMATS) - set(extra))
+    paths = [p for p in args.paths if p != "-"] or ["."]
+    category = args.sarif_category or default_category([repository_path(p) for p in paths])
+    return RenderOptions(fail_on=report.fail_on, cwd=os.getcwd(), environment=ctx.environ,
+                         repository_root=repository_root(paths[0]), sarif_category=category,
+                         quiet=args.quiet, link_base=args.link_base)
+
+
+def _formats(args: argparse.Namespace, names: Sequence[str]) -> Outputs:
+    outputs: Outputs = [(fmt or "text", out) for fmt, out in (args.outputs or [["text", None]])]
+    unknown = sorted({fmt for fmt, _ in outputs} - set(names))
     if unknown:
-        stderr.write(f"azbackup-policy: error: unknown --format {', '.join(unknown)} "
-                     f"(choose from {', '.join([*SCAN_FORMATS, *sorted(extra)])})\n")
-        return ExitCode.INPUT_ERROR
-    if args.changed_files:
-        from azbackup_policy.precommit import scan_changed
+        raise UsageError(f"unknown --format {', '.join(unknown)} "
+                         f"(choose from {', '.join(names)})")
+    if args.link_base is not None and not args.link_base.lower().startswith(
+            ("https://", "http://")):
+        raise UsageError("--link-base must be an http:// or https:// URL")
+    baseline: Outputs = [("baseline", args.write_baseline)] if args.write_baseline else []
+    problems = output_problems(outputs + baseline)
+    if problems:
+        raise UsageError("; ".join(problems))
+    return outputs
 
-        report = scan_changed(args.paths, _scan_options(args, environ), rules=host.rules())
-    else:
-        report = _scan_with_progress(scan, args, stderr, rules=host.rules(), environ=environ)
-    for fmt, destination in _auto_formats(outputs, environ):
-        to_tty = destination is None and stdout.isatty()
-        color = fmt == "text" and to_tty and "NO_COLOR" not in environ
-        options = RenderOptions(color=color, fail_on=report.fail_on, cwd=os.getcwd(),
-                                environment=environ)
-        _write(load_reporter(fmt, extra)(report, options), destination, stdout)
-    _print_errors(report, stderr)
+
+def cmd_scan(args: argparse.Namespace, ctx: Context) -> ExitCode:
+    from azbackup_policy.plugins import default_host
+    from azbackup_policy.reporters import load_reporter
+
+    host = default_host()  # entry points are read once: for reporters, formats and rules
+    reporters = host.reporters()
+    outputs = _formats(args, [spec.name for spec in reporters])  # usage errors first
+    report = _run_scan(args, ctx, host)
+    base = _render_options(args, report, ctx)
+    token = _stop_token(ctx.environ)
+    written = outputs if args.no_annotations else _auto_formats(outputs, ctx.environ)
+    for fmt, destination in written:
+        color = fmt == "text" and to_stdout(destination) and use_color(
+            args.color, ctx.environ, ctx.stdout.isatty())
+        _write(load_reporter(fmt, reporters)(report, replace(base, color=color)), destination,
+               ctx.stdout, token=token if fmt == "text" else None,
+               commands=fmt in _COMMAND_FORMATS, color=color)
+    _print_problems(report, ctx, shown=("text", None) in outputs, quiet=args.quiet,
+                    token=token)
     if args.write_baseline:
-        from azbackup_policy.baseline import recordable, render_baseline
-
-        _write(render_baseline(report.findings), args.write_baseline, stdout)
-        stderr.write(f"azbackup-policy: wrote {len(recordable(report.findings))} findings to "
-                     f"the baseline {args.write_baseline}\n")
-        return _exit_code(replace(report, fail_on="never"))
+        return _write_baseline(args, report, ctx)
     return _exit_code(report)
 
 
-def cmd_inventory(args: argparse.Namespace, stdout: TextIO, stderr: TextIO,
-                  environ: dict[str, str] | None = None) -> ExitCode:
+def _write_baseline(args: argparse.Namespace, report: Any, ctx: Context) -> ExitCode:
+    from azbackup_policy.baseline import recordable, render_baseline
+    from azbackup_policy.reporters._common import plural
+    from azbackup_policy.reporters._safe import json_document
+    from azbackup_policy.reporters._safe import text as safe
+
+    _write(json_document(render_baseline(report.findings)), args.write_baseline, ctx.stdout,
+           commands=True)
+    if not args.quiet:
+        ctx.say(f"wrote {plural(len(recordable(report.findings)), 'finding')} to the "
+                f"baseline {safe(args.write_baseline)}")
+    return _exit_code(replace(report, fail_on="never"))
+
+
+def cmd_inventory(args: argparse.Namespace, ctx: Context) -> ExitCode:
     import json
 
     from azbackup_policy.inventory import inventory, render_text
     from azbackup_policy.pipeline import load_units
+    from azbackup_policy.reporters._safe import json_document
 
-    loaded = load_units(args.paths, _scan_options(args, environ))
+    if args.output is not None and output_problems([("inventory", args.output)]):
+        raise UsageError("; ".join(output_problems([("inventory", args.output)])))
+    loaded = load_units(args.paths, _scan_options(args, ctx))
     data = inventory(loaded.units, loaded.errors)
     data["files_skipped"] = [{"file": s.file, "reason": s.reason} for s in loaded.skipped]
     data["not_followed"] = [
         {"file": n.file, "line": n.line, "source": n.source, "reason": n.reason, "hint": n.hint}
         for n in loaded.not_followed
     ]
-    if args.format == "json":
-        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-    else:
-        text = render_text(data)
-    _write(text, args.output, stdout)
-    for problem in loaded.errors:
-        stderr.write(f"{problem}\n")
+    text_shown = args.format == "text" and to_stdout(args.output)
+    text = render_text(data) if args.format == "text" else json_document(json.dumps(
+        data, indent=2, sort_keys=True)) + "\n"
+    token = _stop_token(ctx.environ)
+    _write(text, args.output, ctx.stdout, token=token if args.format == "text" else None)
+    _print_problems(loaded, ctx, shown=text_shown, quiet=getattr(args, "quiet", False), token=token)
     return ExitCode.INPUT_ERROR if loaded.errors else ExitCode.OK
 
 
-def cmd_rules(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> ExitCode:
+def cmd_rules(args: argparse.Namespace, ctx: Context) -> ExitCode:
     from azbackup_policy import ruledocs
-    from azbackup_policy.config import resolve_config
     from azbackup_policy.pipeline import available_rules
 
-    config = resolve_config(["."], args.config, disabled=args.no_config)
+    config = _config(args, ctx, ["."])
     rules = available_rules(tuple(args.rules) or config.rules)
     if args.command == "rules":
-        render = ruledocs.rules_markdown if args.format == "markdown" else ruledocs.rules_table_text
-        stdout.write(render(rules))
+        render = {"markdown": ruledocs.rules_markdown, "json": ruledocs.rules_json}.get(
+            args.format, ruledocs.rules_table_text)
+        _write(render(rules), None, ctx.stdout)
         return ExitCode.OK
     wanted = args.rule.lower()
     for rule in rules:
         if wanted in (rule.id.lower(), rule.name.lower()):
-            stdout.write(ruledocs.explain_text(rule))
+            _write(ruledocs.explain_text(rule), None, ctx.stdout)
             return ExitCode.OK
-    stderr.write(f"azbackup-policy: no rule {args.rule!r} (see 'azbackup-policy rules')\n")
+    from azbackup_policy.reporters._safe import text as safe
+
+    ctx.say(f"no rule {safe(repr(args.rule))} (see 'azbackup-policy rules')")
     return ExitCode.INPUT_ERROR
 
 
@@ -344,35 +311,64 @@ def file_names_last(argv: list[str]) -> list[str]:
     return argv
 
 
+def cmd_completion(args: argparse.Namespace, ctx: Context) -> ExitCode:
+    from azbackup_policy.completion import script
+
+    ctx.stdout.write(script(args.shell, build_parser()))
+    return ExitCode.OK
+
+
+COMMANDS = {"scan": cmd_scan, "inventory": cmd_inventory, "rules": cmd_rules,
+            "explain": cmd_rules, "completion": cmd_completion}
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; an unknown argument after a command is reported with its usage."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command = command_parsers(parser).get(args.command or "", parser)
+        raise ParseError(command, f"unrecognized arguments: {' '.join(unknown)}")
+    if getattr(args, "paths", None) == [] and not getattr(args, "changed_files", False):
+        args.paths = ["."]
+    return args
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
-         stderr: TextIO | None = None, environ: dict[str, str] | None = None) -> int:
+         stderr: TextIO | None = None, environ: dict[str, str] | None = None,
+         stdin: BinaryIO | None = None) -> int:
     """Run the command line; returns the exit code (never raises for bad input)."""
     from azbackup_policy.errors import AzBackupPolicyError, PluginError
+    from azbackup_policy.reporters._safe import text as safe
 
-    out, err = stdout or sys.stdout, stderr or sys.stderr
-    env = dict(os.environ if environ is None else environ)
+    ctx = Context(stdout or sys.stdout, stderr or sys.stderr,
+                  dict(os.environ if environ is None else environ), stdin)
     parser = build_parser()
     try:
-        args = parser.parse_args(file_names_last(list(sys.argv[1:] if argv is None else argv)))
-    except SystemExit as exc:  # argparse: --help/--version (0) or usage error (2)
+        args = _parse(parser, file_names_last(list(sys.argv[1:] if argv is None else argv)))
+    except ParseError as exc:
+        exc.parser.print_usage(ctx.stderr)
+        ctx.say(f"error: {exc}")
+        return ExitCode.INPUT_ERROR
+    except SystemExit as exc:  # argparse: --help
         return int(exc.code or 0)
     if args.version:
-        out.write(f"azbackup-policy {__version__}\n")
+        ctx.stdout.write(f"azbackup-policy {__version__}\n")
         return ExitCode.OK
+    command = COMMANDS.get(args.command)
+    if command is None:
+        parser.print_usage(ctx.stderr)
+        return ExitCode.INPUT_ERROR
     try:
-        if args.command == "scan":
-            return cmd_scan(args, out, err, env)
-        if args.command == "inventory":
-            return cmd_inventory(args, out, err, env)
-        if args.command in ("rules", "explain"):
-            return cmd_rules(args, out, err)
-        parser.print_usage(err)
+        return command(args, ctx)
+    except UsageError as exc:
+        command_parsers(parser)[args.command].print_usage(ctx.stderr)
+        ctx.say(f"error: {safe(str(exc))}")
         return ExitCode.INPUT_ERROR
     except PluginError as exc:
-        err.write(f"azbackup-policy: error: {exc}\n")
+        ctx.say(f"error: {safe(str(exc))}")
         return ExitCode.RULE_FAILURE
     except (AzBackupPolicyError, OSError) as exc:
-        err.write(f"azbackup-policy: error: {exc}\n")
+        ctx.say(f"error: {safe(str(exc))}")
         return ExitCode.INPUT_ERROR
 
 
@@ -385,6 +381,9 @@ def console_main() -> None:
     interpreter exit does not walk it all once more.
     """
     gc.disable()
+    for stream in (sys.stdout, sys.stderr):  # a console that is not UTF-8 shows \\uXXXX
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     code = main()
     gc.freeze()
     sys.exit(code)

@@ -12,38 +12,35 @@ from __future__ import annotations
 import codecs
 import fnmatch
 import os
-import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from azbackup_policy.errors import InputError
-
-PLAN = "terraform-plan"
-HCL = "terraform-hcl"
-ARM = "arm"
-ARM_PARAMETERS = "arm-parameters"
-BICEP = "bicep"
-BICEPPARAM = "bicepparam"
-TFVARS = "tfvars"
-WHATIF = "arm-whatif"
+from azbackup_policy.formats import ARM as ARM
+from azbackup_policy.formats import ARM_PARAMETERS as ARM_PARAMETERS
+from azbackup_policy.formats import BICEP as BICEP
+from azbackup_policy.formats import BICEPPARAM as BICEPPARAM
+from azbackup_policy.formats import (
+    BUILTIN_FORMATS,
+    FormatSpec,
+    format_of_json,
+    format_of_name,
+    known_formats_text,
+    unknown_json_text,
+)
+from azbackup_policy.formats import HCL as HCL
+from azbackup_policy.formats import PLAN as PLAN
+from azbackup_policy.formats import TFVARS as TFVARS
+from azbackup_policy.formats import WHATIF as WHATIF
 
 DEFAULT_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
 CONFIG_MAX_BYTES = 16 * 1024 * 1024  # configuration, baselines, YAML rules, matrix files
 MAX_FOLDER_DEPTH = 100  # folders below a scanned path
 _SNIFF_BYTES = 64 * 1024
-
-_PLAN_HINT = re.compile(rb'"format_version"\s*:')
-_PLAN_BODY = re.compile(rb'"(planned_values|resource_changes|terraform_version)"\s*:')
-_SCHEMA = re.compile(rb'"\$schema"\s*:\s*"([^"]*)"')
-# An ARM what-if result (az CLI, REST or Azure PowerShell's ConvertTo-Json: any case).
-_WHATIF_CHANGE = re.compile(rb'"changeType"\s*:', re.IGNORECASE)
-_WHATIF_ID = re.compile(rb'"(?:fullyQualifiedResourceId|resourceId)"\s*:', re.IGNORECASE)
-_WHATIF_EMPTY = (re.compile(rb'"changes"\s*:\s*[\[n]', re.IGNORECASE),  # no change at all,
-                 re.compile(rb'"status"\s*:', re.IGNORECASE),  # or a failed operation
-                 re.compile(rb'"error"\s*:', re.IGNORECASE))
+STDIN = "-"  # the path that stands for standard input (read by the CLI)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +103,21 @@ def repository_root(path: str | os.PathLike[str], cwd: str | None = None) -> str
         current = parent
 
 
+def repository_path(path: str | os.PathLike[str], cwd: str | None = None) -> str:
+    """``path`` relative to its :func:`repository_root`, with ``/`` on every platform.
+
+    The same from any working directory inside the repository (fingerprints use it); a
+    path that cannot be made relative (another drive on Windows) stays absolute.
+    """
+    base = os.path.abspath(cwd or os.getcwd())
+    absolute = os.path.realpath(os.path.join(base, path))
+    try:
+        rel = os.path.relpath(absolute, repository_root(path, cwd))
+    except ValueError:  # another drive on Windows
+        return Path(absolute).as_posix()
+    return Path(rel).as_posix()
+
+
 def scan_roots(paths: Iterable[str], cwd: str | None = None) -> list[str]:
     """The boundaries of a scan: each path's repository root, and the path itself (a
     path named on the command line may be read even when it lies outside them)."""
@@ -130,11 +142,25 @@ class FileLoader:
         allow_outside_root: bool = False,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         cwd: str | None = None,
+        hidden: Iterable[str] = (),
+        stdin: bytes | None = None,
     ) -> None:
         self._roots = tuple(os.path.realpath(r) for r in roots)
         self._allow_outside = allow_outside_root
         self.max_file_bytes = max_file_bytes
         self._cwd = cwd
+        # Files (and folders, ending in "/") read as absent: the pre-commit hook hides
+        # what is not staged, so that only the content being committed decides.
+        self._hidden = frozenset(os.path.realpath(self._at(p)) for p in hidden)
+        self._hidden_dirs = tuple(os.path.realpath(self._at(p)) + os.sep
+                                  for p in hidden if p.endswith(("/", os.sep)))
+        self.stdin = stdin  # the content of the path "-"
+
+    def hidden(self, path: str) -> bool:
+        if not self._hidden:
+            return False
+        real = os.path.realpath(self._at(path))
+        return real in self._hidden or real.startswith(self._hidden_dirs)
 
     def display(self, path: str) -> str:
         return display_path(self._at(path), self._cwd)
@@ -166,14 +192,28 @@ class FileLoader:
             )
 
     def read_bytes(self, path: str) -> bytes:
-        return read_file(self._at(path), self.display(path), self.max_file_bytes)
+        if path == STDIN and self.stdin is not None:
+            return self._stdin_bytes()
+        shown = self.display(path)
+        if self.hidden(path):
+            raise InputError(shown, 1, 1, "cannot read file: it is not staged for commit")
+        return read_file(self._at(path), shown, self.max_file_bytes)
+
+    def _stdin_bytes(self) -> bytes:
+        data = self.stdin or b""
+        if len(data) > self.max_file_bytes:
+            raise InputError(STDIN, 1, 1, f"stdin is {len(data)} bytes, over the limit of "
+                             f"{self.max_file_bytes} bytes (raise it with --max-file-size)")
+        return data
 
     def read_text(self, path: str) -> str:
         """The file as text: UTF-8 (BOM stripped) or UTF-16 with a BOM; CRLF kept."""
         return decode_text(self.read_bytes(path), self.display(path))
 
     def exists(self, path: str) -> bool:
-        return os.path.exists(self._at(path))
+        if path == STDIN and self.stdin is not None:
+            return True
+        return os.path.exists(self._at(path)) and not self.hidden(path)
 
     def is_dir(self, path: str) -> bool:
         return os.path.isdir(self._at(path))
@@ -181,9 +221,10 @@ class FileLoader:
     def list_dir(self, path: str) -> list[str]:
         """Sorted entries of a folder (joined to ``path``); empty when it cannot be listed."""
         try:
-            return sorted(os.path.join(path, name) for name in os.listdir(self._at(path)))
+            entries = sorted(os.path.join(path, name) for name in os.listdir(self._at(path)))
         except OSError:
             return []
+        return [entry for entry in entries if not self.hidden(entry)]
 
 
 def read_file(path: str, shown: str, max_bytes: int) -> bytes:
@@ -233,46 +274,29 @@ def decode_text(data: bytes, shown: str) -> str:
         ) from None
 
 
-def sniff_json(head: bytes) -> str | None:
+def sniff_json(head: bytes, formats: Sequence[FormatSpec] = BUILTIN_FORMATS) -> str | None:
     """The kind of a ``.json`` file from its first bytes, or None when of no known kind."""
-    schema = _SCHEMA.search(head)
-    if schema is not None:
-        value = schema.group(1).lower()
-        if b"deploymentparameters" in value:
-            return ARM_PARAMETERS
-        if b"deploymenttemplate" in value:
-            return ARM
-    if _PLAN_HINT.search(head) and _PLAN_BODY.search(head):
-        return PLAN
-    if (_WHATIF_CHANGE.search(head) and _WHATIF_ID.search(head)) \
-            or all(pattern.search(head) for pattern in _WHATIF_EMPTY):
-        return WHATIF
-    return None
+    spec = format_of_json(head, formats)
+    return None if spec is None else spec.name
 
 
-def kind_of_file(name: str) -> str | None:
+def kind_of_file(name: str, formats: Sequence[FormatSpec] = BUILTIN_FORMATS) -> str | None:
     """The kind decided by the file name alone (None for ``.json``: sniff it)."""
-    lowered = name.lower()
-    if lowered.endswith((".tf", ".tf.json")):
-        return HCL
-    if lowered.endswith(".tfvars") or lowered.endswith(".tfvars.json"):
-        return TFVARS
-    if lowered.endswith(".bicepparam"):
-        return BICEPPARAM
-    if lowered.endswith(".bicep"):
-        return BICEP
-    return None
+    spec = format_of_name(name, formats)
+    return None if spec is None else spec.name
 
 
 class _Walker:
-    def __init__(self, loader: FileLoader, excludes: Sequence[str], cwd: str | None) -> None:
+    def __init__(self, loader: FileLoader, excludes: Sequence[str], cwd: str | None,
+                 formats: Sequence[FormatSpec]) -> None:
         self.loader = loader
         self.excludes = tuple(excludes)
         self.cwd = cwd
+        self.formats = tuple(formats)
         self.result = Discovery()
         self._seen_dirs: set[str] = set()
         self._seen_sources: set[tuple[str, str]] = set()
-        self._module_dirs: set[str] = set()
+        self._module_dirs: set[tuple[str, str]] = set()
 
     def excluded(self, shown: str) -> bool:
         name = shown.rsplit("/", 1)[-1]
@@ -289,35 +313,36 @@ class _Walker:
         self._seen_sources.add((shown, kind))
         self.result.sources.append(Source(shown, kind, explicit))
 
-    def add_module_dir(self, folder: str, explicit: bool) -> None:
+    def add_folder(self, folder: str, kind: str, explicit: bool) -> None:
         real = os.path.realpath(folder)
-        if real in self._module_dirs:
+        if (real, kind) in self._module_dirs:
             return
-        self._module_dirs.add(real)
-        self.add(folder, HCL, explicit)
+        self._module_dirs.add((real, kind))
+        self.add(folder, kind, explicit)
+
+    def add_spec(self, path: str, spec: FormatSpec, explicit: bool) -> None:
+        """A file of format ``spec``: the file, its folder, or (a var file) nothing."""
+        folder = os.path.dirname(path) or "."
+        if spec.unit == "folder":
+            self.add_folder(folder, spec.name, explicit)
+        elif spec.unit == "var-file":
+            if explicit and spec.read_by is not None:
+                self.add_folder(folder, spec.read_by, explicit)
+        else:
+            self.add(path, spec.name, explicit)
 
     def visit_file(self, path: str, explicit: bool) -> None:
         shown = display_path(path, self.cwd)
         if not explicit and self.excluded(shown):
             return
-        kind = kind_of_file(os.path.basename(path))
-        if kind == HCL:
-            self.add_module_dir(os.path.dirname(path) or ".", explicit)
-            return
-        if kind == TFVARS:
-            if explicit:
-                self.add_module_dir(os.path.dirname(path) or ".", explicit)
-            return
-        if kind is not None:
-            self.add(path, kind, explicit)
-            return
-        if path.lower().endswith(".json"):
+        spec = format_of_name(os.path.basename(path), self.formats)
+        if spec is not None:
+            self.add_spec(path, spec, explicit)
+        elif path.lower().endswith(".json"):
             self.visit_json(path, shown, explicit)
         elif explicit:
-            self.result.errors.append(
-                InputError(shown, 1, 1, "not a file of a known kind (plan JSON, ARM, "
-                           ".tf, .bicep, .bicepparam)")
-            )
+            self.result.errors.append(InputError(
+                shown, 1, 1, f"not a file of a known kind ({known_formats_text(self.formats)})"))
 
     def visit_json(self, path: str, shown: str, explicit: bool) -> None:
         try:
@@ -328,20 +353,33 @@ class _Walker:
                 InputError(shown, 1, 1, f"cannot read file: {exc.strerror or exc}")
             )
             return
+        self.classify_json(path, shown, head, explicit)
+
+    def classify_json(self, path: str, shown: str, head: bytes, explicit: bool) -> None:
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             head = head.decode("utf-16", errors="ignore").encode("utf-8")
-        kind = sniff_json(head)
-        if kind is not None:
-            self.add(path, kind, explicit)
+        spec = format_of_json(head, self.formats)
+        if spec is not None:
+            self.add_spec(path, spec, explicit)
         elif explicit:
             self.result.errors.append(
-                InputError(shown, 1, 1, "JSON of no known kind: not a Terraform plan or "
-                           "state (format_version + planned_values or values), not an ARM "
-                           "template ($schema deploymentTemplate) and not a what-if result "
-                           "(changes with changeType and resourceId)")
-            )
+                InputError(shown, 1, 1, unknown_json_text(self.formats)))
         else:
             self.result.skipped.append(Skipped(shown, "JSON of no known kind"))
+
+    def visit_stdin(self) -> None:
+        """``-``: a plan, state, what-if result or ARM template piped in (JSON only)."""
+        data = self.loader.stdin
+        if data is None:
+            self.result.errors.append(InputError(STDIN, 1, 1, "nothing was read from stdin"))
+            return
+        if not data.lstrip().startswith((b"{", codecs.BOM_UTF8, codecs.BOM_UTF16_LE,
+                                         codecs.BOM_UTF16_BE)):
+            self.result.errors.append(InputError(
+                STDIN, 1, 1, "stdin is not JSON: pipe a Terraform plan (terraform show -json) "
+                "or an ARM template; Bicep and Terraform HCL are read from files"))
+            return
+        self.classify_json(STDIN, STDIN, data[:_SNIFF_BYTES], True)
 
     def visit_dir(self, folder: str, explicit: bool, depth: int = 0) -> None:
         real = os.path.realpath(folder)
@@ -389,14 +427,21 @@ def discover(
     loader: FileLoader,
     excludes: Sequence[str] = (),
     cwd: str | None = None,
+    formats: Sequence[FormatSpec] = BUILTIN_FORMATS,
 ) -> Discovery:
-    """Find every source below ``paths``, in a stable order."""
-    walker = _Walker(loader, excludes, cwd)
+    """Find every source below ``paths``, in a stable order, by the ``formats`` table."""
+    walker = _Walker(loader, excludes, cwd, formats)
     for path in paths:
-        if os.path.isdir(path):
+        if path == STDIN:
+            walker.visit_stdin()
+        elif os.path.isdir(path):
             walker.visit_dir(path, True)
         elif os.path.isfile(path):
             walker.visit_file(path, True)
+        elif os.path.exists(path):
+            walker.result.errors.append(InputError(
+                display_path(path, cwd), 1, 1, "not a regular file (a pipe or a device): "
+                "give - to read a plan or template from stdin"))
         else:
             walker.result.errors.append(
                 InputError(display_path(path, cwd), 1, 1, "no such file or directory")

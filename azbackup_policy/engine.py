@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from azbackup_policy.matrix import Matrix, builtin_matrix
 from azbackup_policy.model import (
     Estate,
     IpConfiguration,
@@ -53,7 +54,7 @@ def select_rules(rules: Iterable[Rule], selection: Selection) -> list[Rule]:
 
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
-    matrix: Mapping[str, Any] = field(default_factory=dict)
+    matrix: Matrix = field(default_factory=builtin_matrix)
     strict: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
@@ -82,25 +83,34 @@ def run(
     units: Sequence[tuple[str, Estate]],
     rules: Sequence[Rule],
     settings: EngineSettings,
+    *,
+    unit_keys: Mapping[str, str] | None = None,
 ) -> EngineResult:
-    """Run every rule over every unit's estate; findings sorted deterministically."""
+    """Run every rule over every unit's estate; findings sorted deterministically.
+
+    ``unit_keys`` maps a unit path to the path that goes into fingerprints (relative to
+    the repository root, so it does not depend on the working directory); by default
+    the unit path itself.
+    """
     result = EngineResult()
     for unit_path, estate in units:
         context = RuleContext(estate, settings.matrix, settings.strict, settings.options)
+        key = (unit_keys or {}).get(unit_path, unit_path).replace("\\", "/")
         for rule in rules:
-            _run_rule(rule, unit_path, estate, context, settings, result)
+            _run_rule(rule, (unit_path, key), estate, context, settings, result)
     result.findings.sort(key=Finding.sort_key)
     return result
 
 
 def _run_rule(
     rule: Rule,
-    unit_path: str,
+    unit: tuple[str, str],
     estate: Estate,
     context: RuleContext,
     settings: EngineSettings,
     result: EngineResult,
 ) -> None:
+    unit_path, unit_key = unit
     override = settings.severity_overrides.get(rule.id)
     for subject in subjects(estate, rule.target):
         address = getattr(subject, "address", unit_path) or unit_path
@@ -114,7 +124,8 @@ def _run_rule(
             return
         for observation in observations:
             severity = override or observation.severity or rule.severity
-            result.findings.append(to_finding(rule, severity, observation, unit_path))
+            result.findings.append(to_finding(rule, severity, observation, unit_path,
+                                              unit_key=unit_key))
 
 
 def to_finding(
@@ -122,6 +133,8 @@ def to_finding(
     severity: Severity,
     observation: Observation,
     unit_path: str,
+    *,
+    unit_key: str | None = None,
 ) -> Finding:
     subject = observation.subject
     vm = observation.vm or (subject if isinstance(subject, VirtualMachine) else None)
@@ -144,7 +157,7 @@ def to_finding(
         message=observation.message,
         attribute=observation.attribute,
         fingerprint=fingerprint(rule.id, subject.address or holder.address,
-                                observation.attribute),
+                                observation.attribute, unit=unit_key or unit_path),
     )
 
 
@@ -179,7 +192,14 @@ def _name(value: object) -> str | None:
     return None
 
 
-def fingerprint(rule_id: str, address: str, attribute: str | None) -> str:
-    """A stable id for a finding: rule + resource address + attribute, never line numbers."""
-    text = "\x1f".join((rule_id, address, attribute or ""))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+def fingerprint(rule_id: str, address: str, attribute: str | None, *, unit: str) -> str:
+    """A stable id for a finding: unit + rule + resource address + attribute, never lines.
+
+    ``unit`` is the unit's path relative to the repository root with ``/`` (see
+    :func:`~azbackup_policy.discover.repository_path`), so two environments that share
+    code (``envs/dev``, ``envs/prod``) get distinct fingerprints, and the same ones from
+    any working directory and on any platform. A lone surrogate (from a JSON escape) is
+    hashed as it is (``surrogatepass``): it never crashes a report.
+    """
+    text = "\x1f".join(("v2", unit, rule_id, address, attribute or ""))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

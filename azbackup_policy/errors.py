@@ -17,6 +17,17 @@ class InputError(AzBackupPolicyError):
         self.column = max(1, column)
         self.message = message
 
+    def _key(self) -> tuple[str, int, int, str]:
+        return self.file, self.line, self.column, self.message
+
+    def __eq__(self, other: object) -> bool:
+        """Two errors at the same place saying the same thing are equal (a parser that
+        collects errors can be compared with another)."""
+        return isinstance(other, InputError) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
 
 class ConfigError(AzBackupPolicyError):
     """A configuration file or option that is wrong; names the file and key path."""

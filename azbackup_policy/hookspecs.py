@@ -13,11 +13,13 @@ It implements one or more of these hooks with ``@hookimpl``::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
+    from azbackup_policy.formats import FormatSpec
+    from azbackup_policy.reporters import ReporterSpec
     from azbackup_policy.rules import Rule
 
 PROJECT = "azbackup_policy"
@@ -35,9 +37,13 @@ class AzBackupPolicySpec:
         """Return the rules this plugin provides."""
 
     @hookspec
-    def azbackup_policy_reporters(self) -> Sequence[Any]:  # type: ignore[empty-body]
-        """Return reporter specs (``ReporterSpec``) for extra output formats."""
+    def azbackup_policy_reporters(self) -> Sequence[ReporterSpec]:  # type: ignore[empty-body]
+        """Return :class:`~azbackup_policy.reporters.ReporterSpec` rows: extra output
+        formats, offered by ``scan --format NAME``."""
 
     @hookspec
-    def azbackup_policy_parsers(self) -> Sequence[Any]:  # type: ignore[empty-body]
-        """Return parser specs (``ParserSpec``) for extra input formats."""
+    def azbackup_policy_parsers(self) -> Sequence[FormatSpec]:  # type: ignore[empty-body]
+        """Return :class:`~azbackup_policy.formats.FormatSpec` rows: extra input formats.
+
+        Each needs a parser, a vocabulary with a linker (``"arm"`` or ``"azurerm"``) and
+        file-name suffixes or a sniff function; built-in formats are asked first."""

@@ -20,6 +20,7 @@ from azbackup_policy.model import (
     VirtualMachine,
 )
 from azbackup_policy.report import InputProblem, ScannedUnit
+from azbackup_policy.reporters._safe import text as safe
 
 SCHEMA_VERSION = 1
 _HIDDEN = frozenset({"span", "attr_spans", "custom_data", "address", "resource_type", "name"})
@@ -141,23 +142,36 @@ def render_text(data: Mapping[str, Any]) -> str:
         if prot is None:
             status = "NOT PROTECTED"
         elif isinstance(prot, list):
-            status = "protected by " + ", ".join(f"{p['vault']}/{p['policy']}" for p in prot)
+            status = "protected by " + ", ".join(
+                f"{_show(p['vault'])}/{_show(p['policy'])}" for p in prot)
         else:
-            status = f"protected by {prot['vault']}/{prot['policy']} ({prot['policy_type']})"
+            status = (f"protected by {_show(prot['vault'])}/{_show(prot['policy'])} "
+                      f"({_show(prot['policy_type'])})")
         lines.append(
-            f"{where.get('file')}:{where.get('line')}: VM {_show(vm['name'])} "
-            f"[{vm.get('address', '')}] {_show(vm.get('os_type'))} {_show(vm.get('size'))}: "
-            f"{status}"
+            f"{_show(where.get('file'))}:{where.get('line')}: VM {_show(vm['name'])} "
+            f"[{_show(vm.get('address', ''))}] {_show(vm.get('os_type'))} "
+            f"{_show(vm.get('size'))}: {status}"
         )
     lines.append(
-        f"{len(data['vms'])} VMs, {len(data['vaults'])} vaults, {len(data['policies'])} "
-        f"policies; {len(data['errors'])} input errors"
+        f"{_count(data['vms'], 'VM')}, {_count(data['vaults'], 'vault')}, "
+        f"{_count(data['policies'], 'policy', 'policies')}; "
+        f"{_count(data['errors'], 'input error')}"
     )
-    lines.extend(f"{e['file']}:{e['line']}:{e['column']}: {e['message']}" for e in data["errors"])
+    lines.extend(f"{_show(e['file'])}:{e['line']}:{e['column']}: {_show(e['message'])}"
+                 for e in data["errors"])
+    lines.extend(f"{_show(n['file'])}:{n['line']}: not followed {_show(n['source'])} "
+                 f"({_show(n['reason'])}" + (f"; {_show(n['hint'])})" if n.get("hint") else ")")
+                 for n in sorted(data.get("not_followed", ()),
+                                 key=lambda n: (n["file"], n["line"], n["source"])))
     return "\n".join(lines) + "\n"
 
 
+def _count(items: Any, word: str, many: str | None = None) -> str:
+    return f"{len(items)} {word if len(items) == 1 else (many or word + 's')}"
+
+
 def _show(value: Any) -> str:
+    """A value from the scanned files, made safe for a line of text."""
     if isinstance(value, dict) and "unknown" in value:
-        return f"<unknown: {value['unknown']}>"
-    return str(value)
+        return f"<unknown: {safe(str(value['unknown']))}>"
+    return safe(str(value))

@@ -240,6 +240,10 @@ class VirtualMachine(ModelObject):
     unknown_disk_count: Unknown | None = field(default=None, compare=False)
     # "Classic" for a classic (Azure Service Manager) VM, which Azure Backup no longer protects.
     deployment_model: str = "ResourceManager"
+    # A dedicated host group the VM is placed in (the platform picks the host).
+    dedicated_host_group_id: Maybe[str] | None = None
+    # A Traffic Manager endpoint that targets one of the VM's public IPs (its name).
+    traffic_manager_endpoint: str | None = None
 
     @property
     def disks(self) -> tuple[Disk, ...]:

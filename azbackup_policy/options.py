@@ -47,3 +47,5 @@ class ScanOptions:
     today: dt.date | None = None  # for suppression expiry; None = today
     bicep_cache: str | None = None  # Bicep's module cache root (--bicep-cache)
     home: str | None = None  # the user's home: ~/.bicep is the default cache (CLI: $HOME)
+    hidden_files: tuple[str, ...] = ()  # read as absent (pre-commit: files not staged)
+    stdin: bytes | None = field(default=None, repr=False)  # the content of the path "-"

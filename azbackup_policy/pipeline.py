@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from azbackup_policy._version import __version__
-from azbackup_policy.discover import FileLoader, Source, discover, scan_roots
+from azbackup_policy.discover import FileLoader, Source, discover, repository_path, scan_roots
 from azbackup_policy.document import Document, NotFollowed
 from azbackup_policy.engine import EngineResult, EngineSettings, Selection, run, select_rules
 from azbackup_policy.errors import InputError
+from azbackup_policy.formats import FormatSpec, by_name
 from azbackup_policy.linkers import link
+from azbackup_policy.matrix import Matrix
 from azbackup_policy.model import Estate
 from azbackup_policy.options import ScanOptions as ScanOptions  # importable from here too
-from azbackup_policy.parsers import BUILTIN_PARSERS, ParseContext, ParseOptions, load_parser
+from azbackup_policy.parsers import ParseContext, ParseOptions, load_parser
 from azbackup_policy.parsers.budget import BudgetExceeded
 from azbackup_policy.report import Finding, InputProblem, Report, ScannedUnit, SkippedFile
 from azbackup_policy.rules import Rule
@@ -48,13 +49,14 @@ def _problem(error: InputError) -> InputProblem:
     return InputProblem(error.file, error.line, error.column, error.message)
 
 
-def _parse_source(source: Source, context: ParseContext, loaded: Loaded) -> list[Document]:
-    spec = BUILTIN_PARSERS.get(source.kind)
-    if spec is None:
+def _parse_source(source: Source, context: ParseContext, loaded: Loaded,
+                  formats: Mapping[str, FormatSpec]) -> list[Document]:
+    spec = formats.get(source.kind)
+    if spec is None or spec.parser is None:
         loaded.skipped.append(SkippedFile(source.path, f"no parser for {source.kind}"))
         return []
     try:
-        return list(load_parser(spec)(source, context))
+        return list(load_parser(spec.parser)(source, context))
     except InputError as error:
         loaded.errors.append(_problem(error))
     except RecursionError:
@@ -104,15 +106,27 @@ Progress = Callable[[int, int, str], None]
 
 
 def load_units(paths: Sequence[str], options: ScanOptions = _DEFAULT_OPTIONS,
-               progress: Progress | None = None) -> Loaded:
-    """Discover, parse and link every input below ``paths``."""
+               progress: Progress | None = None, *,
+               formats: Sequence[FormatSpec] | None = None) -> Loaded:
+    """Discover, parse and link every input below ``paths``.
+
+    ``formats`` is the table of input formats (default: the built-in ones and those
+    installed plugins add, :func:`~azbackup_policy.plugins.installed_formats`).
+    """
+    if formats is None:
+        from azbackup_policy.plugins import installed_formats
+
+        formats = installed_formats()
     loader = FileLoader(
         scan_roots(paths, options.cwd),
         allow_outside_root=options.allow_outside_root,
         max_file_bytes=options.max_file_bytes,
         cwd=options.cwd,
+        hidden=options.hidden_files,
+        stdin=options.stdin,
     )
-    found = discover(paths, loader=loader, excludes=options.excludes, cwd=options.cwd)
+    found = discover(paths, loader=loader, excludes=options.excludes, cwd=options.cwd,
+                     formats=formats)
     loaded = Loaded(
         skipped=[SkippedFile(s.path, s.reason) for s in found.skipped],
         errors=[_problem(e) for e in found.errors],
@@ -130,10 +144,11 @@ def load_units(paths: Sequence[str], options: ScanOptions = _DEFAULT_OPTIONS,
         limits=options.limits,
     ))
     documents: list[Document] = []
+    table = by_name(formats)
     for index, source in enumerate(found.sources):
         if progress is not None:
             progress(index, len(found.sources), source.path)
-        documents.extend(_parse_source(source, context, loaded))
+        documents.extend(_parse_source(source, context, loaded, table))
     for doc in _roots_only(documents):
         loaded.not_followed.extend(doc.not_followed)
         loaded.errors.extend(InputProblem(p.file, p.line, p.column, p.message)
@@ -152,10 +167,10 @@ def load_units(paths: Sequence[str], options: ScanOptions = _DEFAULT_OPTIONS,
     return loaded
 
 
-def _load_matrix(path: str | None) -> dict[str, Any]:
-    from azbackup_policy.matrix import load_matrix
+def _load_matrix(path: str | None) -> Matrix:
+    from azbackup_policy.matrix import builtin_matrix, load_typed_matrix
 
-    return dict(load_matrix(path))
+    return builtin_matrix() if path is None else load_typed_matrix(path)
 
 
 def available_rules(rule_files: Sequence[str] = ()) -> list[Rule]:
@@ -193,7 +208,8 @@ def _check(loaded: Loaded, everything: Sequence[Rule], chosen: Sequence[Rule],
     )
     total = EngineResult()
     for unit in loaded.units:
-        result = run([(unit.path, unit.estate)], chosen, settings)
+        result = run([(unit.path, unit.estate)], chosen, settings,
+                     unit_keys={unit.path: repository_path(unit.path, options.cwd)})
         total.findings.extend(suppressor.apply(result.findings, loaded.inline.get(unit.path, ()),
                                                unit.estate))
         total.failures.extend(result.failures)
@@ -231,17 +247,19 @@ def scan(
     *,
     rules: Sequence[Rule] | None = None,
     progress: Progress | None = None,
+    formats: Sequence[FormatSpec] | None = None,
 ) -> Report:
     """Scan ``paths`` and return the finished :class:`Report`.
 
-    ``rules`` replaces the installed rules (YAML rule files of ``options`` are added).
+    ``rules`` replaces the installed rules (YAML rule files of ``options`` are added);
+    ``formats`` the input formats, as for :func:`load_units`.
 
     >>> report = scan(["fixtures/example"])          # doctest: +SKIP
     >>> [f.rule_id for f in report.findings]          # doctest: +SKIP
     """
     options = options or ScanOptions()
     with gc_paused():
-        loaded = load_units(paths, options, progress)
+        loaded = load_units(paths, options, progress, formats=formats)
         everything = _all_rules(options, rules)
         chosen = select_rules(everything, Selection(options.select, options.ignore))
         result, warnings = _check(loaded, everything, chosen, options)

@@ -8,8 +8,9 @@ that is not a rule stops the run with a :class:`PluginError` naming it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import cache
 from importlib import metadata
 from types import ModuleType
 from typing import Any
@@ -17,7 +18,9 @@ from typing import Any
 import pluggy
 
 from azbackup_policy.errors import PluginError
+from azbackup_policy.formats import BUILTIN_FORMATS, FormatSpec
 from azbackup_policy.hookspecs import ENTRY_POINT_GROUP, PROJECT, AzBackupPolicySpec
+from azbackup_policy.reporters import BUILTIN_REPORTERS, ReporterSpec
 from azbackup_policy.rules import Rule
 
 
@@ -88,6 +91,42 @@ class PluginHost:
             out.extend((origin, item) for item in _as_sequence(result, origin, hook_name))
         return out
 
+    def formats(self) -> tuple[FormatSpec, ...]:
+        """The input-format table: the built-in formats, then those plugins add."""
+        from azbackup_policy.linkers import BUILTIN_LINKERS
+
+        table = list(BUILTIN_FORMATS)
+        for origin, spec in self.extras("azbackup_policy_parsers"):
+            if not isinstance(spec, FormatSpec):
+                raise PluginError(origin, f"returned {spec!r}, which is not a FormatSpec")
+            problem = _format_problem(spec, table, BUILTIN_LINKERS)
+            if problem:
+                raise PluginError(origin, f"input format {spec.name!r} {problem}")
+            table.append(spec)
+        return tuple(table)
+
+    def reporters(self) -> tuple[ReporterSpec, ...]:
+        """The output formats: the built-in reporters, then those plugins add."""
+        table = list(BUILTIN_REPORTERS)
+        for origin, spec in self.extras("azbackup_policy_reporters"):
+            if not isinstance(spec, ReporterSpec):
+                raise PluginError(origin, f"returned {spec!r}, which is not a ReporterSpec")
+            if spec.name in {r.name for r in table}:
+                raise PluginError(origin, f"output format {spec.name!r} already exists")
+            table.append(spec)
+        return tuple(table)
+
+
+def _format_problem(spec: FormatSpec, table: Sequence[FormatSpec],
+                    linkers: Mapping[str, str]) -> str | None:
+    if spec.name in {f.name for f in table}:
+        return "already exists"
+    if spec.parser is None or spec.vocabulary not in linkers:
+        return f"needs a parser and a vocabulary of {', '.join(sorted(linkers))}"
+    if not spec.suffixes and spec.sniff is None:
+        return "needs file-name suffixes or a sniff function"
+    return None
+
 
 def _as_sequence(result: Any, origin: str, hook: str) -> Sequence[Any]:
     if result is None:
@@ -95,6 +134,19 @@ def _as_sequence(result: Any, origin: str, hook: str) -> Sequence[Any]:
     if isinstance(result, (list, tuple)):
         return result
     raise PluginError(origin, f"{hook} must return a list, got {type(result).__name__}")
+
+
+def installed_formats() -> tuple[FormatSpec, ...]:
+    """The input formats of this installation (built-in and plugins'); the plugins are
+    loaded again only when the installed entry points change."""
+    installed = tuple(sorted((ep.name, ep.value)
+                             for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)))
+    return _formats_of(installed)
+
+
+@cache
+def _formats_of(installed: tuple[tuple[str, str], ...]) -> tuple[FormatSpec, ...]:
+    return default_host().formats()
 
 
 def default_host() -> PluginHost:

@@ -12,7 +12,15 @@ those units:
   that include it (through ``module``, ``import``, ``using``, ``templateLink.relativePath``,
   a local Terraform ``source`` or one that ``.terraform/modules/modules.json`` resolves
   to it, or a parameter file), or itself when nothing includes it;
-* a Terraform plan JSON: itself. Any other file is ignored.
+* a Terraform plan or state JSON, an ARM what-if result: itself. Any other file is ignored.
+
+What a file of each format makes is the ``unit`` of its row in the format table
+(:mod:`azbackup_policy.formats`), so a plugin's format takes part too.
+
+pre-commit never passes deleted files to a hook, so :func:`staged_state` asks git for
+the files deleted in the staged change (their units, and the units that included them,
+are scanned as they are now) and for the files that are not staged, which the scan
+reads as absent: only what is being committed decides.
 
 :func:`scan_changed` scans each unit as a whole and merges the reports. Files are read
 only through :class:`~azbackup_policy.discover.FileLoader`.
@@ -22,27 +30,29 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from azbackup_policy.discover import (
-    ARM,
-    ARM_PARAMETERS,
-    BICEP,
-    BICEPPARAM,
-    HCL,
-    PLAN,
-    TFVARS,
-    WHATIF,
     FileLoader,
     discover,
     display_path,
     iter_files,
-    kind_of_file,
     repository_root,
 )
 from azbackup_policy.errors import InputError
+from azbackup_policy.formats import (
+    ARM,
+    ARM_PARAMETERS,
+    BICEP,
+    BICEPPARAM,
+    BUILTIN_FORMATS,
+    FormatSpec,
+    by_name,
+    format_of_name,
+)
 from azbackup_policy.parsers.hcl.manifest import read_manifest
 from azbackup_policy.report import Report
 from azbackup_policy.rules import FailOn
@@ -51,7 +61,6 @@ if TYPE_CHECKING:
     from azbackup_policy.options import ScanOptions
     from azbackup_policy.rules import Rule
 
-_TF_SUFFIXES = (".tf", ".tf.json")
 _BICEP_REFERENCE = re.compile(
     r"^[ \t]*(?:module[ \t]+\w+|using|import\b[^'\n]*?\bfrom)[ \t]+'([^']*)'", re.MULTILINE
 )
@@ -137,16 +146,18 @@ def template_for_parameters(path: str, kinds: dict[str, str], loader: FileLoader
     return siblings[0] if len(siblings) == 1 else None
 
 
-def _hcl_edges(index: RepoIndex, folder: str, loader: FileLoader) -> None:
+def _folder_edges(index: RepoIndex, folder: str, spec: FormatSpec,
+                  loader: FileLoader) -> None:
     """A module folder calls the folders its local ``source``s name, and those that
     ``terraform init`` recorded for it in ``.terraform/modules/modules.json``."""
-    for file in iter_files(folder, _TF_SUFFIXES, loader):
+    for file in iter_files(folder, spec.suffixes, loader):
         for reference in _TF_LOCAL_SOURCE.findall(_read(loader, file)):
             target = _local_target(folder, reference)
-            if target is not None and index.kinds.get(target) == HCL:
+            if target is not None and (index.kinds.get(target) == spec.name
+                                       or not loader.exists(target)):  # a deleted module
                 index.add_edge(folder, target)
     for target in _installed_modules(folder, loader):
-        if index.kinds.get(target) == HCL:
+        if index.kinds.get(target) == spec.name:
             index.add_edge(folder, target)
 
 
@@ -179,30 +190,33 @@ def _file_edges(index: RepoIndex, path: str, kind: str, loader: FileLoader) -> N
             index.template_of[path] = template
 
 
-def build_index(root: str, loader: FileLoader) -> RepoIndex:
+def build_index(root: str, loader: FileLoader,
+                formats: Sequence[FormatSpec] = BUILTIN_FORMATS) -> RepoIndex:
     """Read every template, parameter file and module below ``root`` for local includes."""
     index = RepoIndex()
-    for source in discover([root], loader=loader).sources:
+    for source in discover([root], loader=loader, formats=formats).sources:
         index.kinds[_key(source.path)] = source.kind
+    table = by_name(formats)
     for path, kind in sorted(index.kinds.items()):
-        _add_edges(index, path, kind, loader)
+        _add_edges(index, path, table[kind], loader)
     return index
 
 
-def _add_edges(index: RepoIndex, path: str, kind: str, loader: FileLoader) -> None:
-    if kind == HCL:
-        _hcl_edges(index, path, loader)
+def _add_edges(index: RepoIndex, path: str, spec: FormatSpec, loader: FileLoader) -> None:
+    if spec.unit == "folder":
+        _folder_edges(index, path, spec, loader)
     else:
-        _file_edges(index, path, kind, loader)
+        _file_edges(index, path, spec.name, loader)
 
 
-def kind_of_changed(path: str, loader: FileLoader) -> str | None:
-    """The kind of a changed file (``.json`` by content); None when it is of no known kind."""
-    kind = kind_of_file(os.path.basename(path))
-    if kind is not None or not path.lower().endswith(".json"):
-        return kind
-    found = discover([path], loader=loader).sources
-    return found[0].kind if found else None
+def format_of_changed(path: str, loader: FileLoader,
+                      formats: Sequence[FormatSpec] = BUILTIN_FORMATS) -> FormatSpec | None:
+    """The format of a changed file (``.json`` by content); None when of no known one."""
+    spec = format_of_name(os.path.basename(path), formats)
+    if spec is not None or not path.lower().endswith(".json"):
+        return spec
+    found = discover([path], loader=loader, formats=formats).sources
+    return by_name(formats)[found[0].kind] if found else None
 
 
 def _unit_of_root(node: str, index: RepoIndex, cwd: str | None) -> Unit:
@@ -213,44 +227,61 @@ def _unit_of_root(node: str, index: RepoIndex, cwd: str | None) -> Unit:
     return Unit(display_path(template, cwd), parameters=(shown,))
 
 
-def _has_tf_files(folder: str, loader: FileLoader) -> bool:
-    return any(True for _ in iter_files(folder, _TF_SUFFIXES, loader))
+def _has_files(folder: str, spec: FormatSpec, loader: FileLoader) -> bool:
+    return any(True for _ in iter_files(folder, spec.suffixes, loader))
 
 
-def _start_node(path: str, kind: str, loader: FileLoader) -> str | None:
-    """The graph node a changed file stands for (its folder for Terraform)."""
-    if kind == HCL:
+def _start_node(path: str, spec: FormatSpec, loader: FileLoader) -> str | None:
+    """The graph node a changed file stands for (its folder for a folder format)."""
+    if spec.unit == "folder":
         folder = os.path.dirname(_key(path))
-        return folder if _has_tf_files(folder, loader) else None
+        return folder if _has_files(folder, spec, loader) else None
     return _key(path) if loader.exists(path) else None
 
 
-def _tfvars_unit(path: str, loader: FileLoader, cwd: str | None) -> Unit | None:
+def _var_file_unit(path: str, folder_spec: FormatSpec, loader: FileLoader,
+                   cwd: str | None) -> Unit | None:
     folder = os.path.dirname(_key(path))
-    if not (loader.exists(path) and _has_tf_files(folder, loader)):
+    if not (loader.exists(path) and _has_files(folder, folder_spec, loader)):
         return None
     var_files = () if is_auto_tfvars(path) else (display_path(path, cwd),)
     return Unit(display_path(folder, cwd), var_files=var_files)
 
 
 def _classify(
-    changed: Iterable[str], loader: FileLoader, cwd: str | None
-) -> tuple[set[Unit], dict[str, str]]:
+    changed: Iterable[str], loader: FileLoader, cwd: str | None, formats: Sequence[FormatSpec]
+) -> tuple[set[Unit], dict[str, FormatSpec]]:
     """Units known at once (var files, plans) and graph nodes still to lift to their roots."""
     units: set[Unit] = set()
-    nodes: dict[str, str] = {}
+    nodes: dict[str, FormatSpec] = {}
+    table = by_name(formats)
     for path in changed:
         exists = loader.exists(path) and not loader.is_dir(path)
-        kind = kind_of_changed(path, loader) if exists else kind_of_file(path)
-        if kind == TFVARS:
-            unit = _tfvars_unit(path, loader, cwd)
+        spec = (format_of_changed(path, loader, formats) if exists
+                else format_of_name(os.path.basename(path), formats))
+        if spec is None:
+            continue
+        if spec.unit == "var-file" and spec.read_by in table:
+            unit = _var_file_unit(path, table[spec.read_by], loader, cwd)
             units.update([unit] if unit else [])
-        elif kind in (PLAN, WHATIF) and exists:  # a plan, state or what-if: itself
-            units.add(Unit(display_path(path, cwd)))
-        elif kind is not None:
-            node = _start_node(path, kind, loader)
-            nodes.update({node: kind} if node else {})
+        elif spec.unit == "file":
+            units.update([Unit(display_path(path, cwd))] if exists else [])
+        elif spec.unit in ("folder", "included"):
+            node = _start_node(path, spec, loader)
+            nodes.update({node: spec} if node else {})
     return units, nodes
+
+
+def _deleted_nodes(deleted: Iterable[str], formats: Sequence[FormatSpec]) -> list[str]:
+    """The graph nodes a deleted file stood for: its module folder, or the file itself."""
+    nodes = []
+    for path in deleted:
+        spec = format_of_name(os.path.basename(path), formats)
+        if spec is not None and spec.unit in ("folder", "var-file"):
+            nodes.append(os.path.dirname(_key(path)))
+        elif spec is not None or path.lower().endswith(".json"):
+            nodes.append(_key(path))
+    return nodes
 
 
 def affected_units(
@@ -259,18 +290,49 @@ def affected_units(
     root: str = ".",
     loader: FileLoader | None = None,
     cwd: str | None = None,
+    formats: Sequence[FormatSpec] = BUILTIN_FORMATS,
+    deleted: Iterable[str] = (),
 ) -> list[Unit]:
-    """The units to scan for ``changed`` files, searching includers below ``root``."""
+    """The units to scan for ``changed`` files, searching includers below ``root``.
+
+    A ``deleted`` file stands for what is left of its unit and for the units that
+    included it (they may now miss a module or a template).
+    """
     loader = loader or FileLoader()
-    units, nodes = _classify(changed, loader, cwd)
-    if nodes:
-        index = build_index(root, loader)
-        for node, kind in nodes.items():
+    units, nodes = _classify(changed, loader, cwd, formats)
+    gone = _deleted_nodes(deleted, formats)
+    if nodes or gone:
+        index = build_index(root, loader, formats)
+        for node, spec in nodes.items():
             if node not in index.kinds:  # outside the root: still follow its own includes
-                index.kinds[node] = kind
-                _add_edges(index, node, kind, loader)
+                index.kinds[node] = spec.name
+                _add_edges(index, node, spec, loader)
             units.update(_unit_of_root(r, index, cwd) for r in index.roots_above(node))
+        for node in gone:
+            units.update(_unit_of_root(r, index, cwd) for r in index.roots_above(node)
+                         if r in index.kinds)  # what still exists
     return sorted(units)
+
+
+def _git(args: Sequence[str], cwd: str | None) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                              timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def staged_state(cwd: str | None = None) -> tuple[list[str], list[str]]:
+    """(files deleted in the staged change, files and folders not in the index), as
+    absolute paths; both empty outside a git work tree. Folders end with ``/``."""
+    top = (_git(["rev-parse", "--show-toplevel"], cwd) or "").strip()
+    if not top:
+        return [], []
+    deleted = _git(["diff", "--cached", "--name-only", "--diff-filter=D", "-z"], top) or ""
+    others = _git(["ls-files", "--others", "--directory", "-z"], top) or ""
+    return ([os.path.join(top, p) for p in deleted.split("\0") if p],
+            [os.path.join(top, p) for p in others.split("\0") if p])
 
 
 def _merge(reports: Sequence[Report], fail_on: FailOn) -> Report:
@@ -299,8 +361,11 @@ def _repository(cwd: str | None) -> str:
 
 
 def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
-                 rules: Sequence[Rule] | None = None) -> Report:
-    """Scan every unit that ``changed`` files belong to; one scan per set of extra files.
+                 rules: Sequence[Rule] | None = None,
+                 formats: Sequence[FormatSpec] | None = None,
+                 deleted: Sequence[str] = ()) -> Report:
+    """Scan every unit that ``changed`` (and ``deleted``) files belong to; one scan per set
+    of extra files. Files in ``options.hidden_files`` are read as absent.
 
     ``rules`` as for :func:`~azbackup_policy.pipeline.scan` (the CLI passes the rules it
     has loaded, so plugins are discovered once however many groups there are).
@@ -308,14 +373,21 @@ def scan_changed(changed: Sequence[str], options: ScanOptions | None = None, *,
     from azbackup_policy.options import ScanOptions
     from azbackup_policy.pipeline import scan
 
+    if formats is None:
+        from azbackup_policy.plugins import installed_formats
+
+        formats = installed_formats()
     base = options or ScanOptions()
     root = _repository(base.cwd)
+    loader = FileLoader(hidden=base.hidden_files)
     groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
-    for unit in affected_units(changed, root=root, cwd=base.cwd):
+    for unit in affected_units(changed, root=root, cwd=base.cwd, loader=loader,
+                               formats=formats, deleted=deleted):
         groups.setdefault((unit.parameters, unit.var_files), []).append(unit.path)
     reports = [
         scan(paths, replace(base, parameter_files=base.parameter_files + parameters,
-                            var_files=base.var_files + var_files), rules=rules)
+                            var_files=base.var_files + var_files), rules=rules,
+             formats=formats)
         for (parameters, var_files), paths in sorted(groups.items())
     ]
     return _merge(reports, base.fail_on)

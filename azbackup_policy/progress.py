@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from azbackup_policy.reporters._safe import text as safe
+
 _CLEAR = "\r\x1b[K"
 
 
@@ -31,7 +33,7 @@ class TerminalProgress:
         if now - self._start < self._delay or now - self._last < self._interval:
             return
         self._last = now
-        line = f"[{done + 1}/{total}] {path}"
+        line = f"[{done + 1}/{total}] {safe(path)}"
         if len(line) > self._width:
             line = line[: self._width - 3] + "..."
         self._stream.write(_CLEAR + line)

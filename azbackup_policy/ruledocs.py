@@ -101,6 +101,19 @@ def rules_table_text(rules: Iterable[Rule]) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
+def rules_json(rules: Iterable[Rule]) -> str:
+    """Every rule's metadata as a JSON list, for ``rules --format json`` (sorted by id)."""
+    import json
+
+    entries = [{
+        "id": r.id, "name": r.name, "area": r.area, "severity": r.severity.value,
+        "target": r.target.value, "matrix_rows": list(r.matrix_rows), "summary": r.summary,
+        "help": r.help, "help_uri": r.help_uri, "tags": list(r.tags),
+        "article_date": r.article_date, "origin": r.origin,
+    } for r in _sorted(rules)]
+    return json.dumps(entries, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def explain_text(rule: Rule) -> str:
     """Everything about one rule, for ``explain RULE``."""
     origin = f"\nOrigin: {rule.origin}" if rule.origin else ""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, get_args
 
+from azbackup_policy.matrix import Matrix, builtin_matrix
 from azbackup_policy.model import (
     Estate,
     ModelObject,
@@ -83,14 +84,15 @@ class Rule:
 
     id: str  # stable, never reused: "BKP-STO-003"
     name: str  # kebab-case: "ephemeral-os-disk"
-    area: str  # a MATRIX.md area: "storage", "compute", "coverage", ...
+    area: str  # the policy module: "storage", "compute", "coverage", ...
     severity: Severity
     matrix_rows: tuple[str, ...]
     summary: str  # the requirement
     help: str  # why, the fix, and a before/after snippet (Markdown)
     target: Target
     check: Check = field(compare=False, repr=False)
-    article_date: str = "2026-03-26"
+    # The date of Microsoft's article the rule follows: policies/matrix.yaml article.date.
+    article_date: str = field(default_factory=lambda: builtin_matrix().article.date)
     tags: tuple[str, ...] = ()
     help_uri: str | None = None
     # The origin: "builtin:<module>" or "plugin:<distribution>"; set by the plugin layer.
@@ -104,7 +106,7 @@ class RuleContext:
     """What a check may read besides its subject."""
 
     estate: Estate
-    matrix: Mapping[str, Any] = field(default_factory=dict)
+    matrix: Matrix = field(default_factory=builtin_matrix)  # ctx.matrix.disks.max_disks_per_vm
     strict: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)  # organisation settings
 

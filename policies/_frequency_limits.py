@@ -11,7 +11,16 @@ from collections.abc import Iterator
 from azbackup_policy.model import BackupPolicy, Unknown, Vault
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
 
-from ._helpers import known_int, label, limit, observe, review, rule_factory, same
+from ._helpers import (
+    is_enhanced,
+    known_int,
+    label,
+    observe,
+    region,
+    review,
+    rule_factory,
+    same,
+)
 
 rule = rule_factory("frequency_retention")
 
@@ -27,7 +36,7 @@ def snapshots_per_day(policy: BackupPolicy, ctx: RuleContext) -> int | Unknown |
     interval = known_int(policy.hourly_interval)
     window = known_int(policy.hourly_window_hours)
     if window is None:
-        window = limit(ctx, "policy", "hourly_default_window")
+        window = ctx.matrix.policy.hourly_default_window
     return max(1, window // interval) if interval else None
 
 
@@ -58,8 +67,10 @@ def recovery_points(policy: BackupPolicy, ctx: RuleContext) -> tuple[int, int]:
 
 @rule(
     "BKP-FRQ-016", "too-many-recovery-points", Severity.WARNING, ("F1", "F7"), Target.POLICY,
-    summary="A policy keeps at most 9999 recovery points per protected item.",
-    why="A protected instance can hold at most 9999 recovery points. Retention tiers overlap "
+    summary="A policy keeps at most {matrix.policy.max_recovery_points} recovery points per "
+    "protected item.",
+    why="A protected instance can hold at most {matrix.policy.max_recovery_points} recovery "
+    "points. Retention tiers overlap "
     "(a weekly point of a week the daily tier still keeps is that day's daily point), so the "
     "estimate counts each point once: the daily count, then the weekly, monthly and yearly "
     "points older than the tiers before them, plus the extra snapshots an hourly policy keeps.",
@@ -68,7 +79,7 @@ def recovery_points(policy: BackupPolicy, ctx: RuleContext) -> tuple[int, int]:
     after="retention_daily {\n  count = 9999\n}\nretention_weekly {\n  count = 1000\n}",
 )
 def too_many_points(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation]:
-    maximum = limit(ctx, "policy", "max_recovery_points")
+    maximum = ctx.matrix.policy.max_recovery_points
     points, snapshots = recovery_points(policy, ctx)
     if points + snapshots > maximum:
         extra = f" + {snapshots} extra snapshots" if snapshots else ""
@@ -107,7 +118,7 @@ def missing_retention(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observ
 def dst_time_zone(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation]:
     zone = policy.time_zone
     yield from review(ctx, policy, zone, f"time zone of {label(policy)}", "time_zone")
-    zones = {z.lower() for z in limit(ctx, "policy", "dst_time_zones")}
+    zones = {z.lower() for z in ctx.matrix.policy.dst_time_zones}
     if isinstance(zone, str) and zone.lower() in zones:
         yield observe(policy, f"policy {label(policy)} uses time zone {zone}, which observes "
                       "daylight saving time; the backup time is not adjusted", "time_zone")
@@ -115,14 +126,15 @@ def dst_time_zone(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observatio
 
 @rule(
     "BKP-FRQ-019", "too-many-items-per-policy", Severity.ERROR, ("F16",), Target.POLICY,
-    summary="At most 100 VMs are protected with one backup policy.",
-    why="A backup policy can protect at most 100 VMs (FAQ).",
+    summary="At most {matrix.policy.max_items_per_policy} VMs are protected with one backup "
+    "policy.",
+    why="A backup policy can protect at most {matrix.policy.max_items_per_policy} VMs (FAQ).",
     fix="Create another policy with the same schedule for the extra VMs.",
     before="backup_policy_id = azurerm_backup_policy_vm.daily.id  # 150 VMs",
     after="backup_policy_id = azurerm_backup_policy_vm.daily[count.index % 2].id",
 )
 def too_many_items(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation]:
-    maximum = limit(ctx, "policy", "max_items_per_policy")
+    maximum = ctx.matrix.policy.max_items_per_policy
     count = len(ctx.estate.protections_with_policy(policy))
     if count > maximum:
         yield observe(policy, f"policy {label(policy)} protects {count} VMs; the limit is "
@@ -131,14 +143,15 @@ def too_many_items(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observati
 
 @rule(
     "BKP-FRQ-020", "too-many-vms-per-vault", Severity.ERROR, ("F16",), Target.VAULT,
-    summary="At most 1000 VMs are protected in one Recovery Services vault.",
-    why="A vault can protect at most 1000 Azure VMs (FAQ).",
+    summary="At most {matrix.policy.max_vms_per_vault} VMs are protected in one Recovery "
+    "Services vault.",
+    why="A vault can protect at most {matrix.policy.max_vms_per_vault} Azure VMs (FAQ).",
     fix="Spread the VMs over several vaults.",
     before="recovery_vault_name = azurerm_recovery_services_vault.app.name  # 1200 VMs",
     after="recovery_vault_name = azurerm_recovery_services_vault.app[count.index % 2].name",
 )
 def too_many_vms(vault: Vault, ctx: RuleContext) -> Iterator[Observation]:
-    maximum = limit(ctx, "policy", "max_vms_per_vault")
+    maximum = ctx.matrix.policy.max_vms_per_vault
     count = len(ctx.estate.protections_in_vault(vault))
     if count > maximum:
         yield observe(vault, f"vault {label(vault)} protects {count} VMs; the limit is {maximum}",
@@ -171,6 +184,31 @@ def policy_type_mismatch(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Obs
                       f"but schedule_policy_type = {schedule}", "policy_type")
 
 
+@rule(
+    "BKP-FRQ-022", "enhanced-policy-region", Severity.WARNING, ("EP13",), Target.POLICY,
+    summary="Enhanced (V2) policies are used in Azure public and US Government regions.",
+    why="The Enhanced policy is available in all Azure public and US Government regions "
+    "(EP13); for other clouds (Azure operated by 21Vianet, the US secret clouds) the article "
+    "does not say so: at risk, a warning. Region prefixes are in matrix.yaml.",
+    fix="Check that the Enhanced policy is offered in the vault's cloud, or use a Standard "
+    "policy there.",
+    before='resource "azurerm_recovery_services_vault" "app" {\n  location = "chinanorth3"\n}',
+    after='resource "azurerm_recovery_services_vault" "app" {\n  location = "westeurope"\n}',
+)
+def enhanced_policy_region(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation]:
+    vault = ctx.estate.vault_of_policy(policy)
+    if vault is None or is_enhanced(policy) is not True:
+        return
+    where = region(vault.location)
+    yield from review(ctx, vault, where, f"location of vault {label(vault)}", "location")
+    prefixes = ctx.matrix.regions.enhanced_policy_unlisted_prefixes
+    if isinstance(where, str) and any(where.startswith(p) for p in prefixes):
+        yield observe(policy, f"Enhanced policy {label(policy)} is in vault {label(vault)} in "
+                      f"{where}; the docs offer the Enhanced policy in Azure public and US "
+                      "Government regions only", "policy_type")
+
+
 LIMIT_RULES: tuple[Rule, ...] = (too_many_points, missing_retention, dst_time_zone,
-                                 too_many_items, too_many_vms, policy_type_mismatch)
+                                 too_many_items, too_many_vms, policy_type_mismatch,
+                                 enhanced_policy_region)
 

@@ -1,4 +1,6 @@
-"""Small helpers shared by the built-in policy modules (private to this package).
+"""Small helpers shared by the built-in policy modules (private to this package); the
+public ones (rule_factory, limit, same, observe, review...) come from the rule kit,
+:mod:`azbackup_policy.authoring`, which plugins use too.
 
 Everything here reads only the model and the matrix data in ``RuleContext.matrix``.
 Tri-state answers are ``True``/``False`` or an :class:`Unknown`, never a guess.
@@ -7,92 +9,41 @@ Tri-state answers are ``True``/``False`` or an :class:`Unknown`, never a guess.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from azbackup_policy import authoring
+from azbackup_policy.authoring import RuleMaker as RuleMaker
+from azbackup_policy.authoring import Tri as Tri
+from azbackup_policy.authoring import label as label
+from azbackup_policy.authoring import make_help as make_help
+from azbackup_policy.authoring import observe as observe
+from azbackup_policy.authoring import one_of as one_of
+from azbackup_policy.authoring import protected_only as protected_only
+from azbackup_policy.authoring import review as review
+from azbackup_policy.authoring import same as same
 from azbackup_policy.model import (
     BackupPolicy,
     Disk,
     ModelObject,
-    NetworkInterface,
     Protection,
     Unknown,
     Vault,
     VirtualMachine,
 )
-from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
+from azbackup_policy.rules import Observation, RuleContext, Severity
 
 from ._severity_rationale import RATIONALE
 
-ARTICLE_DATE = "2026-03-26"
-Tri = bool | Unknown
 DiskHit = tuple[str, Disk, Any]  # (model path, disk, the matching value)
-RuleMaker = Callable[[Check], Rule]
 
 
-def make_help(why: str, fix: str, before: str, after: str, lang: str = "hcl") -> str:
-    """Help text: why, the fix, and a before/after snippet (Markdown)."""
-    return (
-        f"{why.strip()}\n\n**Fix:** {fix.strip()}\n\n"
-        f"Before:\n\n```{lang}\n{before.strip()}\n```\n\n"
-        f"After:\n\n```{lang}\n{after.strip()}\n```\n"
-    )
+def rule_factory(area: str) -> Callable[..., RuleMaker]:
+    """The public :func:`azbackup_policy.authoring.rule_factory` with the built-in policies'
+    severity rationales (the article date is the matrix data's)."""
+    return authoring.rule_factory(area, rationale=lambda rule_id: RATIONALE.get(rule_id, ""))
 
 
-def rule_factory(area: str) -> Callable[..., Callable[[Check], Rule]]:
-    """A decorator factory that turns a check function into a :class:`Rule` of ``area``."""
-
-    def define(
-        rule_id: str,
-        name: str,
-        severity: Severity,
-        rows: Sequence[str],
-        target: Target,
-        *,
-        summary: str,
-        why: str,
-        fix: str,
-        before: str,
-        after: str,
-        lang: str = "hcl",
-    ) -> RuleMaker:
-        def wrap(check: Check) -> Rule:
-            return Rule(
-                id=rule_id, name=name, area=area, severity=severity, matrix_rows=tuple(rows),
-                summary=summary, help=make_help(why, fix, before, after, lang), target=target,
-                check=check, article_date=ARTICLE_DATE,
-                severity_rationale=RATIONALE.get(rule_id, ""),
-            )
-
-        return wrap
-
-    return define
-
-
-def limit(ctx: RuleContext, *path: str) -> Any:
-    """A value of the matrix data, e.g. ``limit(ctx, "disks", "max_disks_per_vm")``."""
-    node: Any = ctx.matrix
-    for key in path:
-        node = node[key]
-    return node
-
-
-def label(obj: ModelObject) -> str:
-    """The Azure name when known, else the address."""
-    return obj.name if isinstance(obj.name, str) else (obj.address or "?")
-
-
-def same(value: object, expected: str) -> Tri:
-    """Case-insensitive equality; Unknown stays Unknown, None is False."""
-    if isinstance(value, Unknown):
-        return value
-    return isinstance(value, str) and value.lower() == expected.lower()
-
-
-def one_of(value: object, options: Sequence[str]) -> Tri:
-    if isinstance(value, Unknown):
-        return value
-    return isinstance(value, str) and value.lower() in {o.lower() for o in options}
 
 
 def sku_in(value: object, *skus: str) -> Tri:
@@ -131,7 +82,7 @@ def is_enhanced(policy: BackupPolicy) -> Tri:
 
 
 def crash_consistent_only(policy: BackupPolicy, ctx: RuleContext) -> Tri:
-    return same(policy.consistency_type, limit(ctx, "policy", "crash_consistent_value"))
+    return same(policy.consistency_type, ctx.matrix.policy.crash_consistent_value)
 
 
 def protected_by(
@@ -167,29 +118,6 @@ def disk_label(path: str, disk: Disk, vm: VirtualMachine) -> str:
     return f"data disk{name}{lun} of {label(vm)}"
 
 
-def _relocate(
-    subject: ModelObject, attribute: str | None, vm: VirtualMachine | None
-) -> tuple[ModelObject, str | None]:
-    """Findings about a disk or NIC name the resource that declares it, with a path relative
-    to it, so that the finding points at the attribute's line.
-
-    A standalone disk or NIC resource (it has an address) is reported with the field
-    relative to it (``max_shares``, ``ip_configurations.0.allocation``); an inline one on its
-    VM with the VM-relative path (``os_disk.ephemeral``). When only the other one has a span
-    for the attribute (linkers record spans where they read the value), that one is used.
-    """
-    if not isinstance(subject, (Disk, NetworkInterface)) or vm is None:
-        return subject, attribute
-    rest = re.sub(r"^(os_disk|data_disks\.\d+|nics\.\d+)\.?", "", attribute or "") or None
-    options: list[tuple[ModelObject, str | None]] = [(vm, attribute)]
-    if subject.address:
-        options.insert(0, (subject, rest))
-    for obj, attr in options:
-        if attr is not None and attr in obj.attr_spans:
-            return obj, attr
-    return options[0]
-
-
 def locate(*options: tuple[ModelObject, str]) -> tuple[ModelObject, str]:
     """The first (object, attribute) whose object has a span for the attribute, else the
     first one with an address, else the last."""
@@ -197,29 +125,6 @@ def locate(*options: tuple[ModelObject, str]) -> tuple[ModelObject, str]:
         if attr in obj.attr_spans:
             return obj, attr
     return next(((o, a) for o, a in options if o.address), options[-1])
-
-
-def observe(
-    subject: ModelObject, message: str, attribute: str | None, vm: VirtualMachine | None = None,
-    severity: Severity | None = None,
-) -> Observation:
-    subject, attribute = _relocate(subject, attribute, vm)
-    return Observation(subject=subject, message=message, attribute=attribute, vm=vm,
-                       severity=severity)
-
-
-def review(
-    ctx: RuleContext,
-    subject: ModelObject,
-    value: object,
-    what: str,
-    attribute: str | None,
-    vm: VirtualMachine | None = None,
-) -> Iterator[Observation]:
-    """A could-not-verify review (strict mode) when ``value`` is Unknown."""
-    if isinstance(value, Unknown):
-        subject, attribute = _relocate(subject, attribute, vm)
-        yield from ctx.unknown(subject, value, what, attribute=attribute, vm=vm)
 
 
 def disk_flag(
@@ -295,7 +200,7 @@ def selective(item: Protection) -> Tri:
 
 def has_ade(vm: VirtualMachine, ctx: RuleContext) -> Tri:
     """Is the Azure Disk Encryption extension declared on ``vm``?"""
-    types = limit(ctx, "os", "ade_extension_types")
+    types = ctx.matrix.os.ade_extension_types
     for ext in vm.extensions:
         if ext.is_azure_disk_encryption:
             return True

@@ -70,6 +70,9 @@ RATIONALE: dict[str, str] = {
         "error: on a Standard policy the snapshot extension can't be installed and backups "
         "fail. On an Enhanced app-consistent policy the service falls back to crash-consistent "
         "snapshots (S13 FAQ), so that case is reported as a warning."),
+    "BKP-COV-006": (
+        "warning: a module or linked template that was not read hides its VMs from every "
+        "check: the result is incomplete, at risk."),
     "BKP-COV-004": (
         "error: a policy belongs to one vault; the deployment of the protected item fails."),
     "BKP-COV-005": (
@@ -118,6 +121,9 @@ RATIONALE: dict[str, str] = {
     "BKP-FRQ-019": "error: F16: a policy protects at most 100 VMs; more are rejected.",
     "BKP-FRQ-020": "error: F16: a vault protects at most 1000 VMs; more are rejected.",
     "BKP-FRQ-021": "error: EP1: a mixed V1/V2 policy is rejected by the service.",
+    "BKP-FRQ-022": (
+        "warning: EP13 offers the Enhanced policy in public and US Government regions; "
+        "elsewhere it is not documented: at risk."),
     "BKP-LNX-001": (
         "error: OL2: CoreOS is unsupported by agent-based backup, so backups on a Standard "
         "policy fail. On an Enhanced app-consistent policy the service falls back to "
@@ -127,6 +133,11 @@ RATIONALE: dict[str, str] = {
     "BKP-LNX-003": (
         "error: L1: with /var or /var/lib noexec the extension's scripts can't run and backups "
         "fail."),
+    "BKP-LNX-004": (
+        "warning: A18 calls VMs running Docker containers not supported, but the disks are "
+        "still backed up; container data is at risk."),
+    "BKP-LNX-005": "note: OL7: NFS shares are not backed up with the VM; information.",
+    "BKP-LNX-006": "error: L6: ZFS pool configurations are not supported by Azure Backup.",
     "BKP-MDC-001": (
         "error: M2: crash-consistent-only policies exist only as Enhanced policies; rejected "
         "otherwise."),
@@ -149,6 +160,7 @@ RATIONALE: dict[str, str] = {
         "break until it is set again: degraded restore."),
     "BKP-NET-002": "note: N2-N4: supported with special restore steps.",
     "BKP-NET-003": "note: N5: public IPs must be attached again after restore.",
+    "BKP-NET-004": "note: N9: supported; the restored VM is re-added to the profile by hand.",
     "BKP-ORG-001": (
         "error: opt-in organisation requirement; the organisation declared it mandatory."),
     "BKP-ORG-002": (
@@ -177,6 +189,9 @@ RATIONALE: dict[str, str] = {
     "BKP-SEC-006": "error: A7: cross-subscription backup of CVMs is unsupported.",
     "BKP-SEC-007": (
         "warning: SE10: more than 40 disks per encryption set may fail backups: at risk."),
+    "BKP-SEC-008": (
+        "warning: EP3: the evidence that a Standard policy fails for a Confidential VM is "
+        "indirect (the CVM article routes through the Enhanced policy): at risk."),
     "BKP-STO-001": "error: ST14/EP2: Ultra Disks are supported only with the Enhanced policy.",
     "BKP-STO-002": "error: ST15/EP2: Premium SSD v2 is supported only with the Enhanced policy.",
     "BKP-STO-003": (
@@ -193,7 +208,9 @@ RATIONALE: dict[str, str] = {
     "BKP-STO-010": "error: ST13/EP7: excluding a shared disk needs the Enhanced policy.",
     "BKP-STO-011": "error: ST21/EP4: disks with Entra data-access authentication are unsupported.",
     "BKP-STO-012": (
-        "warning: ST6: write-accelerated disks are supported with limits to know; backup works."),
+        "warning: ST6: write-accelerated data disks are supported with limits; backup works. "
+        "Write acceleration on the OS disk is reported as an error (FAQ: only data disks are "
+        "snapshotted)."),
     "BKP-STO-013": "note: ST23: performance-plus is dropped by a vault-tier restore; information.",
     "BKP-STO-014": (
         "warning: ST14/ST15 + FAQ: outside the listed regions GRS/CRR for these disks is not "
@@ -206,6 +223,9 @@ RATIONALE: dict[str, str] = {
         "can't show."),
     "BKP-STO-017": "error: ST3 lists the supported disk types; others are unsupported.",
     "BKP-VMM-001": "note: VM1/R5: a restore option is unavailable; backup is unaffected.",
+    "BKP-VMM-003": (
+        "error: R4: Cross Region Restore needs a GeoRedundant vault; the setting is rejected "
+        "otherwise."),
     "BKP-VMM-002": (
         "note: VM2/R4: a GRS vault without CRR can't restore in the paired region; information."),
     "BKP-WIN-001": (

@@ -12,7 +12,6 @@ from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Targ
 from ._helpers import (
     item_label,
     label,
-    limit,
     observe,
     region,
     review,
@@ -51,10 +50,11 @@ def vault_in_other_region(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Obse
     "BKP-ACT-002", "vault-in-other-subscription", Severity.WARNING, ("A7",), Target.VM,
     summary="A VM is protected by a vault in its own subscription (or a deliberate "
     "cross-subscription setup in the same tenant and region).",
-    why="Cross-subscription backup is supported only as of the 03/26/2026 text (same tenant "
-    "and region; not for Confidential VMs); older revisions said unsupported (MATRIX.md C1, "
-    "we follow the newest). Backup data can't later be moved between vaults, and a vault "
-    "holding cross-subscription VMs can't be moved to another subscription or resource group.",
+    why="Cross-subscription backup is supported only as of the {matrix.article.date} revision "
+    "of the {matrix.article.title} ('Supported backup actions': same tenant and region; not "
+    "for Confidential VMs); older revisions said unsupported (we follow the newest). Backup "
+    "data can't later be moved between vaults, and a vault holding cross-subscription VMs "
+    "can't be moved to another subscription or resource group.",
     fix="Prefer a vault in the VM's subscription; otherwise keep tenant and region equal.",
     before='provider "azurerm" {\n  alias           = "backup"\n'
     '  subscription_id = "00000000-0000-0000-0000-000000000002"\n}',
@@ -86,7 +86,7 @@ def _locked_group(lock: Lock) -> str | None:
 def instant_restore_group_names(estate: Estate, ctx: RuleContext) -> list[re.Pattern[str]]:
     """The names Azure gives instant-restore resource groups: ``AzureBackupRG_<geo>_<n>`` by
     default, ``<prefix><n><suffix>`` for a policy's own prefix (A3, FAQ)."""
-    default = re.escape(str(limit(ctx, "policy", "instant_restore_rg_prefix")))
+    default = re.escape(str(ctx.matrix.policy.instant_restore_rg_prefix))
     names = [re.compile(rf"^{default}_[a-z0-9]+_\d+$", re.IGNORECASE)]
     names += [re.compile(rf"^{re.escape(p.instant_restore_rg_prefix)}\d+", re.IGNORECASE)
               for p in estate.policies if isinstance(p.instant_restore_rg_prefix, str)]

@@ -15,7 +15,6 @@ from ._helpers import (
     is_enhanced,
     known_int,
     label,
-    limit,
     matching_disks,
     observe,
     protected_by,
@@ -85,9 +84,9 @@ def needs_enhanced(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observati
 
 def _is_special(ctx: RuleContext) -> Callable[[Disk], str | None]:
     def kind(disk: Disk) -> str | None:
-        if sku_in(disk.storage_type, limit(ctx, "disks", "ultra_type")) is True:
+        if sku_in(disk.storage_type, ctx.matrix.disks.ultra_type) is True:
             return f"an Ultra Disk (storage type = {disk.storage_type})"
-        if sku_in(disk.storage_type, limit(ctx, "disks", "premium_v2_type")) is True:
+        if sku_in(disk.storage_type, ctx.matrix.disks.premium_v2_type) is True:
             return f"a Premium SSD v2 disk (storage type = {disk.storage_type})"
         if (known_int(disk.max_shares) or 0) > 1:
             return f"a shared disk (max_shares = {disk.max_shares})"
@@ -111,7 +110,7 @@ def _special_disks(vm: VirtualMachine, ctx: RuleContext,
                           f"policy {label(policy)} does not support it", path, vm)
 
 
-UNSUPPORTED_DISKS = rule(
+unsupported_disks = rule(
     "BKP-MDC-002", "crash-consistent-unsupported-disks", Severity.ERROR, ("M5",), Target.VM,
     summary="A VM on an agentless crash-consistent policy has no Ultra, Premium SSD v2, shared "
     "or write-accelerated disk.",
@@ -135,11 +134,12 @@ def _ephemeral(vm: VirtualMachine, ctx: RuleContext,
                       "os_disk.ephemeral", vm)
 
 
-EPHEMERAL = rule(
+ephemeral = rule(
     "BKP-MDC-003", "crash-consistent-ephemeral-os-disk", Severity.ERROR, ("M5",), Target.VM,
     summary="A VM on an agentless crash-consistent policy has no ephemeral OS disk.",
-    why="The MDCC include excludes ephemeral OS disks (MATRIX.md C9), although standard backup "
-    "supports them since 2025.",
+    why="The agentless multi-disk crash-consistent scenarios of the {matrix.article.title} "
+    "exclude ephemeral OS disks, although standard backup supports them since 2025 ('VM "
+    "storage support').",
     fix="Use an app-consistent policy for VMs with ephemeral OS disks.",
     before=_MDCC_POLICY, after=_APP_POLICY,
 )(_mdcc_rule(_ephemeral))
@@ -159,7 +159,7 @@ def _size_check(test: Callable[[tuple[str, str, int | None], RuleContext], str |
 
 def _not_premium(parts: tuple[str, str, int | None], ctx: RuleContext) -> str | None:
     family, features, _ = parts
-    families = {f.lower() for f in limit(ctx, "compute", "premium_capable_families")}
+    families = {f.lower() for f in ctx.matrix.compute.premium_capable_families}
     if "s" in features or family.endswith("s") or family in families:
         return None
     return "which is not premium-storage capable (no 's' in the size name)"
@@ -167,7 +167,7 @@ def _not_premium(parts: tuple[str, str, int | None], ctx: RuleContext) -> str | 
 
 def _boost(parts: tuple[str, str, int | None], ctx: RuleContext) -> str | None:
     _, features, version = parts
-    boost = limit(ctx, "compute", "azure_boost")
+    boost = ctx.matrix.compute.azure_boost
     if version is None or "p" in features:
         return None
     amd = "a" in features
@@ -177,7 +177,7 @@ def _boost(parts: tuple[str, str, int | None], ctx: RuleContext) -> str | None:
     return None
 
 
-NOT_PREMIUM = rule(
+not_premium = rule(
     "BKP-MDC-004", "crash-consistent-size-not-premium", Severity.ERROR, ("M3",), Target.VM,
     summary="A VM on an agentless crash-consistent policy has a premium-storage-capable size.",
     why="Only premium-storage-capable sizes support agentless crash-consistent backup. The "
@@ -187,7 +187,7 @@ NOT_PREMIUM = rule(
     before='size = "Standard_D2_v3"', after='size = "Standard_D2s_v3"',
 )(_size_check(_not_premium))
 
-AZURE_BOOST = rule(
+azure_boost = rule(
     "BKP-MDC-005", "crash-consistent-azure-boost-size", Severity.ERROR, ("M6",), Target.VM,
     summary="A VM on an agentless crash-consistent policy is not an Azure Boost size.",
     why="Azure Boost sizes are not supported: Intel v6 and newer (Dsv6, Edsv6, Esv6, ...) and "
@@ -208,7 +208,7 @@ def _caching(vm: VirtualMachine, ctx: RuleContext,
                       f"{path}.caching", vm)
 
 
-CACHING = rule(
+caching = rule(
     "BKP-MDC-006", "crash-consistent-disk-caching", Severity.WARNING, ("M8",), Target.VM,
     summary="Disks of a VM on an agentless crash-consistent policy use host caching None.",
     why="With read or write host caching, writes in flight during the snapshot may not be "
@@ -222,13 +222,13 @@ def _sovereign(vm: VirtualMachine, ctx: RuleContext,
                policy: BackupPolicy) -> Iterator[Observation]:
     where = region(vm.location)
     yield from review(ctx, vm, where, f"location of {label(vm)}", "location", vm)
-    prefixes = limit(ctx, "regions", "sovereign_prefixes")
+    prefixes = ctx.matrix.regions.sovereign_prefixes
     if isinstance(where, str) and any(where.startswith(p) for p in prefixes):
         yield observe(vm, f"VM {label(vm)} is in {where}; agentless crash-consistent backup is "
                       "documented for Azure public regions only", "location", vm)
 
 
-SOVEREIGN = rule(
+sovereign = rule(
     "BKP-MDC-007", "crash-consistent-sovereign-region", Severity.WARNING, ("M1",), Target.VM,
     summary="Agentless crash-consistent backup is used in Azure public regions.",
     why="MDCC is documented as available in all Azure public regions; sovereign clouds "
@@ -248,7 +248,7 @@ def _confidential(vm: VirtualMachine, ctx: RuleContext,
                       f"{label(policy)}; MDCC does not support CVMs", "security_type", vm)
 
 
-CONFIDENTIAL = rule(
+confidential = rule(
     "BKP-MDC-008", "crash-consistent-confidential-vm", Severity.ERROR, ("M10", "SE11"),
     Target.VM,
     summary="Confidential VMs are not protected with agentless crash-consistent policies.",
@@ -260,5 +260,5 @@ CONFIDENTIAL = rule(
 
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [needs_enhanced, UNSUPPORTED_DISKS, EPHEMERAL, NOT_PREMIUM, AZURE_BOOST, CACHING,
-            SOVEREIGN, CONFIDENTIAL]
+    return [needs_enhanced, unsupported_disks, ephemeral, not_premium, azure_boost, caching,
+            sovereign, confidential]

@@ -6,15 +6,15 @@ from collections.abc import Iterator, Mapping
 
 from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Protection, ScaleSet, Unknown, VirtualMachine
-from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
+from azbackup_policy.rules import Check, Kind, Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
     each_enhanced_gap,
     item_label,
     label,
-    limit,
     observe,
     present,
+    protected_only,
     review,
     rule_factory,
     same,
@@ -25,24 +25,25 @@ rule = rule_factory("compute")
 
 @rule(
     "BKP-CMP-001", "vm-size-below-minimum", Severity.ERROR, ("C1",), Target.VM,
-    summary="A protected VM has at least 2 vCPUs and 1 GB of memory.",
-    why="Azure Backup backs up any VM with at least 2 CPU cores and 1 GB RAM. Sizes below that "
+    summary="A protected VM has at least {matrix.compute.min_vcpus} vCPUs and "
+    "{matrix.compute.min_memory_gb} GB of memory.",
+    why="Azure Backup backs up any VM with at least {matrix.compute.min_vcpus} CPU cores and "
+    "{matrix.compute.min_memory_gb} GB RAM. Sizes below that "
     "(1-vCPU A/B/D/F sizes, 0.5 GB B1ls ...) are listed in matrix.yaml `compute.size_catalogue`.",
-    fix="Choose a size with at least 2 vCPUs and 1 GB of memory.",
+    fix="Choose a size with at least {matrix.compute.min_vcpus} vCPUs and "
+    "{matrix.compute.min_memory_gb} GB of memory.",
     before='resource "azurerm_linux_virtual_machine" "jump" {\n  size = "Standard_B1s"\n}',
     after='resource "azurerm_linux_virtual_machine" "jump" {\n  size = "Standard_B2s"\n}',
+    protected_only=True,
 )
 def vm_size_below_minimum(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
     yield from review(ctx, vm, vm.size, f"size of {label(vm)}", "size", vm)
-    catalogue = {k.lower(): v for k, v in limit(ctx, "compute", "size_catalogue").items()}
+    catalogue = {k.lower(): v for k, v in ctx.matrix.compute.size_catalogue.items()}
     entry = catalogue.get(vm.size.lower()) if isinstance(vm.size, str) else None
     if entry is None:
         return
     vcpus, memory = entry["vcpus"], entry["memory_gb"]
-    min_vcpus, min_memory = limit(ctx, "compute", "min_vcpus"), limit(ctx, "compute",
-                                                                      "min_memory_gb")
+    min_vcpus, min_memory = ctx.matrix.compute.min_vcpus, ctx.matrix.compute.min_memory_gb
     if vcpus < min_vcpus or memory < min_memory:
         yield observe(vm, f"VM {label(vm)} has size {vm.size} ({vcpus} vCPU, {memory} GB); Azure "
                       f"Backup needs at least {min_vcpus} vCPUs and {min_memory} GB of memory",
@@ -59,7 +60,7 @@ def _tl_standard(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Protection | 
 
 
 def _min_api(ctx: RuleContext) -> str:
-    return str(limit(ctx, "policy", "trusted_launch_standard_min_api"))
+    return str(ctx.matrix.policy.trusted_launch_standard_min_api)
 
 
 def _old_api(item: Protection, ctx: RuleContext) -> bool:
@@ -69,12 +70,14 @@ def _old_api(item: Protection, ctx: RuleContext) -> bool:
 @rule(
     "BKP-CMP-002", "trusted-launch-standard-policy-old-api", Severity.ERROR, ("C18", "EP2"),
     Target.VM,
-    summary="A Trusted Launch VM on a Standard policy is protected through API 2025-01-01 or "
-    "newer.",
+    summary="A Trusted Launch VM on a Standard policy is protected through API "
+    "{matrix.policy.trusted_launch_standard_min_api} or newer.",
     why="Trusted Launch VMs can use the Standard policy only through CLI >= 2.73.0, PowerShell "
-    "Az >= 14.0.0 or REST API >= 2025-01-01 (MATRIX.md C8: the Enhanced-policy article's CLI "
-    "tab still says Enhanced only; we follow the newer note). An older API version fails.",
-    fix="Deploy the protected item with apiVersion 2025-01-01 or newer, or use Enhanced policy.",
+    "Az >= 14.0.0 or REST API >= {matrix.policy.trusted_launch_standard_min_api} (the note in "
+    "'Back up an Azure VM using Enhanced policy'; that article's CLI tab still says Enhanced "
+    "only, we follow the newer note). An older API version fails.",
+    fix="Deploy the protected item with apiVersion "
+    "{matrix.policy.trusted_launch_standard_min_api} or newer, or use Enhanced policy.",
     before="resource item 'Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/"
     "protectedItems@2023-04-01' = {\n  properties: { policyId: dailyV1.id }\n}",
     after="resource item 'Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/"
@@ -148,11 +151,10 @@ def tl_conversion(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]
     before='resource "azurerm_managed_disk" "old_os" {\n  security_type = '
     '"TrustedLaunch"\n}',
     after='resource "azurerm_managed_disk" "data" {\n  create_option = "Empty"\n}',
+    protected_only=True,
 )
 def trusted_data_disk(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
-    prefixes = [p.lower() for p in limit(ctx, "disks", "trusted_data_disk_security_types")]
+    prefixes = [p.lower() for p in ctx.matrix.disks.trusted_data_disk_security_types]
     for index, disk in enumerate(vm.data_disks):
         kind, path = disk.security_type, f"data_disks.{index}.security_type"
         yield from review(ctx, disk, kind, f"security type of data disk {index}", path, vm)
@@ -165,8 +167,6 @@ def _vm_flag(field: str, test: object, message: str) -> Check:
     """``test`` None: the (id) field is set; a string: equal to it; True: is True."""
 
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-        if not ctx.estate.protections_of(vm):
-            return
         value = getattr(vm, field)
         if test is None:
             verdict = present(value)
@@ -178,10 +178,10 @@ def _vm_flag(field: str, test: object, message: str) -> Check:
         if verdict is True:
             yield observe(vm, f"VM {label(vm)} has {field} = {value}; {message}", field, vm)
 
-    return check
+    return protected_only(check)
 
 
-DIAGNOSTICS = rule(
+diagnostics = rule(
     "BKP-CMP-006", "diagnostic-settings", Severity.WARNING, ("C8",), Target.VM,
     summary="Know that a VM with diagnostic settings cannot be restored with 'Create new'.",
     why="Backup of a VM with diagnostic settings works, but 'Create new VM' restore fails.",
@@ -192,7 +192,7 @@ DIAGNOSTICS = rule(
     after="# no diagnostic setting on the VM (collect with the Azure Monitor agent instead)",
 )(_vm_flag("has_diagnostic_settings", True, "a 'Create new' restore of this VM fails"))
 
-SPOT = rule(
+spot = rule(
     "BKP-CMP-008", "spot-vm", Severity.WARNING, ("C12",), Target.VM,
     summary="Know that a Spot VM is restored as a regular VM.",
     why="Restoring as Spot is not supported: the restored VM has regular priority.",
@@ -201,19 +201,28 @@ SPOT = rule(
     after='resource "azurerm_linux_virtual_machine" "batch" {\n  priority = "Regular"\n}',
 )(_vm_flag("priority", "Spot", "restores come back as regular (non-Spot) VMs"))
 
-DEDICATED_HOST = rule(
+@rule(
     "BKP-CMP-009", "dedicated-host", Severity.NOTE, ("C13",), Target.VM,
-    summary="Know that a VM on a dedicated host is restored via disks.",
+    summary="Know that a VM on a dedicated host (or in a host group) is restored via disks.",
     why="'Create new' restore does not land the VM on the dedicated host; restore the disks, "
     "create the VM on the host from the template and attach them. Not applicable to the "
-    "secondary region during Cross Region Restore.",
+    "secondary region during Cross Region Restore. A VM placed in a host group "
+    "(`dedicated_host_group_id`, `hostGroup.id`) is on a dedicated host too.",
     fix="Plan restores as 'Restore disks' + template deployment onto the host.",
     before='resource "azurerm_windows_virtual_machine" "sql" {\n'
     '  dedicated_host_id = azurerm_dedicated_host.h1.id\n}',
     after="# same VM; document the restore-disks runbook for the host",
-)(_vm_flag("dedicated_host_id", None, "'Create new' restore cannot place it on the host"))
+)
+def dedicated_host(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    for field in ("dedicated_host_id", "dedicated_host_group_id"):
+        found = list(_vm_flag(field, None, "'Create new' restore cannot place it on the host")(
+            vm, ctx))
+        yield from found
+        if any(o.kind is Kind.VIOLATION for o in found):
+            return
 
-AVAILABILITY_SET = rule(
+
+availability_set = rule(
     "BKP-CMP-010", "availability-set", Severity.NOTE, ("C2", "VM7"), Target.VM,
     summary="Know that quick 'Create new' restore cannot place a VM into its availability set.",
     why="VMs in availability sets are supported, but restore must go through 'Restore disks' "
@@ -233,10 +242,9 @@ AVAILABILITY_SET = rule(
     before='resource "azurerm_linux_virtual_machine_scale_set" "web" {}',
     after='resource "azurerm_orchestrated_virtual_machine_scale_set" "web" {\n'
     '  platform_fault_domain_count = 1\n}',
+    protected_only=True,
 )
 def uniform_scale_set(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
     mode = vm.scale_set_orchestration
     scale_set = ctx.estate.scale_set_of(vm)
     if mode is None and scale_set is not None:
@@ -252,8 +260,9 @@ def uniform_scale_set(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observat
     "BKP-CMP-011", "marketplace-plan", Severity.WARNING, ("C4", "A17"), Target.VM,
     summary="Know that a VM with a Marketplace plan is restored only as disks.",
     why="Marketplace VMs need purchase information, so they are restored as disks, not as "
-    "VMs; if the publisher later removes the plan, 'Create new' restore fails (MATRIX.md C15: "
-    "the newest text keeps restore to the original VM working).",
+    "VMs; if the publisher later removes the plan, 'Create new' restore fails "
+    "({matrix.article.title}, 'VM compute support': restore to the original VM keeps "
+    "working).",
     fix="Keep a template to re-create the VM with its plan from restored disks.",
     before='resource "azurerm_linux_virtual_machine" "fw" {\n  plan {\n'
     '    name = "byol"\n  }\n}',
@@ -344,5 +353,5 @@ def uniform_scale_set_instances(scale_set: ScaleSet, ctx: RuleContext) -> Iterat
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
     return [vm_size_below_minimum, tl_standard_old_api, tl_standard, tl_conversion,
-            trusted_data_disk, DIAGNOSTICS, uniform_scale_set, SPOT, DEDICATED_HOST,
-            AVAILABILITY_SET, marketplace_plan, extended_zone, uniform_scale_set_instances]
+            trusted_data_disk, diagnostics, uniform_scale_set, spot, dedicated_host,
+            availability_set, marketplace_plan, extended_zone, uniform_scale_set_instances]

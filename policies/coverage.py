@@ -77,9 +77,6 @@ def vm_not_protected(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observati
                   "Services vault; it is not backed up", None, vm)
 
 
-VM_NOT_PROTECTED = vm_not_protected  # the name the engine and suppression tests use
-
-
 @rule(
     "BKP-COV-006", "configuration-not-read", Severity.WARNING, ("SC1",), Target.ESTATE,
     summary="Every module and linked template of a deployment is read, so that its VMs are "
@@ -123,14 +120,15 @@ def _agent_rule_check(field: str, what: str) -> Check:
     return check
 
 
-VM_AGENT_DISABLED = rule(
+vm_agent_disabled = rule(
     "BKP-COV-002", "vm-agent-disabled", Severity.ERROR, ("SC1", "L1", "C6"), Target.VM,
     summary="A VM protected with agent-based (app- or file-consistent) backup has the Azure VM "
     "agent provisioned.",
     why="Azure Backup installs its snapshot extension into the Azure VM agent; without the "
     "agent (`provision_vm_agent = false` / `provisionVMAgent: false`) every backup on a "
     "Standard policy fails (error). An Enhanced app-consistent policy falls back to a "
-    "crash-consistent snapshot after failed attempts (S13 FAQ: Guest Agent issues), so there "
+    "crash-consistent snapshot after failed attempts ('Azure VM backup FAQ': Guest Agent "
+    "issues), so there "
     "backup is degraded (warning). Agentless crash-consistent policies (Enhanced, "
     "`OnlyCrashConsistent`) are exempt.",
     fix="Provision the VM agent, or protect the VM with an agentless crash-consistent policy.",
@@ -138,13 +136,14 @@ VM_AGENT_DISABLED = rule(
     after='resource "azurerm_linux_virtual_machine" "web" {\n  provision_vm_agent = true\n}',
 )(_agent_rule_check("vm_agent", "the VM agent is not provisioned"))
 
-EXTENSIONS_DISABLED = rule(
+extensions_disabled = rule(
     "BKP-COV-003", "extension-operations-disabled", Severity.ERROR, ("SC1", "L1"), Target.VM,
     summary="A VM protected with agent-based backup allows extension operations.",
     why="Azure Backup works through the VMSnapshot extension; with extension operations "
     "disabled (`allow_extension_operations = false` / `allowExtensionOperations: false`) the "
     "extension cannot be installed: backups on a Standard policy fail (error); an Enhanced "
-    "app-consistent policy falls back to crash-consistent snapshots (S13 FAQ: VMSnapshot "
+    "app-consistent policy falls back to crash-consistent snapshots ('Azure VM backup FAQ': "
+    "VMSnapshot "
     "extension issues), a warning.",
     fix="Allow extension operations, or use an agentless crash-consistent policy.",
     before='resource "azurerm_windows_virtual_machine" "api" {\n'
@@ -249,5 +248,5 @@ def _missing_luns(item: Protection, vm: VirtualMachine, field: str, luns: Sequen
 
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [VM_NOT_PROTECTED, VM_AGENT_DISABLED, EXTENSIONS_DISABLED, policy_in_other_vault,
+    return [vm_not_protected, vm_agent_disabled, extensions_disabled, policy_in_other_vault,
             selective_backup_unknown_lun, configuration_not_read]

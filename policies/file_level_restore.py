@@ -13,7 +13,6 @@ from ._helpers import (
     disks_with_path,
     known_int,
     label,
-    limit,
     observe,
     review,
     rule_factory,
@@ -24,9 +23,9 @@ rule = rule_factory("file_level_restore")
 
 
 def _why_not(disk: Disk, ctx: RuleContext) -> str | None:
-    if sku_in(disk.storage_type, limit(ctx, "disks", "ultra_type")) is True:
+    if sku_in(disk.storage_type, ctx.matrix.disks.ultra_type) is True:
         return f"an Ultra Disk (storage type = {disk.storage_type})"
-    if sku_in(disk.storage_type, limit(ctx, "disks", "premium_v2_type")) is True:
+    if sku_in(disk.storage_type, ctx.matrix.disks.premium_v2_type) is True:
         return f"a Premium SSD v2 disk (storage type = {disk.storage_type})"
     if (known_int(disk.max_shares) or 0) > 1:
         return f"a shared disk (max_shares = {disk.max_shares})"
@@ -45,10 +44,9 @@ def _why_not(disk: Disk, ctx: RuleContext) -> str | None:
     fix="Plan whole-disk restores for these disks.",
     before='resource "azurerm_managed_disk" "data" {\n  storage_account_type = "UltraSSD_LRS"\n}',
     after='resource "azurerm_managed_disk" "data" {\n  storage_account_type = "Premium_LRS"\n}',
+    protected_only=True,
 )
 def file_restore_disks(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
     for path, disk in disks_with_path(vm):
         yield from review(ctx, disk, disk.storage_type, f"storage type of {path}",
                           f"{path}.storage_type", vm)

@@ -10,7 +10,7 @@ from azbackup_policy.model import BackupPolicy, Unknown
 from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
 from ._frequency_limits import LIMIT_RULES, snapshots_per_day
-from ._helpers import is_enhanced, known_int, label, limit, observe, review, rule_factory, same
+from ._helpers import is_enhanced, known_int, label, observe, review, rule_factory, same
 
 rule = rule_factory("frequency_retention")
 _HOURLY = ('resource "azurerm_backup_policy_vm" "hourly" {\n  policy_type = "V2"\n'
@@ -27,9 +27,10 @@ def _field(policy: BackupPolicy, ctx: RuleContext, field: str) -> Iterator[Obser
     "BKP-FRQ-001", "hourly-needs-enhanced", Severity.ERROR, ("A16", "F3", "F15", "EP3"),
     Target.POLICY,
     summary="An hourly backup schedule is an Enhanced (V2) policy.",
-    why="Several backups a day are possible only with the Enhanced policy (MATRIX.md C7: the "
-    "frequency table still says once a day to the vault; Enhanced takes snapshots every 4 h "
-    "and sends the last one of the day to the vault).",
+    why="Several backups a day are possible only with the Enhanced policy ('Back up an Azure "
+    "VM using Enhanced policy'; the {matrix.article.title} 'Backup frequency and retention' "
+    "still says once a day to the vault: Enhanced takes snapshots every 4 h and sends the "
+    "last one of the day to the vault).",
     fix="Set `policy_type = \"V2\"` for hourly schedules.",
     before='resource "azurerm_backup_policy_vm" "hourly" {\n  backup {\n'
     '    frequency = "Hourly"\n  }\n}',
@@ -49,16 +50,17 @@ def hourly_needs_enhanced(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Ob
 def _client_checks(policy: BackupPolicy, ctx: RuleContext) -> dict[str, Any]:
     """The checks the policy's client adds to the service's (EP17), or none."""
     client = policy.client_validation
-    found = limit(ctx, "policy", "client_validation").get(client) if client else None
+    found = ctx.matrix.policy.client_validation.get(client) if client else None
     return dict(found) if isinstance(found, dict) else {}
 
 
 @rule(
     "BKP-FRQ-002", "hourly-interval", Severity.ERROR, ("EP8", "EP17", "A16"), Target.POLICY,
-    summary="An hourly schedule runs every 4, 6, 8, 12 or 24 hours.",
-    why="The docs list 4, 6, 8, 12 and 24 h (A16, EP8). The azurerm provider accepts only "
-    "4/6/8/12 (EP17), so on a Terraform policy 24 is an error too (use a Daily schedule). The "
-    "lists are in matrix.yaml.",
+    summary="An hourly schedule runs every {matrix.policy.hourly_intervals|or} hours.",
+    why="The docs list {matrix.policy.hourly_intervals|and} h (A16, EP8). The azurerm provider "
+    "accepts only {matrix.policy.client_validation.azurerm.hourly_intervals|slash} (EP17), so "
+    "on a Terraform policy 24 is an error too (use a Daily schedule). The lists are in "
+    "matrix.yaml.",
     fix="Use one of the supported intervals, or a Daily schedule for 24 h in Terraform.",
     before='backup {\n  frequency     = "Hourly"\n  hour_interval = 3\n}',
     after='backup {\n  frequency     = "Hourly"\n  hour_interval = 4\n}',
@@ -67,7 +69,7 @@ def hourly_interval(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observat
     if same(policy.frequency, "Hourly") is not True:
         return
     client = _client_checks(policy, ctx).get("hourly_intervals")
-    allowed = client or limit(ctx, "policy", "hourly_intervals")
+    allowed = client or ctx.matrix.policy.hourly_intervals
     who = f" by {policy.client_validation}" if client else ""
     yield from _field(policy, ctx, "hourly_interval")
     value = known_int(policy.hourly_interval)
@@ -79,20 +81,24 @@ def hourly_interval(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observat
 
 @rule(
     "BKP-FRQ-003", "hourly-window", Severity.ERROR, ("EP8", "EP17"), Target.POLICY,
-    summary="An hourly schedule's window is 4-24 hours (and, in Terraform, a multiple of the "
-    "interval).",
-    why="The schedule window duration is 4 to 24 hours (EP8: RPO 4-24 h). The azurerm provider "
+    summary="An hourly schedule's window is {matrix.policy.hourly_window.min}-"
+    "{matrix.policy.hourly_window.max} hours (and, in Terraform, a multiple of the interval).",
+    why="The schedule window duration is {matrix.policy.hourly_window.min} to "
+    "{matrix.policy.hourly_window.max} hours (EP8: RPO {matrix.policy.hourly_window.min}-"
+    "{matrix.policy.hourly_window.max} h). The azurerm provider "
     "also requires `hour_duration` to be a multiple of `hour_interval` (EP17); the service "
-    "itself documents no such rule (S12's own example uses interval 4 with a 23-hour window), "
+    "itself documents no such rule (the Enhanced-policy article's own example uses interval 4 "
+    "with a 23-hour window), "
     "so ARM and Bicep policies are not held to it.",
-    fix="Use a 4-24 hour window; in Terraform, a multiple of the interval.",
+    fix="Use a {matrix.policy.hourly_window.min}-{matrix.policy.hourly_window.max} hour window; "
+    "in Terraform, a multiple of the interval.",
     before='backup {\n  hour_interval = 8\n  hour_duration = 12\n}',
     after='backup {\n  hour_interval = 8\n  hour_duration = 16\n}',
 )
 def hourly_window(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation]:
     if same(policy.frequency, "Hourly") is not True:
         return
-    bounds = limit(ctx, "policy", "hourly_window")
+    bounds = ctx.matrix.policy.hourly_window
     yield from _field(policy, ctx, "hourly_window_hours")
     window, interval = known_int(policy.hourly_window_hours), known_int(policy.hourly_interval)
     if window is None:
@@ -120,7 +126,7 @@ def hourly_window(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observatio
 )
 def unsupported_frequency(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation]:
     yield from _field(policy, ctx, "frequency")
-    allowed = limit(ctx, "policy", "frequencies")
+    allowed = ctx.matrix.policy.frequencies
     value = policy.frequency
     if isinstance(value, str) and value.lower() not in {f.lower() for f in allowed}:
         yield observe(policy, f"policy {label(policy)} has frequency {value}; supported are "
@@ -141,7 +147,7 @@ def _ir_range_rule(kind: str, name: str) -> Check:
         if not applies:
             return
         yield from _field(policy, ctx, "instant_restore_days")
-        bounds = limit(ctx, "policy", "instant_restore", kind)
+        bounds = ctx.matrix.policy.instant_restore[kind]
         if days is not None and not bounds["min"] <= days <= bounds["max"]:
             yield observe(policy, f"{name} policy {label(policy)} keeps instant-restore snapshots "
                           f"{days} days (instant_restore_days); allowed: {bounds['min']}-"
@@ -150,20 +156,26 @@ def _ir_range_rule(kind: str, name: str) -> Check:
     return check
 
 
-IR_V1 = rule(
+ir_v1 = rule(
     "BKP-FRQ-005", "instant-restore-standard-range", Severity.ERROR, ("F14", "EP9"),
     Target.POLICY,
-    summary="A Standard (V1) policy keeps instant-restore snapshots 1-5 days.",
-    why="Standard policy snapshot retention is 1 to 5 days (default 2).",
-    fix="Use 1-5 days, or an Enhanced policy for longer snapshot retention.",
+    summary="A Standard (V1) policy keeps instant-restore snapshots "
+    "{matrix.policy.instant_restore.V1.min}-{matrix.policy.instant_restore.V1.max} days.",
+    why="Standard policy snapshot retention is {matrix.policy.instant_restore.V1.min} to "
+    "{matrix.policy.instant_restore.V1.max} days (default 2).",
+    fix="Use {matrix.policy.instant_restore.V1.min}-{matrix.policy.instant_restore.V1.max} days, "
+    "or an Enhanced policy for longer snapshot retention.",
     before="instant_restore_retention_days = 7  # V1", after="instant_restore_retention_days = 5",
 )(_ir_range_rule("V1", "Standard"))
 
-IR_V2 = rule(
+ir_v2 = rule(
     "BKP-FRQ-007", "instant-restore-enhanced-range", Severity.ERROR, ("EP9",), Target.POLICY,
-    summary="An Enhanced (V2) policy keeps instant-restore snapshots 1-30 days.",
-    why="Enhanced policy snapshot retention is 1 to 30 days (default 7).",
-    fix="Use 1-30 days.",
+    summary="An Enhanced (V2) policy keeps instant-restore snapshots "
+    "{matrix.policy.instant_restore.V2.min}-{matrix.policy.instant_restore.V2.max} days.",
+    why="Enhanced policy snapshot retention is {matrix.policy.instant_restore.V2.min} to "
+    "{matrix.policy.instant_restore.V2.max} days (default 7).",
+    fix="Use {matrix.policy.instant_restore.V2.min}-{matrix.policy.instant_restore.V2.max} "
+    "days.",
     before="instant_restore_retention_days = 35  # V2",
     after="instant_restore_retention_days = 30",
 )(_ir_range_rule("V2", "Enhanced"))
@@ -172,8 +184,10 @@ IR_V2 = rule(
 @rule(
     "BKP-FRQ-006", "instant-restore-standard-weekly", Severity.ERROR, ("F14",), Target.POLICY,
     summary="A weekly Standard (V1) policy keeps instant-restore snapshots exactly 5 days.",
-    why="Standard weekly policies have a fixed snapshot retention of 5 days (MATRIX.md C13; "
-    "Terraform requires 5 for Weekly).",
+    why="Standard weekly policies have a fixed snapshot retention of "
+    "{matrix.policy.instant_restore.V1.weekly} days ('Get improved backup and restore "
+    "performance with Azure Backup Instant Restore capability'; Terraform requires "
+    "{matrix.policy.instant_restore.V1.weekly} for Weekly).",
     fix="Set `instant_restore_retention_days = 5`.",
     before='backup {\n  frequency = "Weekly"\n}\ninstant_restore_retention_days = 2',
     after='backup {\n  frequency = "Weekly"\n}\ninstant_restore_retention_days = 5',
@@ -183,7 +197,7 @@ def ir_v1_weekly(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation
     if not applies or same(policy.frequency, "Weekly") is not True:
         return
     yield from _field(policy, ctx, "instant_restore_days")
-    fixed = limit(ctx, "policy", "instant_restore", "V1", "weekly")
+    fixed = ctx.matrix.policy.instant_restore["V1"]["weekly"]
     if days is not None and days != fixed:
         yield observe(policy, f"weekly Standard policy {label(policy)} keeps snapshots {days} "
                       f"days (instant_restore_days); weekly Standard policies use {fixed}",
@@ -198,7 +212,7 @@ def ceiling_band(count: int, ctx: RuleContext) -> tuple[int | None, int | None]:
     nearest documented smaller count (at most that), because the ceiling falls as the count
     grows (A16). A missing side is None."""
     table = {e["snapshots_per_day"]: e["max"]
-             for e in limit(ctx, "policy", "instant_restore", "V2_hourly")}
+             for e in ctx.matrix.policy.instant_restore["V2_hourly"]}
     if count in table:
         return table[count], table[count]
     above = [table[c] for c in table if c > count]
@@ -233,7 +247,7 @@ def _hourly_ceiling(documented: bool) -> Check:
     return check
 
 
-IR_HOURLY = rule(
+ir_hourly = rule(
     "BKP-FRQ-008", "instant-restore-hourly-ceiling", Severity.ERROR, ("EP9", "A16"),
     Target.POLICY,
     summary="Hourly Enhanced policies keep snapshots no longer than their snapshots per day "
@@ -246,7 +260,7 @@ IR_HOURLY = rule(
     after="hour_interval = 4\nhour_duration = 24\ninstant_restore_retention_days = 17",
 )(_hourly_ceiling(True))
 
-IR_HOURLY_GUESS = rule(
+ir_hourly_guess = rule(
     "BKP-FRQ-009", "instant-restore-hourly-ceiling-undocumented", Severity.WARNING, ("EP9",),
     Target.POLICY,
     summary="For snapshots-per-day counts the docs do not list, snapshot retention stays at "
@@ -278,7 +292,7 @@ def _ir_vs_retention(kind: str) -> Check:
     return check
 
 
-IR_RET_V2 = rule(
+ir_ret_v2 = rule(
     "BKP-FRQ-010", "instant-restore-exceeds-retention", Severity.ERROR, ("F17", "EP9"),
     Target.POLICY,
     summary="An Enhanced policy's snapshot retention does not exceed its vault retention.",
@@ -288,7 +302,7 @@ IR_RET_V2 = rule(
     after="instant_restore_retention_days = 7\nretention_daily {\n  count = 30\n}",
 )(_ir_vs_retention("V2"))
 
-IR_RET_V1 = rule(
+ir_ret_v1 = rule(
     "BKP-FRQ-011", "instant-restore-exceeds-retention-standard", Severity.WARNING, ("F17",),
     Target.POLICY,
     summary="A Standard policy's snapshot retention does not exceed its vault retention.",
@@ -304,7 +318,7 @@ def _retention_rule(tier: str, unit: str) -> Check:
 
     def check(policy: BackupPolicy, ctx: RuleContext) -> Iterator[Observation]:
         yield from _field(policy, ctx, field)
-        bounds = limit(ctx, "policy", "retention", tier)
+        bounds = ctx.matrix.policy.retention[tier]
         count = known_int(getattr(policy, field))
         if count is not None and not bounds["min"] <= count <= bounds["max"]:
             yield observe(policy, f"policy {label(policy)} keeps {tier} points {count} {unit} "
@@ -318,23 +332,24 @@ def _retention(rule_id: str, tier: str, unit: str, rows: tuple[str, ...], bad: i
     return rule(
         rule_id, f"{tier}-retention-range", Severity.ERROR, rows, Target.POLICY,
         summary=f"{tier.capitalize()} retention is within the service limits (matrix.yaml).",
-        why=f"The service accepts {tier} retention only within its limits (FAQ; MATRIX.md C12: "
-        "Terraform accepts up to 9999 for weekly/monthly/yearly, the service does not).",
+        why=f"The service accepts {tier} retention only within its limits ('Azure VM backup "
+        "FAQ': the maximum retention of each tier; Terraform accepts up to 9999 for "
+        "weekly/monthly/yearly, the service does not).",
         fix=f"Set a {tier} retention count within the limits.",
         before=f"retention_{tier} {{\n  count = {bad}\n}}",
         after=f"retention_{tier} {{\n  count = {good}\n}}",
     )(_retention_rule(tier, unit))
 
 
-DAILY = _retention("BKP-FRQ-012", "daily", "days", ("F9", "EP11", "EP17"), 3, 7)
-WEEKLY = _retention("BKP-FRQ-013", "weekly", "weeks", ("F10", "EP11"), 6000, 5163)
-MONTHLY = _retention("BKP-FRQ-014", "monthly", "months", ("F11", "EP11"), 2000, 1188)
-YEARLY = _retention("BKP-FRQ-015", "yearly", "years", ("F2", "F12", "EP11"), 120, 99)
+daily = _retention("BKP-FRQ-012", "daily", "days", ("F9", "EP11", "EP17"), 3, 7)
+weekly = _retention("BKP-FRQ-013", "weekly", "weeks", ("F10", "EP11"), 6000, 5163)
+monthly = _retention("BKP-FRQ-014", "monthly", "months", ("F11", "EP11"), 2000, 1188)
+yearly = _retention("BKP-FRQ-015", "yearly", "years", ("F2", "F12", "EP11"), 120, 99)
 
 
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [hourly_needs_enhanced, hourly_interval, hourly_window, unsupported_frequency, IR_V1,
-            ir_v1_weekly, IR_V2, IR_HOURLY, IR_HOURLY_GUESS, IR_RET_V2, IR_RET_V1, DAILY,
-            WEEKLY, MONTHLY, YEARLY, *LIMIT_RULES]
+    return [hourly_needs_enhanced, hourly_interval, hourly_window, unsupported_frequency, ir_v1,
+            ir_v1_weekly, ir_v2, ir_hourly, ir_hourly_guess, ir_ret_v2, ir_ret_v1, daily,
+            weekly, monthly, yearly, *LIMIT_RULES]
 

@@ -21,10 +21,9 @@ rule = rule_factory("network")
     before='ip_configuration {\n  private_ip_address_allocation = "Static"\n'
     '  private_ip_address            = "10.0.1.10"\n}',
     after='ip_configuration {\n  private_ip_address_allocation = "Dynamic"\n}',
+    protected_only=True,
 )
 def static_private_ip(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
     for n, nic in enumerate(vm.nics):
         for i, config in enumerate(nic.ip_configurations):
             subject, path = _where(vm, n, nic, i, config, "allocation")
@@ -81,10 +80,9 @@ def special_network(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observatio
     fix="Add the public IP re-association to the restore runbook.",
     before="public_ip_address_id = azurerm_public_ip.web.id",
     after="public_ip_address_id = azurerm_public_ip.web.id  # runbook: re-attach after restore",
+    protected_only=True,
 )
 def public_ip(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
     for n, nic in enumerate(vm.nics):
         for i, config in enumerate(nic.ip_configurations):
             if config.public_ip_id is not None:
@@ -94,6 +92,25 @@ def public_ip(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                 return
 
 
+@rule(
+    "BKP-NET-004", "traffic-manager-endpoint", Severity.NOTE, ("N9",), Target.VM,
+    summary="Know that a restored VM must be added to its Traffic Manager profile again.",
+    why="VMs behind Azure Traffic Manager are supported, but a restored VM is not in the "
+    "profile: re-add it (its public IP) as an endpoint by hand (N9).",
+    fix="Add re-creating the Traffic Manager endpoint to the restore runbook.",
+    before='resource "azurerm_traffic_manager_azure_endpoint" "web" {\n'
+    '  target_resource_id = azurerm_public_ip.web.id\n}',
+    after='resource "azurerm_traffic_manager_azure_endpoint" "web" {\n'
+    '  target_resource_id = azurerm_public_ip.web.id  # runbook: re-add after restore\n}',
+)
+def traffic_manager(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    endpoint = vm.traffic_manager_endpoint
+    if endpoint is not None and ctx.estate.protections_of(vm):
+        yield observe(vm, f"Traffic Manager endpoint {endpoint} targets the public IP of VM "
+                      f"{label(vm)}; a restored VM must be added to the profile again",
+                      "traffic_manager_endpoint", vm)
+
+
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [static_private_ip, special_network, public_ip]
+    return [static_private_ip, special_network, public_ip, traffic_manager]

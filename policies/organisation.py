@@ -164,7 +164,7 @@ def _rule(number: int, name: str, target: Target, check: Any, summary: str, help
     )
 
 
-POLICY_TYPE = _rule(
+policy_type = _rule(
     1, "policy-type-not-allowed", Target.POLICY, check_policy_type,
     "Backup policies are of a type the organisation allows (organisation.allowed-policy-types).",
     _help("Set `organisation.allowed-policy-types`, for example `[V2]` to require Enhanced "
@@ -174,7 +174,7 @@ POLICY_TYPE = _rule(
           'resource "azurerm_backup_policy_vm" "daily" {\n  policy_type = "V2"\n}'),
     "EP1",
 )
-DAILY_RETENTION = _rule(
+daily_retention = _rule(
     2, "daily-retention-too-short", Target.POLICY, check_daily_retention,
     "Daily retention is at least organisation.min-daily-retention-days.",
     _help("Set `organisation.min-daily-retention-days`. The service allows 7-9999 days "
@@ -184,7 +184,7 @@ DAILY_RETENTION = _rule(
           "retention_daily {\n  count = 7\n}", "retention_daily {\n  count = 30\n}"),
     "EP11",
 )
-REDUNDANCY = _rule(
+redundancy = _rule(
     3, "vault-redundancy-not-allowed", Target.VAULT, check_redundancy,
     "Vaults store backups with a redundancy the organisation allows.",
     _help("Set `organisation.allowed-vault-redundancy`. A vault without a setting is "
@@ -194,7 +194,7 @@ REDUNDANCY = _rule(
           'storage_mode_type = "LocallyRedundant"', 'storage_mode_type = "ZoneRedundant"'),
     "VM3",
 )
-CROSS_REGION = _rule(
+cross_region = _rule(
     4, "vault-cross-region-restore-required", Target.VAULT, check_cross_region_restore,
     "Vaults enable cross-region restore (organisation.require-cross-region-restore).",
     _help("Cross-region restore lets you restore in the paired region (R4); it needs "
@@ -204,7 +204,7 @@ CROSS_REGION = _rule(
           'storage_mode_type            = "GeoRedundant"\ncross_region_restore_enabled = true'),
     "R4",
 )
-SOFT_DELETE = _rule(
+soft_delete = _rule(
     5, "vault-soft-delete-required", Target.VAULT, check_soft_delete,
     "Vaults keep soft delete on unless they are immutable "
     "(organisation.require-soft-delete-or-immutability).",
@@ -215,7 +215,7 @@ SOFT_DELETE = _rule(
           '"Unlocked"'),
     "A19",
 )
-OPT_OUT_REASON = _rule(
+opt_out_reason = _rule(
     6, "backup-opt-out-without-reason", Target.VM, check_opt_out_reason,
     "A VM opted out of backup by the organisation.opt-out-tag tag says why in its value.",
     _help("A VM tagged with the opt-out tag and a reason is not reported by BKP-COV-001 (its "
@@ -229,4 +229,4 @@ OPT_OUT_REASON = _rule(
 
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [POLICY_TYPE, DAILY_RETENTION, REDUNDANCY, CROSS_REGION, SOFT_DELETE, OPT_OUT_REASON]
+    return [policy_type, daily_retention, redundancy, cross_region, soft_delete, opt_out_reason]

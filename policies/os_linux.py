@@ -5,17 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from azbackup_policy.hookspecs import hookimpl
-from azbackup_policy.model import Image, VirtualMachine
-from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
+from azbackup_policy.model import Image, ModelObject, VirtualMachine
+from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
     agent_based,
     agent_fallback,
     label,
-    limit,
     observe,
     one_of,
     review,
@@ -42,7 +41,8 @@ def _linux_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation |
     summary="Agent-based backup does not protect CoreOS VMs.",
     why="CoreOS is not supported by agent-based Linux backup: on a Standard policy backup fails "
     "(error). An Enhanced app-consistent policy falls back to a crash-consistent snapshot "
-    "(S13 FAQ), so there it is a warning. Agentless crash-consistent backup is OS-agnostic "
+    "('Azure VM backup FAQ'), so there it is a warning. Agentless crash-consistent backup is "
+    "OS-agnostic "
     "and works for VMs whose OS agent-based backup does not support.",
     fix="Protect the VM with an agentless crash-consistent (Enhanced) policy.",
     before='backup_policy_id = azurerm_backup_policy_vm.daily.id',
@@ -50,7 +50,7 @@ def _linux_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation |
     '# V2, OnlyCrashConsistent',
 )
 def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    markers = [m.lower() for m in limit(ctx, "os", "coreos_markers")]
+    markers = [m.lower() for m in ctx.matrix.os.coreos_markers]
     for image in _linux_image(vm, ctx):
         if isinstance(image, Observation):
             yield image
@@ -65,7 +65,7 @@ def coreos_image(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                 return
 
 
-def _names(image: Image, markers: list[str], fields: tuple[str, ...]) -> str | None:
+def _names(image: Image, markers: Sequence[str], fields: tuple[str, ...]) -> str | None:
     """The first of ``fields`` of ``image`` that contains one of ``markers`` (any case)."""
     for field in fields:
         value = getattr(image, field)
@@ -89,8 +89,8 @@ def _names(image: Image, markers: list[str], fields: tuple[str, ...]) -> str | N
     '  offer     = "0001-com-ubuntu-server-jammy"\n}',
 )
 def linux_not_endorsed(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    endorsed = limit(ctx, "os", "endorsed_linux_publishers")
-    distros = limit(ctx, "os", "endorsed_linux_distros")
+    endorsed = ctx.matrix.os.endorsed_linux_publishers
+    distros = ctx.matrix.os.endorsed_linux_distros
     for image in _linux_image(vm, ctx):
         if isinstance(image, Observation):
             yield image
@@ -100,7 +100,7 @@ def linux_not_endorsed(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observa
                           "image.publisher", vm)
         if not isinstance(publisher, str) or one_of(publisher, endorsed) is not False:
             continue
-        if _names(image, limit(ctx, "os", "coreos_markers"), ("publisher", "offer")) or \
+        if _names(image, ctx.matrix.os.coreos_markers, ("publisher", "offer")) or \
                 _names(image, distros, ("offer", "sku")):
             continue
         for field in ("offer", "sku"):
@@ -150,6 +150,88 @@ def var_noexec(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                       "extension's helper scripts can't run", "custom_data", vm)
 
 
+def custom_data_matches(custom_data: str, patterns: Sequence[str]) -> bool:
+    """Does the (base64 or plain) custom data match one of the regular expressions?"""
+    text = _decode(custom_data)
+    return any(re.search(p, text, re.IGNORECASE | re.MULTILINE) for p in patterns)
+
+
+def _docker_sign(vm: VirtualMachine, ctx: RuleContext) -> tuple[ModelObject, str, str] | None:
+    """(subject, how, attribute) when ``vm`` runs Docker: its Docker extension or custom data."""
+    kinds = ctx.matrix.os.docker_extension_types
+    for ext in vm.extensions:
+        if one_of(ext.extension_type, kinds) is True:
+            return ext, f"has the {ext.extension_type} extension", "extension_type"
+    data = vm.custom_data
+    if isinstance(data, str) and custom_data_matches(data,
+                                                     ctx.matrix.os.docker_install_patterns):
+        return vm, "installs Docker in its custom data", "custom_data"
+    return None
+
+
+@rule(
+    "BKP-LNX-004", "docker-host", Severity.WARNING, ("A18", "L5"), Target.VM,
+    summary="Know that Azure Backup does not support VMs running Docker containers.",
+    why="The matrix lists VMs running Docker containers as not supported (A18), and Docker's "
+    "mount points can't be excluded because their paths change (L5). The VM disks are still "
+    "backed up, but container data is not protected as such: at risk, a warning. Detected "
+    "from the Docker VM extension or custom data that installs Docker (matrix.yaml).",
+    fix="Keep container state on storage with its own backup, or back up the data, not the "
+    "host.",
+    before='resource "azurerm_virtual_machine_extension" "docker" {\n'
+    '  publisher = "Microsoft.Azure.Extensions"\n  type      = "DockerExtension"\n}',
+    after="# container state on Azure Files / a database with its own backup",
+)
+def docker_host(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    if not ctx.estate.protections_of(vm):
+        return
+    yield from review(ctx, vm, vm.custom_data, f"custom data of {label(vm)}", "custom_data", vm)
+    sign = _docker_sign(vm, ctx)
+    if sign is not None:
+        subject, how, attribute = sign
+        yield observe(subject, f"VM {label(vm)} {how}; Azure Backup does not support VMs "
+                      "running Docker containers", attribute, vm)
+
+
+def _custom_data_rule(patterns: Callable[[RuleContext], Sequence[str]], what: str) -> Check:
+    """Protected VMs whose custom data matches ``patterns`` of the matrix data: ``what``
+    says why."""
+    def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+        if not ctx.estate.protections_of(vm):
+            return
+        data = vm.custom_data
+        yield from review(ctx, vm, data, f"custom data of {label(vm)}", "custom_data", vm)
+        if isinstance(data, str) and custom_data_matches(data, patterns(ctx)):
+            yield observe(vm, f"custom data of VM {label(vm)} {what}", "custom_data", vm)
+
+    return check
+
+
+zfs_pool = rule(
+    "BKP-LNX-006", "zfs-pool", Severity.ERROR, ("L6",), Target.VM,
+    summary="Custom data of a protected Linux VM does not create a ZFS pool.",
+    why="Azure Backup does not support ZFS pool configurations (L6). A pool created by "
+    "cloud-init/custom data (`zpool create`) is visible to IaC; other pools are in the guest.",
+    fix="Use LVM or plain file systems on the data disks of VMs protected by Azure Backup.",
+    before="runcmd:\n  - zpool create data /dev/disk/azure/scsi1/lun0",
+    after="runcmd:\n  - mkfs.ext4 /dev/disk/azure/scsi1/lun0", lang="yaml",
+)(_custom_data_rule(lambda ctx: ctx.matrix.os.zfs_pool_patterns,
+                    "creates a ZFS pool; Azure Backup does not support ZFS pool configurations"))
+
+
+nfs_mount = rule(
+    "BKP-LNX-005", "nfs-mounts", Severity.NOTE, ("OL7",), Target.VM,
+    summary="Know that NFS shares mounted in a VM are not backed up with it.",
+    why="Only locally attached disks are backed up; NFS shares mounted from Azure storage or "
+    "any NFS server are not (OL7). Mounts in cloud-init/custom data are visible to IaC (the "
+    "value itself is never printed).",
+    fix="Back up the NFS share itself (Azure Files / NetApp Files backup).",
+    before="mounts:\n  - [nfs.example.com:/export, /data, nfs4, 'defaults']",
+    after="# the share has its own backup policy", lang="yaml",
+)(_custom_data_rule(lambda ctx: ctx.matrix.os.nfs_mount_patterns,
+                    "mounts an NFS share; NFS shares are not backed up with the VM"))
+
+
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [coreos_image, linux_not_endorsed, var_noexec]
+    return [coreos_image, linux_not_endorsed, var_noexec, docker_host, nfs_mount, zfs_pool]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import VirtualMachine
 from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
-from ._helpers import agent_based, label, limit, observe, one_of, review, rule_factory
+from ._helpers import agent_based, label, observe, one_of, review, rule_factory
 
 rule = rule_factory("os_windows")
 
@@ -19,7 +19,7 @@ def _sku(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation | str]:
     image = vm.image
     if image is None or not agent_based(vm, ctx):
         return
-    publisher = one_of(image.publisher, limit(ctx, "os", "windows_publishers"))
+    publisher = one_of(image.publisher, ctx.matrix.os.windows_publishers)
     yield from review(ctx, vm, publisher, f"image publisher of {label(vm)}", "image.publisher",
                       vm)
     if publisher is True:
@@ -28,14 +28,14 @@ def _sku(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation | str]:
             yield image.sku
 
 
-def _matches(sku: str, patterns: list[str]) -> bool:
+def _matches(sku: str, patterns: Sequence[str]) -> bool:
     return any(re.search(p, sku, re.IGNORECASE) for p in patterns)
 
 
 def _windows_rule(unsupported: bool) -> Check:
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-        bad = limit(ctx, "os", "windows_unsupported_sku_patterns")
-        good = limit(ctx, "os", "windows_supported_sku_patterns")
+        bad = ctx.matrix.os.windows_unsupported_sku_patterns
+        good = ctx.matrix.os.windows_supported_sku_patterns
         for sku in _sku(vm, ctx):
             if isinstance(sku, Observation):
                 yield sku
@@ -52,12 +52,13 @@ def _windows_rule(unsupported: bool) -> Check:
     return check
 
 
-OLD_WINDOWS = rule(
+old_windows = rule(
     "BKP-WIN-001", "windows-version-unsupported", Severity.WARNING, ("W1", "W2"), Target.VM,
     summary="Agent-based backup protects only Windows versions on the supported list "
     "(Server 2016-2025, Windows 10/11 64-bit).",
-    why="The 03/26/2026 matrix dropped Windows Server 2012 R2, 2012, 2008 R2 and 2008 "
-    "(MATRIX.md C2: older revisions listed them with a limited-support note), and lists no "
+    why="The {matrix.article.date} revision of the {matrix.article.title} ('Operating system "
+    "support (Windows)') dropped Windows Server 2012 R2, 2012, 2008 R2 and 2008 (older "
+    "revisions listed them with a limited-support note), and lists no "
     "Windows client before Windows 10 (Windows 7, 8, 8.1 images). Agentless "
     "crash-consistent backup is OS-agnostic and is the way to protect them.",
     fix="Upgrade the OS, or protect the VM with an agentless crash-consistent policy.",
@@ -67,7 +68,7 @@ OLD_WINDOWS = rule(
     '  offer     = "WindowsServer"\n  sku       = "2022-datacenter-azure-edition"\n}',
 )(_windows_rule(True))
 
-UNLISTED_WINDOWS = rule(
+unlisted_windows = rule(
     "BKP-WIN-002", "windows-version-unlisted", Severity.NOTE, ("W1",), Target.VM,
     summary="Know when a Windows image SKU is not recognised as a supported version.",
     why="Only the versions on the supported list are covered by agent-based backup; an SKU "
@@ -80,4 +81,4 @@ UNLISTED_WINDOWS = rule(
 
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [OLD_WINDOWS, UNLISTED_WINDOWS]
+    return [old_windows, unlisted_windows]

@@ -11,7 +11,6 @@ from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Targ
 from ._helpers import (
     crash_consistent_only,
     label,
-    limit,
     observe,
     protected_by,
     review,
@@ -37,7 +36,7 @@ rule = rule_factory("prepost_scripts")
 )
 def oracle_crash_consistent(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
     publisher = vm.image.publisher if vm.image is not None else None
-    oracle = same(publisher, limit(ctx, "os", "oracle_publisher"))
+    oracle = same(publisher, ctx.matrix.os.oracle_publisher)
     if oracle is not True:
         yield from review(ctx, vm, oracle, f"image publisher of {label(vm)}", "image.publisher",
                           vm)

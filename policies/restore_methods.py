@@ -31,14 +31,14 @@ rule = rule_factory("restore_methods")
     "'Replace existing', can't be restored to another subscription, and can't be restored "
     "directly to another zone.",
     fix="Plan whole-VM or disk restores; consider encryption at host or CMK-SSE instead of ADE.",
+    tags=("security",),  # a row about encryption or access
     before='resource "azurerm_virtual_machine_extension" "ade" {\n'
     '  publisher = "Microsoft.Azure.Security"\n  type      = "AzureDiskEncryptionForLinux"\n}',
     after='resource "azurerm_linux_virtual_machine" "web" {\n'
     '  encryption_at_host_enabled = true\n}',
+    protected_only=True,
 )
 def ade_restore_limits(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
     ade = has_ade(vm, ctx)
     yield from review(ctx, vm, ade, f"ADE extension of {label(vm)}", "extensions", vm)
     if ade is True:
@@ -54,13 +54,13 @@ def ade_restore_limits(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observa
     "DES can't be assigned during Cross Region Restore (assign it afterwards), and CMK must be "
     "re-applied after a cross-zonal restore.",
     fix="Document the post-restore step of re-applying the disk encryption set.",
+    tags=("security",),  # a row about encryption or access
     before="disk_encryption_set_id = azurerm_disk_encryption_set.cmk.id",
     after="disk_encryption_set_id = azurerm_disk_encryption_set.cmk.id  "
     "# runbook: re-apply after CRR / cross-zonal restore",
+    protected_only=True,
 )
 def cmk_restore_limits(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
     for path, disk in disks_with_path(vm):
         des = disk.disk_encryption_set_id
         verdict = present(des)

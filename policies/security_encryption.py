@@ -11,8 +11,8 @@ from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severit
 
 from ._helpers import (
     disks_with_path,
+    each_enhanced_gap,
     label,
-    limit,
     observe,
     region,
     review,
@@ -54,8 +54,9 @@ def _cvm_rule(body: Callable[[VirtualMachine, RuleContext], Iterator[Observation
 @rule(
     "BKP-SEC-001", "confidential-vm-preview", Severity.WARNING, ("C19", "SE12"), Target.VM,
     summary="Know that Confidential VM backup is a preview feature.",
-    why="Confidential VM backup is 'Supported (in preview)' in the 03/26/2026 matrix (MATRIX.md "
-    "C3: older texts said unsupported). It needs the preview feature "
+    why="Confidential VM backup is 'Supported (in preview)' in the {matrix.article.date} "
+    "revision of the {matrix.article.title} ('VM compute support'; older texts said "
+    "unsupported). It needs the preview feature "
     "`RestorePointSupportForConfidentialVMV2` registered on `Microsoft.Compute`, and Microsoft "
     "says it is not for production.",
     fix="Register the preview feature and keep another recovery path for production CVMs.",
@@ -72,7 +73,7 @@ def cvm_preview(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
 
 
 def _region_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    allowed = limit(ctx, "compute", "confidential", "regions")
+    allowed = ctx.matrix.compute.confidential.regions
     where = region(vm.location)
     yield from review(ctx, vm, where, f"location of {label(vm)}", "location", vm)
     if isinstance(where, str) and where not in allowed:
@@ -80,18 +81,18 @@ def _region_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                       f"available only in {', '.join(allowed)}", "location", vm)
 
 
-CVM_REGION = rule(
+cvm_region = rule(
     "BKP-SEC-002", "confidential-vm-region", Severity.ERROR, ("SE9",), Target.VM,
     summary="A protected Confidential VM is in a region of the CVM backup preview.",
-    why="The CVM backup include lists UAE North and Korea Central (MATRIX.md C3: an older inline "
-    "table also listed Switzerland North, West Central US, South Africa North and UK South; we "
-    "follow the newest include; the list is in matrix.yaml).",
+    why="The Confidential VM backup section of the {matrix.article.title} lists UAE North and "
+    "Korea Central (an older inline table also listed Switzerland North, West Central US, "
+    "South Africa North and UK South; we follow the newest; the list is in matrix.yaml).",
     fix="Deploy the CVM in a supported region.", before=_CVM_BEFORE, after=_CVM_AFTER,
 )(_cvm_rule(_region_body))
 
 
 def _size_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    minimum = limit(ctx, "compute", "confidential", "min_size_version")
+    minimum = ctx.matrix.compute.confidential.min_size_version
     yield from review(ctx, vm, vm.size, f"size of {label(vm)}", "size", vm)
     parts = size_parts(vm.size) if isinstance(vm.size, str) else None
     if parts is not None and (parts[2] or 0) < minimum:
@@ -99,7 +100,7 @@ def _size_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                       f"v{minimum} sizes only (v5-series not supported)", "size", vm)
 
 
-CVM_SIZE = rule(
+cvm_size = rule(
     "BKP-SEC-003", "confidential-vm-size", Severity.ERROR, ("SE8",), Target.VM,
     summary="A protected Confidential VM uses a v6 size (DC/EC ... v6).",
     why="CVM backup supports DC-series v6; v5-series sizes (DCasv5, ECasv5 ...) are not "
@@ -109,7 +110,7 @@ CVM_SIZE = rule(
 
 
 def _os_disk_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    wanted = limit(ctx, "compute", "confidential", "os_disk_encryption_type")
+    wanted = ctx.matrix.compute.confidential.os_disk_encryption_type
     kind = vm.os_disk.security_encryption_type if vm.os_disk is not None else None
     yield from review(ctx, vm, kind, f"OS disk encryption of {label(vm)}",
                       "os_disk.security_encryption_type", vm)
@@ -119,12 +120,13 @@ def _os_disk_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]
                       "os_disk.security_encryption_type", vm)
 
 
-CVM_OS_DISK = rule(
+cvm_os_disk = rule(
     "BKP-SEC-004", "confidential-vm-os-disk-encryption", Severity.ERROR, ("SE11",), Target.VM,
     summary="A protected Confidential VM uses confidential OS disk encryption "
     "(DiskWithVMGuestState).",
     why="Only CVMs with confidential OS disk encryption can be backed up.",
     fix="Set the OS disk security encryption type to `DiskWithVMGuestState`.",
+    tags=("security",),  # a row about encryption or access
     before='os_disk {\n  security_encryption_type = "VMGuestStateOnly"\n}',
     after='os_disk {\n  security_encryption_type = "DiskWithVMGuestState"\n}',
 )(_cvm_rule(_os_disk_body))
@@ -141,7 +143,7 @@ def _crr_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
                           "supported for CVMs", "cross_region_restore", vm)
 
 
-CVM_CRR = rule(
+cvm_crr = rule(
     "BKP-SEC-005", "confidential-vm-cross-region-restore", Severity.WARNING, ("SE11",),
     Target.VM,
     summary="Know that Cross Region Restore does not cover Confidential VMs.",
@@ -167,7 +169,7 @@ def _cross_sub_body(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observatio
                           "backup excludes CVMs", None, vm)
 
 
-CVM_CROSS_SUB = rule(
+cvm_cross_sub = rule(
     "BKP-SEC-006", "confidential-vm-cross-subscription", Severity.ERROR, ("A7",), Target.VM,
     summary="A Confidential VM is protected by a vault in its own subscription.",
     why="Backup to a vault in another subscription (same tenant and region) is supported as "
@@ -181,16 +183,18 @@ CVM_CROSS_SUB = rule(
 
 @rule(
     "BKP-SEC-007", "confidential-vm-disks-per-des", Severity.WARNING, ("SE10",), Target.ESTATE,
-    summary="At most 40 Confidential VM disks share one disk encryption set.",
+    summary="At most {matrix.disks.max_disks_per_des_cvm} Confidential VM disks share one disk "
+    "encryption set.",
     why="On key rotation the keys of CVM disks, restore points and snapshots are updated; with "
-    "more than 40 disks per disk encryption set rotation can fail or be slow (fewer with "
-    "snapshots too).",
+    "more than {matrix.disks.max_disks_per_des_cvm} disks per disk encryption set rotation can "
+    "fail or be slow (fewer with snapshots too).",
     fix="Spread CVM disks over several disk encryption sets.",
+    tags=("security",),  # a row about encryption or access
     before='disk_encryption_set_id = azurerm_disk_encryption_set.shared.id  # 60 disks',
     after='disk_encryption_set_id = azurerm_disk_encryption_set.cvm[count.index % 2].id',
 )
 def disks_per_des(estate: Estate, ctx: RuleContext) -> Iterator[Observation]:
-    maximum = limit(ctx, "disks", "max_disks_per_des_cvm")
+    maximum = ctx.matrix.disks.max_disks_per_des_cvm
     counts: Counter[str] = Counter()
     first: dict[str, VirtualMachine] = {}
     for vm in estate.vms:
@@ -209,7 +213,31 @@ def disks_per_des(estate: Estate, ctx: RuleContext) -> Iterator[Observation]:
                           vm)
 
 
+def _cvm_standard(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
+    for item in each_enhanced_gap(vm, ctx, "a Confidential VM", "security_type"):
+        if isinstance(item, Observation):
+            yield item
+            continue
+        _, policy = item
+        yield observe(vm, f"Confidential VM {label(vm)} is protected by Standard policy "
+                      f"{label(policy)} (policy_type = {policy.policy_type}); the Confidential VM "
+                      "backup docs configure it through the Enhanced policy", "security_type", vm)
+
+
+cvm_standard = rule(
+    "BKP-SEC-008", "confidential-vm-standard-policy", Severity.WARNING, ("EP3", "C19"),
+    Target.VM,
+    summary="A Confidential VM is protected with an Enhanced (V2) policy.",
+    why="The 2023 Enhanced-policy text lists Confidential VMs as Enhanced-only; the 2026 CVM "
+    "backup article routes configuration through the Enhanced-policy article but does not "
+    "say a Standard policy fails (matrix row EP3). The evidence is indirect, hence a warning.",
+    fix="Protect the Confidential VM with a `policy_type = \"V2\"` policy.",
+    before='backup_policy_id = azurerm_backup_policy_vm.daily.id  # V1',
+    after='backup_policy_id = azurerm_backup_policy_vm.enhanced.id  # V2',
+)(_cvm_rule(_cvm_standard))
+
+
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [cvm_preview, CVM_REGION, CVM_SIZE, CVM_OS_DISK, CVM_CRR, CVM_CROSS_SUB,
-            disks_per_des]
+    return [cvm_preview, cvm_region, cvm_size, cvm_os_disk, cvm_crr, cvm_cross_sub,
+            disks_per_des, cvm_standard]

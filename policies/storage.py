@@ -18,9 +18,9 @@ from ._helpers import (
     item_label,
     known_int,
     label,
-    limit,
     matching_disks,
     observe,
+    protected_only,
     region,
     review,
     rule_factory,
@@ -39,7 +39,7 @@ _V1_BEFORE = 'resource "azurerm_backup_policy_vm" "daily" {\n  policy_type = "V1
 
 def _type_needs_enhanced(key: str, kind: str) -> Check:
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-        sku = limit(ctx, "disks", key)
+        sku = getattr(ctx.matrix.disks, key)
         hits, reviews = matching_disks(vm, ctx, "storage_type", sku_test(sku))
         yield from reviews
         if not hits:
@@ -58,7 +58,7 @@ def _type_needs_enhanced(key: str, kind: str) -> Check:
     return check
 
 
-ULTRA = rule(
+ultra = rule(
     "BKP-STO-001", "ultra-disk-needs-enhanced", Severity.ERROR, ("ST14", "EP2", "EP3"), Target.VM,
     summary="A VM with an Ultra Disk is protected with an Enhanced (V2) policy.",
     why="Azure Backup protects Ultra Disks only with the Enhanced policy; Standard policy "
@@ -66,7 +66,7 @@ ULTRA = rule(
     fix="Protect the VM with a `policy_type = \"V2\"` policy.", before=_V1_BEFORE, after=_V2_AFTER,
 )(_type_needs_enhanced("ultra_type", "Ultra"))
 
-PREMIUM_V2 = rule(
+premium_v2 = rule(
     "BKP-STO-002", "premium-v2-needs-enhanced", Severity.ERROR, ("ST15", "EP2", "EP3"),
     Target.VM,
     summary="A VM with a Premium SSD v2 disk is protected with an Enhanced (V2) policy.",
@@ -78,8 +78,9 @@ PREMIUM_V2 = rule(
 @rule(
     "BKP-STO-003", "ephemeral-os-disk", Severity.NOTE, ("ST17",), Target.VM,
     summary="Know that an ephemeral OS disk rules out agentless crash-consistent backup.",
-    why="The 03/26/2026 matrix supports NVMe/ephemeral disks for standard VM backup (older "
-    "revisions did not, MATRIX.md C9), but the agentless multi-disk crash-consistent include "
+    why="The {matrix.article.date} revision of the {matrix.article.title} ('VM storage "
+    "support') supports NVMe/ephemeral disks for standard VM backup (older revisions did "
+    "not), but its agentless multi-disk crash-consistent scenarios "
     "still excludes VMs with ephemeral OS disks, and the OS disk content is rebuilt from the "
     "image on reimage. We follow the newest text: this is a note, not an error.",
     fix="Keep agent-based (app-consistent) backup for this VM, or use a managed OS disk.",
@@ -103,19 +104,21 @@ def ephemeral_os_disk(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observat
 
 @rule(
     "BKP-STO-004", "too-many-disks", Severity.ERROR, ("ST1",), Target.VM,
-    summary="A protected VM backs up at most 32 data disks (the matrix limit).",
-    why="Azure Backup supports VMs with up to 32 disks (MATRIX.md C17: the row is titled "
-    "'data disks'; we count data disks, as the newest text does). Disks left out by selective "
-    "disk backup are not backed up, so they do not count. Whether the OS disk counts is "
-    "ambiguous in the text: 32 backed-up data disks plus the OS disk is a warning that says "
-    "so, not an error.",
+    summary="A protected VM backs up at most {matrix.disks.max_disks_per_vm} data disks (the "
+    "matrix limit).",
+    why="Azure Backup supports VMs with up to {matrix.disks.max_disks_per_vm} disks "
+    "({matrix.article.title}, 'VM storage support': the row is titled 'data disks'; we count "
+    "data disks, as the newest text does). Disks left out by selective disk backup are not "
+    "backed up, so they do not count. Whether the OS disk counts is ambiguous in the text: "
+    "{matrix.disks.max_disks_per_vm} backed-up data disks plus the OS disk is a warning that "
+    "says so, not an error.",
     fix="Move data to fewer, larger disks, or exclude disks you do not need with selective "
     "disk backup.",
     before='resource "azurerm_managed_disk" "data" {\n  count = 40\n}',
     after='resource "azurerm_managed_disk" "data" {\n  count = 8\n}',
 )
 def too_many_disks(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    maximum = limit(ctx, "disks", "max_disks_per_vm")
+    maximum = ctx.matrix.disks.max_disks_per_vm
     for item in ctx.estate.protections_of(vm)[:1]:
         yield from review(ctx, vm, vm.unknown_disk_count, f"number of data disks of {label(vm)}",
                           "data_disks", vm)
@@ -139,17 +142,18 @@ def too_many_disks(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation
 
 @rule(
     "BKP-STO-005", "disk-too-large", Severity.ERROR, ("ST2",), Target.VM,
-    summary="Every disk of a protected VM is at most 64 TiB (65536 GiB).",
-    why="Azure Backup supports disks up to 64 TB each (MATRIX.md C6: older texts said 32 TB; "
-    "we follow the newest).",
-    fix="Split the data over several disks of at most 64 TiB.",
+    summary="Every disk of a protected VM is at most {matrix.disks.max_disk_size_gb|tib} TiB "
+    "({matrix.disks.max_disk_size_gb} GiB).",
+    why="Azure Backup supports disks up to {matrix.disks.max_disk_size_gb|tib} TB each "
+    "({matrix.article.title}, 'VM storage support'; older texts said 32 TB, we follow the "
+    "newest).",
+    fix="Split the data over several disks of at most {matrix.disks.max_disk_size_gb|tib} TiB.",
     before='resource "azurerm_managed_disk" "data" {\n  disk_size_gb = 70000\n}',
     after='resource "azurerm_managed_disk" "data" {\n  disk_size_gb = 65536\n}',
+    protected_only=True,
 )
 def disk_too_large(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
-    maximum = limit(ctx, "disks", "max_disk_size_gb")
+    maximum = ctx.matrix.disks.max_disk_size_gb
     hits, reviews = matching_disks(vm, ctx, "size_gb",
                                    lambda v: v if isinstance(v, Unknown) else
                                    (known_int(v) or 0) > maximum)
@@ -161,18 +165,19 @@ def disk_too_large(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation
 
 @rule(
     "BKP-STO-006", "vm-disks-too-large", Severity.ERROR, ("ST2",), Target.VM,
-    summary="The disks of a protected VM total at most 512 TiB (524288 GiB).",
-    why="Azure Backup supports a combined disk size of up to 512 TB per VM.",
+    summary="The disks of a protected VM total at most {matrix.disks.max_vm_total_size_gb|tib} "
+    "TiB ({matrix.disks.max_vm_total_size_gb} GiB).",
+    why="Azure Backup supports a combined disk size of up to "
+    "{matrix.disks.max_vm_total_size_gb|tib} TB per VM.",
     fix="Move data to another VM or storage service so the VM stays under the limit.",
     before='resource "azurerm_managed_disk" "data" {\n  count        = 9\n'
     '  disk_size_gb = 65536\n}',
     after='resource "azurerm_managed_disk" "data" {\n  count        = 8\n'
     '  disk_size_gb = 65536\n}',
+    protected_only=True,
 )
 def vm_disks_too_large(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
-    maximum = limit(ctx, "disks", "max_vm_total_size_gb")
+    maximum = ctx.matrix.disks.max_vm_total_size_gb
     sizes = [known_int(d.size_gb) or 0 for d in vm.disks]
     total = sum(sizes)
     if total > maximum:
@@ -187,15 +192,15 @@ def vm_disks_too_large(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observa
 @rule(
     "BKP-STO-007", "unmanaged-disk", Severity.ERROR, ("ST1", "ST4", "C11"), Target.VM,
     summary="A protected VM uses managed disks only (no unmanaged VHD disks).",
-    why="VMs on unmanaged disks (`vhd_uri` / `vhd.uri`) can no longer be backed up (MATRIX.md "
-    "C5: older texts called it deprecated; the 03/26/2026 text says not supported).",
+    why="VMs on unmanaged disks (`vhd_uri` / `vhd.uri`) can no longer be backed up "
+    "({matrix.article.title}, 'VM storage support': older texts called it deprecated; the "
+    "{matrix.article.date} revision says not supported).",
     fix="Convert the VM to managed disks.",
     before='storage_os_disk {\n  vhd_uri = "https://st.blob.core.windows.net/vhds/os.vhd"\n}',
     after='storage_os_disk {\n  managed_disk_type = "Premium_LRS"\n}',
+    protected_only=True,
 )
 def unmanaged_disk(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
     hits, reviews = matching_disks(vm, ctx, "managed",
                                    lambda v: v if isinstance(v, Unknown) else v is False)
     yield from reviews
@@ -208,7 +213,8 @@ def unmanaged_disk(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation
 @rule(
     "BKP-STO-008", "classic-vm", Severity.ERROR, ("ST1",), Target.VM,
     summary="VMs to back up are Azure Resource Manager VMs, not classic VMs.",
-    why="Classic VM backup is no longer available (MATRIX.md C5).",
+    why="Classic VM backup is no longer available ({matrix.article.title}, 'VM storage "
+    "support').",
     fix="Migrate the VM to Azure Resource Manager.",
     before='{ "type": "Microsoft.ClassicCompute/virtualMachines" }',
     after='{ "type": "Microsoft.Compute/virtualMachines" }', lang="json",
@@ -274,47 +280,52 @@ def shared_disk_needs_enhanced(vm: VirtualMachine, ctx: RuleContext) -> Iterator
                           "shared disks", f"{path}.max_shares", vm)
 
 
-def _disk_field_rule(field: str, expected: object, text: str) -> Check:
+def _disk_field_rule(field: str, expected: object, text: str, os_text: str = "") -> Check:
+    """Disks whose ``field`` is ``expected``; ``os_text``: the OS disk case is an error."""
     def check(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-        if not ctx.estate.protections_of(vm):
-            return
         test = (lambda v: same(v, expected)) if isinstance(expected, str) else (
             lambda v: v if isinstance(v, Unknown) else v == expected)
         hits, reviews = matching_disks(vm, ctx, field, test)
         yield from reviews
         for path, disk, value in hits:
-            yield observe(disk, f"{disk_label(path, disk, vm)} has {field} = {value}; {text}",
-                          f"{path}.{field}", vm)
+            on_os = bool(os_text) and path == "os_disk"
+            yield observe(disk, f"{disk_label(path, disk, vm)} has {field} = {value}; "
+                          f"{os_text if on_os else text}", f"{path}.{field}", vm,
+                          Severity.ERROR if on_os else None)
 
-    return check
+    return protected_only(check)
 
 
-ENTRA_DISK = rule(
+entra_disk = rule(
     "BKP-STO-011", "entra-data-access-disk", Severity.ERROR, ("ST21", "EP4"), Target.VM,
     summary="Disks of a protected VM do not use Microsoft Entra data-access authentication.",
     why="Backups fail for disks with data access authentication mode `AzureActiveDirectory`.",
     fix="Remove `data_access_auth_mode` (or set `dataAccessAuthMode: None`).",
+    tags=("security",),  # a row about encryption or access
     before='resource "azurerm_managed_disk" "data" {\n'
     '  data_access_auth_mode = "AzureActiveDirectory"\n}',
     after='resource "azurerm_managed_disk" "data" {\n  # data_access_auth_mode not set\n}',
 )(_disk_field_rule("data_access_auth_mode", "AzureActiveDirectory",
                    "Azure Backup does not support disks with Entra data-access authentication"))
 
-WRITE_ACCELERATOR = rule(
+write_accelerator = rule(
     "BKP-STO-012", "write-accelerator-disk", Severity.WARNING, ("ST6",), Target.VM,
     summary="Know the limits of backing up write-accelerated disks.",
-    why="Write-accelerator disks can be backed up (all public regions since May 2022), but the "
-    "VM needs internet connectivity even when those disks are excluded, and file-level "
-    "restore does not work from them.",
+    why="Write-accelerator data disks can be backed up (all public regions since May 2022), "
+    "but the VM needs internet connectivity even when those disks are excluded, and "
+    "file-level restore does not work from them (a warning). Snapshots are taken only of "
+    "write-accelerated data disks, not OS disks (VM backup FAQ): write acceleration on the OS "
+    "disk is an error.",
     fix="Make sure the VM has outbound connectivity, or disable write acceleration.",
     before='resource "azurerm_virtual_machine_data_disk_attachment" "log" {\n'
     '  write_accelerator_enabled = true\n}',
     after='resource "azurerm_virtual_machine_data_disk_attachment" "log" {\n'
     '  write_accelerator_enabled = false\n}',
 )(_disk_field_rule("write_accelerator", True,
-                   "backup needs internet connectivity and file-level restore is unavailable"))
+                   "backup needs internet connectivity and file-level restore is unavailable",
+                   "Azure Backup snapshots write-accelerated data disks only, not OS disks"))
 
-PERFORMANCE_PLUS = rule(
+performance_plus = rule(
     "BKP-STO-013", "performance-plus-disk", Severity.NOTE, ("ST23",), Target.VM,
     summary="Know that a vault-tier restore drops performance-plus.",
     why="Restores from the snapshot tier keep performance-plus; restores from the vault tier "
@@ -344,10 +355,10 @@ def special_disk_crr_region(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Ob
     for key, regions_key, kind in (("ultra_type", "ultra_grs_crr_regions", "Ultra"),
                                    ("premium_v2_type", "premium_v2_grs_crr_regions",
                                     "Premium SSD v2")):
-        sku: str = limit(ctx, "disks", key)
+        sku: str = getattr(ctx.matrix.disks, key)
         hits, _ = matching_disks(vm, ctx, "storage_type", sku_test(sku))
         if hits:
-            yield from _crr_region(vm, ctx, kind, limit(ctx, "disks", regions_key))
+            yield from _crr_region(vm, ctx, kind, getattr(ctx.matrix.disks, regions_key))
 
 
 def _crr_region(vm: VirtualMachine, ctx: RuleContext, kind: str,
@@ -371,8 +382,10 @@ def _crr_region(vm: VirtualMachine, ctx: RuleContext, kind: str,
     "BKP-STO-015", "selective-backup-encrypted-vm", Severity.ERROR, ("ST5", "EP15"), Target.VM,
     summary="Selective disk backup is not configured on a VM encrypted with Azure Disk "
     "Encryption.",
-    why="Disk exclusion is not supported for encrypted (ADE) VMs (troubleshooting docs, S24).",
+    why="Disk exclusion is not supported for encrypted (ADE) VMs ('Troubleshoot backup of "
+    "encrypted Azure VMs').",
     fix="Back up all disks of the ADE-encrypted VM.",
+    tags=("security",),  # a row about encryption or access
     before='resource "azurerm_backup_protected_vm" "db" {\n  exclude_disk_luns = [1]\n}',
     after='resource "azurerm_backup_protected_vm" "db" {\n  # all disks\n}',
 )
@@ -419,11 +432,10 @@ def selective_backup_dynamic(vm: VirtualMachine, ctx: RuleContext) -> Iterator[O
     fix="Use one of the supported storage account types.",
     before='os_disk {\n  storage_account_type = "Premium_GRS"\n}',
     after='os_disk {\n  storage_account_type = "Premium_ZRS"\n}',
+    protected_only=True,
 )
 def unsupported_disk_type(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
-    if not ctx.estate.protections_of(vm):
-        return
-    types = limit(ctx, "disks", "supported_types")
+    types = ctx.matrix.disks.supported_types
     hits, reviews = matching_disks(
         vm, ctx, "storage_type",
         lambda v: v if isinstance(v, Unknown) else isinstance(v, str) and not sku_in(v, *types))
@@ -435,8 +447,8 @@ def unsupported_disk_type(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Obse
 
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [ULTRA, PREMIUM_V2, ephemeral_os_disk, too_many_disks, disk_too_large,
+    return [ultra, premium_v2, ephemeral_os_disk, too_many_disks, disk_too_large,
             vm_disks_too_large, unmanaged_disk, classic_vm, shared_disk_not_excluded,
-            shared_disk_needs_enhanced, ENTRA_DISK, WRITE_ACCELERATOR, PERFORMANCE_PLUS,
+            shared_disk_needs_enhanced, entra_disk, write_accelerator, performance_plus,
             special_disk_crr_region, selective_backup_encrypted, selective_backup_dynamic,
             unsupported_disk_type]

@@ -58,6 +58,31 @@ def crr_off(vault: Vault, ctx: RuleContext) -> Iterator[Observation]:
                       "region", "cross_region_restore")
 
 
+@rule(
+    "BKP-VMM-003", "cross-region-restore-needs-grs", Severity.ERROR, ("R4", "VM2"),
+    Target.VAULT,
+    summary="Cross Region Restore is enabled only on a geo-redundant vault.",
+    why="Cross Region Restore restores from the paired region's copy, which only a "
+    "GeoRedundant vault keeps (R4); the service rejects Cross Region Restore on a locally or "
+    "zone-redundant vault.",
+    fix="Make the vault GeoRedundant, or turn Cross Region Restore off.",
+    before='resource "azurerm_recovery_services_vault" "app" {\n'
+    '  storage_mode_type            = "LocallyRedundant"\n'
+    '  cross_region_restore_enabled = true\n}',
+    after='resource "azurerm_recovery_services_vault" "app" {\n'
+    '  storage_mode_type            = "GeoRedundant"\n  cross_region_restore_enabled = true\n}',
+)
+def crr_needs_grs(vault: Vault, ctx: RuleContext) -> Iterator[Observation]:
+    if vault.cross_region_restore is not True:
+        return
+    yield from review(ctx, vault, vault.redundancy, f"redundancy of {label(vault)}",
+                      "redundancy")
+    if isinstance(vault.redundancy, str) and same(vault.redundancy, "GeoRedundant") is False:
+        yield observe(vault, f"vault {label(vault)} enables Cross Region Restore but is "
+                      f"{vault.redundancy}; Cross Region Restore needs a GeoRedundant vault",
+                      "cross_region_restore")
+
+
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [csr_disabled, crr_off]
+    return [csr_disabled, crr_off, crr_needs_grs]

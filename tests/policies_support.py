@@ -5,13 +5,12 @@ Not a test module; imported by tests/test_policies_*.py.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from azbackup_policy.engine import EngineSettings, run, subjects
-from azbackup_policy.matrix import load_matrix
+from azbackup_policy.matrix import Matrix, builtin_matrix
 from azbackup_policy.model import (
     BackupPolicy,
     Disk,
@@ -41,8 +40,8 @@ def all_rules() -> dict[str, Rule]:
 
 
 @cache
-def matrix() -> Mapping[str, Any]:
-    return load_matrix()
+def matrix() -> Matrix:
+    return builtin_matrix()
 
 
 def os_disk(**kw: Any) -> Disk:
@@ -132,7 +131,7 @@ def estate(setup: Setup) -> Estate:
 
 
 def observations(rule_id: str, target: Estate, *, strict: bool = False,
-                 custom_matrix: Mapping[str, Any] | None = None) -> list[Observation]:
+                 custom_matrix: Matrix | None = None) -> list[Observation]:
     rule = all_rules()[rule_id]
     ctx = RuleContext(target, custom_matrix or matrix(), strict)
     found: list[Observation] = []

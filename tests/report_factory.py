@@ -113,7 +113,7 @@ def finding(
         location=location,
         message=message,
         attribute=attribute,
-        fingerprint=fingerprint(rule.id, address, attribute),
+        fingerprint=fingerprint(rule.id, address, attribute, unit=location.file),
         suppression=suppression,
     )
 

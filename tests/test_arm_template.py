@@ -345,26 +345,25 @@ def test_linked_templates_by_the_artifacts_location_convention() -> None:
     document = parse_file(ARTIFACTS / "azuredeploy.json")
     assert document.files == ("fixtures/arm/artifacts-location/azuredeploy.json",
                               "fixtures/arm/artifacts-location/nestedtemplates/vault.json",
-                              "fixtures/arm/artifacts-location/nestedtemplates/vm.json")
+                              "fixtures/arm/artifacts-location/nestedtemplates/vm.json",
+                              "fixtures/arm/artifacts-location/nestedtemplates/app.json")
     vms = [r for r in document.resources if r.type == VM]
-    assert [vm.properties["name"] for vm in vms] == ["vm-quickstart-web", "vm-quickstart-batch"]
+    assert [vm.properties["name"] for vm in vms] == [
+        "vm-quickstart-web", "vm-quickstart-batch", "vm-quickstart-app"]
     assert {vm.span.file for vm in vms} == {
         "fixtures/arm/artifacts-location/nestedtemplates/vm.json"}
     [remote] = document.not_followed
     assert (remote.line, remote.source) == (
-        90, "https://raw.githubusercontent.com/contoso/arm-library/main/monitoring/workspace.json")
+        136, "https://raw.githubusercontent.com/contoso/arm-library/main/monitoring/workspace.json")
     estate = link(document)
-    assert sorted((p.vm, p.vault, p.policy) for p in estate.protections) == [
-        ("Microsoft.Resources/deployments/batchVmDeployment/Microsoft.Compute/virtualMachines/"
-         "vm-quickstart-batch", "Microsoft.Resources/deployments/vaultDeployment/"
-         "Microsoft.RecoveryServices/vaults/rsv-quickstart",
-         "Microsoft.Resources/deployments/vaultDeployment/"
-         "Microsoft.RecoveryServices/vaults/backupPolicies/rsv-quickstart/pol-daily"),
-        ("Microsoft.Resources/deployments/webVmDeployment/Microsoft.Compute/virtualMachines/"
-         "vm-quickstart-web", "Microsoft.Resources/deployments/vaultDeployment/"
-         "Microsoft.RecoveryServices/vaults/rsv-quickstart",
-         "Microsoft.Resources/deployments/vaultDeployment/"
-         "Microsoft.RecoveryServices/vaults/backupPolicies/rsv-quickstart/pol-daily")]
+    vault = "Microsoft.Resources/deployments/vaultDeployment/Microsoft.RecoveryServices/" \
+        "vaults/rsv-quickstart"
+    policy = "Microsoft.Resources/deployments/vaultDeployment/Microsoft.RecoveryServices/" \
+        "vaults/backupPolicies/rsv-quickstart/pol-daily"
+    assert sorted((str(p.vm).rsplit("/", 1)[-1], p.vault, p.policy)
+                  for p in estate.protections) == [
+        ("vm-quickstart-app", vault, policy),  # linked by a linked template: two levels
+        ("vm-quickstart-batch", vault, policy), ("vm-quickstart-web", vault, policy)]
 
 
 def convention_template(uri: str, artifacts_default: str) -> dict[str, Any]:
@@ -382,7 +381,7 @@ def convention_template(uri: str, artifacts_default: str) -> dict[str, Any]:
     ("[uri(parameters('_artifactsLocation'), 'nested/missing.json')]",
      "[deployment().properties.templateLink.uri]", "linked template nested/missing.json is not"),
     ("[uri(parameters('_artifactsLocation'), 'nested/vm.json')]",
-     "https://raw.githubusercontent.com/contoso/templates/main/", "a remote templateLink.uri"),
+     "https://raw.githubusercontent.com/contoso/templates/main/", "a remote template"),
     ("[concat(parameters('_artifactsLocation'), 'nested/vm.json')]",  # a file URL + a path
      "[deployment().properties.templateLink.uri]", "azuredeploy.jsonnested/vm.json is not"),
 ])
@@ -444,3 +443,27 @@ def test_user_defined_functions_are_evaluated() -> None:
     assert sorted(p.message.split(" (in ")[0] for p in document.problems) == [
         "contoso.vmname() takes 2 arguments, got 1",
         "function contoso.loop() calls itself"]
+
+
+def test_a_remote_linked_template_given_a_vm_may_protect_it(tmp_path: Path) -> None:
+    template = {"$schema": SCHEMA, "contentVersion": "1.0.0.0", "resources": [
+        vm("vm-guarded"), vm("vm-jump"),
+        {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+         "name": "backup", "properties": {
+             "mode": "Incremental",
+             "templateLink": {"uri": "https://example.com/templates/protect-vm.json"},
+             "parameters": {"vmId": {"value": "[resourceId('Microsoft.Compute/virtualMachines', "
+                                              "'vm-guarded')]"}}}}]}
+    (tmp_path / "azuredeploy.json").write_text(json.dumps(template))
+    document = parse_file(tmp_path / "azuredeploy.json", root=tmp_path)
+    [remote] = document.not_followed
+    assert (remote.address, remote.reason) == ("Microsoft.Resources/deployments/backup",
+                                              "a remote template is not read")
+    assert remote.hint.startswith("keep the linked template in the repository")
+    assert remote.given == ("Microsoft.Compute/virtualMachines/vm-guarded",)
+    from azbackup_policy.linkers import link as link_with_unread
+
+    estate = link_with_unread(document)
+    assert [part.name for part in estate.unread_for(
+        "Microsoft.Compute/virtualMachines/vm-guarded")] == [remote.source]
+    assert estate.unread_for("Microsoft.Compute/virtualMachines/vm-jump") == ()

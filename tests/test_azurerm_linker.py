@@ -406,3 +406,22 @@ def test_a_vm_read_by_a_data_source_is_outside_the_plan() -> None:
         references={"source_vm_id": ("data.azurerm_linux_virtual_machine.old",)})))
     assert estate.vms == () and estate.protections[0].vm is None
     assert "read by data.azurerm_linux_virtual_machine.old" in estate.unresolved[0].message
+
+
+def test_a_traffic_manager_endpoint_is_linked_only_through_a_named_public_ip() -> None:
+    from azbackup_policy.linkers.traffic_manager import with_endpoints
+    from azbackup_policy.model import IpConfiguration, NetworkInterface, Unknown, VirtualMachine
+
+    def vm(name: str, pip: object) -> VirtualMachine:
+        nic = NetworkInterface(ip_configurations=(IpConfiguration(public_ip_id=pip),))
+        return VirtualMachine(address=name, name=name, nics=(nic,))
+
+    vms = [vm("a", Unknown("azurerm_public_ip.a.id")), vm("b", Unknown("(known after apply)")),
+           vm("c", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/"
+                   "publicIPAddresses/PIP-C")]
+    endpoints = [("ep-a", Unknown("azurerm_public_ip.a.id")),
+                 ("ep-b", Unknown("(known after apply)")),
+                 ("ep-c", "/subscriptions/s/resourcegroups/rg/providers/microsoft.network/"
+                          "publicipaddresses/pip-c")]
+    linked = with_endpoints(vms, endpoints)
+    assert [v.traffic_manager_endpoint for v in linked] == ["ep-a", None, "ep-c"]

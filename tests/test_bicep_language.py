@@ -174,3 +174,19 @@ def test_compile_time_files_stay_inside_the_scan_root(tmp_path: Path) -> None:
     assert result.template["variables"] == {  # the values that could not be read: unknown
         "a": "[loadTextContent('../secret.txt')]", "b": "[loadJsonContent('missing.json')]",
         "c": 1}
+
+
+def test_a_resource_that_does_not_parse_hides_what_it_declares(tmp_path: Path) -> None:
+    """A VM whose protected item did not parse is not reported as unprotected."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "main.bicep").write_text(
+        "resource vm 'Microsoft.Compute/virtualMachines@2024-07-01' = {\n"
+        "  name: 'vm-a'\n  location: 'westeurope'\n  properties: {}\n}\n\n"
+        "resource protection 'Microsoft.RecoveryServices/vaults/backupFabrics/"
+        "protectionContainers/protectedItems@2024-04-01' = {\n"
+        "  name: 'rsv/Azure/c/i' 'oops'\n}\n\nvar broken = (\n", encoding="utf-8")
+    loaded = load_units([str(tmp_path)], ScanOptions())
+    [unit] = loaded.units
+    assert sorted((e.line, e.column) for e in loaded.errors) == [(8, 25), (12, 1)]
+    assert [(u.span.line, u.resource_type) for u in unit.estate.unread] == [(8, "file")]
+    assert unit.estate.unread_for("vm") != ()

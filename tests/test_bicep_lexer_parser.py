@@ -262,6 +262,16 @@ def test_a_declaration_that_does_not_parse_is_skipped_and_the_rest_read() -> Non
     assert kept == ["a", "r", "o", "p"]  # read again from the line after the unclosed "(("
     assert [(e.line, e.column) for e in program.errors] == [(3, 8), (11, 8)]
     assert program.failed_names == ["broken", "b"]
+    assert program.failed_kinds == ["param", "var"]
+    decorated = Parser(*(lambda lx: (lx.tokenize(), lx))(Lexer(
+        "@description('x')\n@batchSize(1)\nresource vm 'A.B/c@1' = {\n  name: 'v' 'w'\n}\n"
+        "var after = 1\n", "t.bicep")), 200).program()
+    assert (decorated.failed_kinds, decorated.failed_names) == (["resource"], ["vm"])
+    assert [getattr(s, "name", None) for s in decorated.statements] == ["after"]
+    multi = Parser(*(lambda lx: (lx.tokenize(), lx))(Lexer(
+        "@allowed([\n  'a'\n])\nparam p string = 1 2\nvar after = 1\n", "t.bicep")), 200
+                   ).program()
+    assert (multi.failed_kinds, multi.failed_names, len(multi.errors)) == (["param"], ["p"], 1)
     with pytest.raises(InputError) as caught:  # the all-or-nothing helper
         parse_program(text, "t.bicep")
     assert caught.value.line == 3

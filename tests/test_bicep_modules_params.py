@@ -58,7 +58,8 @@ def test_module_positions_point_into_the_module_file() -> None:
 def test_registry_and_template_spec_modules_are_not_followed() -> None:
     compiled = compile_file(str(FIXTURES / "module-registry" / "main.bicep"), context())
     assert compiled.template["resources"] == {}
-    no_cache = "registry module: no Bicep module cache (give --bicep-cache DIR)"
+    no_cache = "registry module: no Bicep module cache known"
+    assert [n.address for n in compiled.not_followed] == ["vault", "custom", "spec"]
     assert [(n.line, n.source, n.reason) for n in compiled.not_followed] == [
         (1, "br/public:avm/res/recovery-services/vault:0.9.0", no_cache),
         (7, "br:contoso.azurecr.io/bicep/modules/vm:1.2.0", no_cache),
@@ -67,15 +68,18 @@ def test_registry_and_template_spec_modules_are_not_followed() -> None:
 
 
 def only_problem(compiled: Compiled, match: str) -> InputError:
-    """The one declaration that could not be compiled (the rest of the file was read)."""
-    assert len(compiled.problems) == 1, compiled.problems
-    assert match in compiled.problems[0].message
-    return compiled.problems[0]
+    """The one declaration that could not be compiled (the rest of the file was read);
+    a module's is ``hidden`` (what it declares is unknown), a value's a plain problem."""
+    found = [*compiled.problems, *compiled.hidden]
+    assert len(found) == 1, found
+    assert match in found[0].message
+    return found[0]
 
 
 def test_module_cycle_is_an_input_error() -> None:
     compiled = compile_file(str(FIXTURES / "module-cycle" / "main.bicep"), context())
     problem = only_problem(compiled, "module cycle")
+    assert compiled.hidden == [problem]
     assert problem.file.endswith("module-cycle/a.bicep") and problem.line == 1
 
 
@@ -152,3 +156,18 @@ def test_broken_json_parameter_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         json_parameter_values(context(tmp_path, parameter_files=(str(broken),)))
     assert caught.value.line == 2
+
+
+def test_json_template_module_may_have_comments_and_is_parsed_once(tmp_path: Path) -> None:
+    (tmp_path / "inner.json").write_text(
+        '{\n  // an ARM template may carry comments\n  "$schema": "https://schema.management.'
+        'azure.com/schemas/2019-04-01/deploymentTemplate.json#",\n  "contentVersion": '
+        '"1.0.0.0",\n  "resources": [],\n}\n')
+    (tmp_path / "main.bicep").write_text(
+        "module a './inner.json' = {\n  name: 'a'\n}\nmodule b './inner.json' = {\n"
+        "  name: 'b'\n}\n")
+    ctx = context(tmp_path)
+    compiled = compile_file(str(tmp_path / "main.bicep"), ctx)
+    assert compiled.problems == [] and compiled.hidden == []
+    resources = compiled.template["resources"]
+    assert resources["a"]["properties"]["template"] is resources["b"]["properties"]["template"]

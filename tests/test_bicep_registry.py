@@ -98,7 +98,7 @@ def test_public_module_from_the_cache_in_the_home_folder(in_repo: Path) -> None:
     code, data, err = run("inventory", "fixtures/bicep/registry-public", home=FAKE_HOME)
     assert code == 0, err
     assert data["not_followed"] == []
-    [vm] = data["vms"]
+    vm, from_params = data["vms"]
     assert (vm["name"], vm["address"]) == ("vm-app-01", "appVm/vm")
     assert (vm["location"]["file"], vm["location"]["line"]) == (
         "fixtures/bicep/registry-public/main.bicep", 68)  # the module declaration
@@ -107,8 +107,13 @@ def test_public_module_from_the_cache_in_the_home_folder(in_repo: Path) -> None:
     assert (protection["vm"], protection["vault"], protection["policy"]) == (
         "appVm/vm", "vault", "vault::daily")
     cached = [f for unit in data["units"] for f in unit["files"] if f.endswith("main.json")]
-    assert cached == ["fixtures/bicep/registry-public/home/.bicep/br/mcr.microsoft.com/"
-                      "bicep$avm$res$compute$virtual-machine/0.20.0$/main.json"]
+    assert cached == 2 * ["fixtures/bicep/registry-public/home/.bicep/br/mcr.microsoft.com/"
+                          "bicep$avm$res$compute$virtual-machine/0.20.0$/main.json"]
+    # the module deployed by itself, with a .bicepparam file: shown at its 'using' line
+    assert (from_params["name"], from_params["size"], from_params["os_type"]) == (
+        "vm-params-01", "Standard_E2s_v5", "Windows")
+    assert (from_params["location"]["file"], from_params["location"]["line"]) == (
+        "fixtures/bicep/registry-public/vm.bicepparam", 3)
 
 
 def test_findings_of_a_cached_module_point_at_the_module_declaration(in_repo: Path) -> None:
@@ -127,11 +132,13 @@ def test_without_a_cache_entry_the_module_is_not_followed_with_the_restore_hint(
     assert data["vms"] == []  # and the cache folder inside the scanned one is not a template
     assert [s["reason"] for s in data["files_skipped"]] == [
         "Bicep module cache entry (read by the Bicep file that uses the module)"]
-    [skipped] = data["not_followed"]
+    skipped, params = data["not_followed"]
     assert skipped["line"] == 68
     assert skipped["source"] == "br/public:avm/res/compute/virtual-machine:0.20.0"
-    assert skipped["reason"].endswith(
-        "run `bicep restore fixtures/bicep/registry-public/main.bicep`")
+    assert skipped["reason"].startswith("registry module not in the Bicep module cache ")
+    assert skipped["hint"] == "run `bicep restore fixtures/bicep/registry-public/main.bicep`"
+    assert (params["line"], params["hint"]) == (
+        3, "run `bicep restore fixtures/bicep/registry-public/vm.bicepparam`")
 
 
 def test_a_module_not_followed_does_not_change_the_exit_code(in_repo: Path,
@@ -147,11 +154,17 @@ def test_alias_and_digest_through_cache_root_directory(in_repo: Path) -> None:
     assert sorted(vm["name"] for vm in data["vms"]) == ["vm-app-02", "vm-pinned-01"]
     lines = {vm["name"]: vm["location"]["line"] for vm in data["vms"]}
     assert lines == {"vm-app-02": 17, "vm-pinned-01": 50}
+    [protection] = data["protections"]  # the module's protected item, in the existing vault
+    assert (protection["vm"], protection["vault"], protection["policy"]) == (
+        "appVm/vm", "vault", "vault::weekly")
+    assert protection["location"]["line"] == 17
     assert [(n["line"], n["source"]) for n in data["not_followed"]] == [
         (73, "br/contoso:compute/vm:3.0.0"),
         (80, "ts:00000000-0000-0000-0000-000000000001/rg-specs/vmSpec:2.0")]
-    assert "run `bicep restore" in data["not_followed"][0]["reason"]
-    assert data["not_followed"][1]["reason"] == "template spec"
+    assert data["not_followed"][0]["hint"] == "run `bicep restore " \
+        "fixtures/bicep/registry-alias/main.bicep`"
+    assert (data["not_followed"][1]["reason"], data["not_followed"][1]["hint"]) == (
+        "template spec", "")
 
 
 def test_bicep_cache_option_wins(in_repo: Path, tmp_path: Path) -> None:
@@ -161,7 +174,7 @@ def test_bicep_cache_option_wins(in_repo: Path, tmp_path: Path) -> None:
     assert len(data["not_followed"]) == 4
     code, data, _ = run("inventory", "fixtures/bicep/registry-public",
                         "--bicep-cache", str(FAKE_HOME / ".bicep"))
-    assert [vm["name"] for vm in data["vms"]] == ["vm-app-01"]
+    assert [vm["name"] for vm in data["vms"]] == ["vm-app-01", "vm-params-01"]
 
 
 def test_bicep_cache_in_the_configuration_file(tmp_path: Path) -> None:
@@ -187,3 +200,36 @@ def test_bicepconfig_above_the_repository_is_not_read(tmp_path: Path,
     _, data, _ = run("inventory", ".", home=tmp_path)
     [skipped] = data["not_followed"]
     assert "not in the Bicep module cache" in skipped["reason"]
+
+
+def test_strict_makes_each_module_not_followed_a_review(in_repo: Path, tmp_path: Path) -> None:
+    code, report, _ = run("scan", "fixtures/bicep/registry-alias", "--strict",
+                          "--bicep-cache", str(tmp_path))
+    assert code == 0  # reviews never fail the build
+    reviews = sorted((f["rule_id"], f["location"]["line"], f["kind"]) for f in report["findings"])
+    assert reviews == [("BKP-COV-006", 17, "review"), ("BKP-COV-006", 50, "review"),
+                       ("BKP-COV-006", 73, "review"), ("BKP-COV-006", 80, "review")]
+    messages = [f["message"] for f in report["findings"]]
+    assert "could not verify what appVm (br/contoso:compute/vm:V2) declares" in messages[0]
+
+
+def test_a_module_given_a_vm_may_protect_it(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A VM whose id goes to a module that is not read is not reported as unprotected (the
+    module may declare its protected item); in strict mode that is a review."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "main.bicep").write_text(
+        "resource vm 'Microsoft.Compute/virtualMachines@2024-07-01' = {\n"
+        "  name: 'vm-guarded'\n  location: 'westeurope'\n  properties: {}\n}\n\n"
+        "module backup 'br/public:avm/res/recovery-services/vault/backup-fabric/"
+        "protection-container/protected-item:0.1.0' = {\n"
+        "  name: 'backup'\n  params: {\n    sourceResourceId: vm.id\n  }\n}\n\n"
+        "resource jump 'Microsoft.Compute/virtualMachines@2024-07-01' = {\n"
+        "  name: 'vm-jump'\n  location: 'westeurope'\n  properties: {}\n}\n",
+        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    _, report, _ = run("scan", ".", "--select", "BKP-COV-001", home=tmp_path)
+    assert [(f["vm"], f["kind"]) for f in report["findings"]] == [("vm-jump", "violation")]
+    _, report, _ = run("scan", ".", "--select", "BKP-COV-001", "--strict", home=tmp_path)
+    assert sorted((f["vm"], f["kind"]) for f in report["findings"]) == [
+        ("vm-guarded", "review"), ("vm-jump", "violation")]

@@ -29,9 +29,10 @@ def test_usage_errors_exit_2() -> None:
 def test_unknown_json_named_explicitly_is_an_input_error(tmp_path: Path) -> None:
     settings = tmp_path / "settings.json"
     settings.write_text('{"a": 1}')
-    code, _, err = run("scan", str(settings))
+    code, out, err = run("scan", str(settings))
     assert code == 2
-    assert "settings.json:1:1: JSON of no known kind" in err
+    assert "settings.json:1:1: input error JSON of no known kind" in out
+    assert "settings.json" not in err  # printed once, in the text report
     assert "Traceback" not in err
 
 
@@ -58,7 +59,11 @@ def test_ci_annotations_are_added_to_text_output(in_repo: Path) -> None:
     _, plain, _ = run("scan", example)
     assert "::warning" not in plain and "##vso" not in plain
     _, github, _ = run("scan", example, env={"GITHUB_ACTIONS": "true"})
-    assert github.startswith(plain)
+    # The text (untrusted) inside a stop-commands region, our annotations after it.
+    start, _, rest = github.partition("\n")
+    token = start.removeprefix("::stop-commands::")
+    assert start.startswith("::stop-commands::") and len(token) == 32
+    assert rest.startswith(plain + f"::{token}::\n::")
     assert "::warning file=fixtures/example/terraform/main.tf,line=107" in github
     _, devops, _ = run("scan", example, env={"TF_BUILD": "True"})
     assert devops.startswith(plain)

@@ -63,21 +63,21 @@ def test_policy_type() -> None:
     estate = policies(fail_v1={"policy_type": "V1"}, pass_v2={"policy_type": "v2"},
                       unknown={"policy_type": Unknown("var.type")})
     settings = {"allowed_policy_types": ("V2",)}
-    assert outcome(org.POLICY_TYPE, estate, settings) == {"fail_v1": Kind.VIOLATION}
-    assert outcome(org.POLICY_TYPE, estate, settings, strict=True)["unknown"] is Kind.REVIEW
+    assert outcome(org.policy_type, estate, settings) == {"fail_v1": Kind.VIOLATION}
+    assert outcome(org.policy_type, estate, settings, strict=True)["unknown"] is Kind.REVIEW
 
 
 def test_daily_retention() -> None:
     estate = policies(fail_short={"retention_daily": 7}, pass_long={"retention_daily": 30},
                       pass_weekly={"retention_daily": None})
-    assert outcome(org.DAILY_RETENTION, estate, {"min_daily_retention_days": 30}) == {
+    assert outcome(org.daily_retention, estate, {"min_daily_retention_days": 30}) == {
         "fail_short": Kind.VIOLATION}
 
 
 def test_vault_redundancy_treats_unset_as_geo_redundant() -> None:
     estate = vaults(fail_lrs={"redundancy": "LocallyRedundant"},
                     pass_zrs={"redundancy": "ZoneRedundant"}, fail_default={})
-    result = run([("m", estate)], [org.REDUNDANCY], EngineSettings(
+    result = run([("m", estate)], [org.redundancy], EngineSettings(
         options={"organisation": {"allowed_vault_redundancy": ("ZoneRedundant",)}})).findings
     assert {f.resource.address for f in result} == {"fail_lrs", "fail_default"}
     default = next(f for f in result if f.resource.address == "fail_default")
@@ -87,7 +87,7 @@ def test_vault_redundancy_treats_unset_as_geo_redundant() -> None:
 def test_cross_region_restore() -> None:
     estate = vaults(fail_off={"cross_region_restore": False},
                     pass_on={"cross_region_restore": True})
-    assert outcome(org.CROSS_REGION, estate, {"require_cross_region_restore": True}) == {
+    assert outcome(org.cross_region, estate, {"require_cross_region_restore": True}) == {
         "fail_off": Kind.VIOLATION}
 
 
@@ -95,7 +95,7 @@ def test_soft_delete_or_immutability() -> None:
     estate = vaults(fail_off={"soft_delete": "Disabled"},
                     pass_immutable={"soft_delete": "Disabled", "immutability": "Locked"},
                     pass_default={}, pass_on={"soft_delete": "AlwaysON"})
-    assert outcome(org.SOFT_DELETE, estate, {"require_soft_delete_or_immutability": True}) == {
+    assert outcome(org.soft_delete, estate, {"require_soft_delete_or_immutability": True}) == {
         "fail_off": Kind.VIOLATION}
 
 
@@ -103,7 +103,7 @@ def test_opt_out_tag_needs_a_reason() -> None:
     estate = Estate(vms=(VirtualMachine(address="fail_empty", tags={"Backup-Exempt": " "}),
                          VirtualMachine(address="pass_reason", tags={"backup-exempt": "lab"}),
                          VirtualMachine(address="pass_untagged")))
-    assert outcome(org.OPT_OUT_REASON, estate, {"opt_out_tag": "backup-exempt"}) == {
+    assert outcome(org.opt_out_reason, estate, {"opt_out_tag": "backup-exempt"}) == {
         "fail_empty": Kind.VIOLATION}
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from azbackup_policy.engine import EngineSettings, Selection, run, select_rules
+from azbackup_policy.engine import EngineSettings, Selection, fingerprint, run, select_rules
 from azbackup_policy.model import (
     AttrSpans,
     Disk,
@@ -55,8 +55,9 @@ def test_finding_points_at_the_attribute_and_names_the_vm() -> None:
     assert finding.resource.address == "azurerm_linux_virtual_machine.a"
     assert finding.vm == "a"
     assert finding.location == DISK_SPAN
-    # sha256("T-1\x1fazurerm_linux_virtual_machine.a\x1fephemeral")[:32], computed outside
-    assert finding.fingerprint == "c2fc07a0eb4cd6f60b36cab3e3ba4a6d"
+    # sha256("v2\x1fmain.tf\x1fT-1\x1fazurerm_linux_virtual_machine.a\x1fephemeral")[:32],
+    # computed outside (format 2: the unit's path in the repository comes first)
+    assert finding.fingerprint == "d615e47a6e9bc4534f886719986c2b85"
     assert len(result.evaluations) == 2
 
 
@@ -100,3 +101,16 @@ def test_protection_lookup() -> None:
     estate = Estate(vms=(machine,), protections=(item,))
     assert estate.protections_of(machine) == (item,)
     assert estate.policy_of(item) is None
+
+
+def test_the_fingerprint_names_the_unit_so_two_environments_differ() -> None:
+    estate = Estate(vms=(vm("azurerm_linux_virtual_machine.a", True),))
+    rule = make_rule("T-1", ephemeral)
+    dev, prod = (run([(unit, estate)], [rule], EngineSettings()).findings[0].fingerprint
+                 for unit in ("envs/dev", "envs/prod"))
+    assert dev != prod
+    keyed = run([("../dev", estate)], [rule], EngineSettings(),
+                unit_keys={"../dev": "envs\\dev"}).findings[0]
+    assert keyed.fingerprint == dev  # the key, with forward slashes, not the shown path
+    # The format, written out: sha256 of "v2", unit, rule, address, attribute joined by US.
+    assert fingerprint("T-1", "a", None, unit="envs/dev") == "034972265215b43082423bf16be01701"

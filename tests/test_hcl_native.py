@@ -24,6 +24,7 @@ ACCEPTED_BY_TERRAFORM = {
     ".attr on the next line": 'x = (\n  a\n  .b\n)\n',
     "[index] on the next line": 'x = [\n  a\n  [0]\n]\n',
     "[*] on the next line": 'x = (\n  a\n  [*].b\n)\n',
+    "=> on the next line in {for}": 'x = { for k, v in y : k\n  => v }\n',
     "block comment after =": 'x = /* why */ 1\n',
     "block comment in an object": 'x = {\n  a = 1 /* c */\n  b = /* d */ 2\n}\n',
     "block comment between labels": 'resource /* c */ "a" "b" {}\n',
@@ -73,6 +74,8 @@ resource "azurerm_linux_virtual_machine" "vm" {
 
 resource "azurerm_network_interface" "nic" {
   name = "nic"
+  tags = { for n in local.names : lower(n)
+    => n }
 }
 '''})
     doc = parse_folder(tmp_path, cwd=tmp_path)
@@ -82,7 +85,9 @@ resource "azurerm_network_interface" "nic" {
     assert vm.properties["computer_name"] == "hostdb01"
     assert vm.property_spans["size"].line == 12
     assert vm.property_spans["admin_username"].line == 14
-    assert by_address(doc)["azurerm_network_interface.nic"].span.line == 17
+    nic = by_address(doc)["azurerm_network_interface.nic"]
+    assert nic.span.line == 17
+    assert nic.properties["tags"] == {"web": "Web", "db": "Db"}
 
 
 def test_an_error_after_a_rewritten_place_keeps_its_line_and_column(tmp_path: Path) -> None:

@@ -26,7 +26,8 @@ ACTION = REPO / "action.yml"
 WORKFLOW = REPO / "docs" / "github-actions-example.yml"
 ADO_TEMPLATE = REPO / "templates" / "azure-pipelines" / "azbackup-policy.yml"
 HOOKS = REPO / ".pre-commit-hooks.yaml"
-EXPRESSION = re.compile(r"\$\{\{\s*(inputs|parameters)\.([\w-]+)\s*\}\}")
+EXPRESSION = re.compile(
+    r"\$\{\{\s*(inputs|parameters|steps\.install\.outputs)\.([\w-]+)\s*\}\}")
 
 
 def load(path: Path) -> Any:
@@ -81,6 +82,50 @@ def test_example_workflow_passes_actionlint() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+LOCAL_USE = """name: two scans
+on: [push]
+permissions:
+  contents: read
+  security-events: write
+jobs:
+  scan:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: ./
+        with:
+          path: envs/dev
+          upload-sarif: "true"
+          category: dev
+          args: |
+            --strict
+            --var-file=envs/dev/dev vars.tfvars
+      - uses: ./
+        with:
+          path: envs/prod
+          upload-sarif: "true"
+          category: prod
+          {extra}
+"""
+
+
+def test_actionlint_checks_the_inputs_of_the_action_itself(tmp_path: Path) -> None:
+    """actionlint reads a local action's action.yml when a workflow uses it as ``./``."""
+    if not (sys.platform == "linux" and platform.machine() == "x86_64"):
+        pytest.skip("the actionlint wheel of the test extra exists for Linux x86_64 only")
+    shutil.copy(ACTION, tmp_path / "action.yml")
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    results = []
+    for extra in ("summary: \"false\"", "not-an-input: x"):
+        (workflows / "scan.yml").write_text(LOCAL_USE.format(extra=extra), encoding="utf-8")
+        results.append(subprocess.run([tool("actionlint"), "-no-color"], cwd=tmp_path,
+                                      capture_output=True, text=True, timeout=120))
+    assert results[0].returncode == 0, results[0].stdout + results[0].stderr
+    assert results[1].returncode == 1 and "not-an-input" in results[1].stdout
+
+
 def test_precommit_manifest_is_valid_and_matches_our_inputs() -> None:
     result = subprocess.run([tool("pre-commit"), "validate-manifest", str(HOOKS)],
                             capture_output=True, text=True, timeout=120)
@@ -108,8 +153,12 @@ def test_action_is_composite_with_the_documented_inputs() -> None:
     assert uses == ["actions/setup-python", "github/codeql-action/upload-sarif"]
     upload = next(s for s in steps if "upload-sarif" in s.get("uses", ""))
     assert "inputs.upload-sarif == 'true'" in upload["if"]
-    assert any('pip install' in s.get("run", "") and "github.action_path" in s["run"]
-               for s in steps)
+    install = next(s for s in steps if s.get("id") == "install")
+    assert "-m venv" in install["run"] and "pip install" in install["run"]
+    assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
+    python = next(s for s in steps if s.get("id") == "python")
+    assert python["with"]["update-environment"] is False  # the job's Python is not changed
+    assert upload["with"]["category"] == "${{ inputs.category }}"
 
 
 def test_action_scripts_never_paste_inputs_into_shell() -> None:
@@ -133,11 +182,11 @@ def substitute(value: str, values: Mapping[str, str]) -> str:
 
 def defaults_of_action(**overrides: str) -> dict[str, str]:
     values = {name: str(spec.get("default", "")) for name, spec in load(ACTION)["inputs"].items()}
-    return {**values, **overrides}
+    return {**values, "python": sys.executable, **overrides}  # the install step's venv
 
 
-def run_action_scan(workdir: Path, **inputs: str) -> tuple[subprocess.CompletedProcess[str],
-                                                           dict[str, str], str]:
+def run_action_scan(workdir: Path, github_actions: bool = False, **inputs: str,
+                    ) -> tuple[subprocess.CompletedProcess[str], dict[str, str], str]:
     """Run the action's Scan step the way the runner does (bash -eo pipefail)."""
     step = next(s for s in load(ACTION)["runs"]["steps"] if s.get("id") == "scan")
     values = defaults_of_action(**inputs)
@@ -148,6 +197,8 @@ def run_action_scan(workdir: Path, **inputs: str) -> tuple[subprocess.CompletedP
            "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
            **{k: substitute(v, values) for k, v in step["env"].items()}}
     env.pop("GITHUB_ACTIONS", None)
+    if github_actions:
+        env["GITHUB_ACTIONS"] = "true"
     script = workdir / "scan.sh"
     script.write_text(step["run"])
     result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
@@ -176,7 +227,39 @@ def test_action_scan_step_reports_the_exit_code_without_failing(tmp_path: Path) 
     sarif = json.loads((tmp_path / "results.sarif").read_text())
     assert sarif["version"] == "2.1.0"
     assert outputs["sarif-file"] == "results.sarif"
-    assert "settings.json:1:1: JSON of no known kind" in result.stdout + result.stderr
+    assert "settings.json:1:1: input error JSON of no known kind" in result.stdout
+
+
+UNPROTECTED_VM = """resource "azurerm_linux_virtual_machine" "vm" {
+  name                = "vm-app"
+  resource_group_name = "rg"
+  location            = "westeurope"
+  size                = "Standard_D2s_v5"
+}
+"""
+
+
+def test_action_args_are_one_per_line_and_survive_spaces(tmp_path: Path) -> None:
+    (tmp_path / "infra" / "keep").mkdir(parents=True)
+    (tmp_path / "infra" / "skip me").mkdir()
+    (tmp_path / "infra" / "skip me" / "main.tf").write_text(UNPROTECTED_VM)
+    result, outputs, _ = run_action_scan(tmp_path, path="infra", summary="false",
+                                         args="--exclude=skip me\r\n\n--strict\n")
+    assert outputs["exit-code"] == "0", result.stdout + result.stderr  # the VM was excluded
+
+
+def test_uploading_sarif_leaves_out_the_workflow_annotations(tmp_path: Path) -> None:
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf").write_text(UNPROTECTED_VM)
+    shown, _, _ = run_action_scan(tmp_path, github_actions=True, path="infra", summary="false")
+    assert "::warning file=" in shown.stdout
+    uploaded, outputs, _ = run_action_scan(tmp_path, github_actions=True, path="infra",
+                                           summary="false", **{"upload-sarif": "true",
+                                                               "category": "infra-prod"})
+    assert outputs["exit-code"] == "1"
+    assert "::warning" not in uploaded.stdout and "BKP-COV-001" in uploaded.stdout
+    sarif = json.loads((tmp_path / "azbackup-policy.sarif").read_text())
+    assert sarif["runs"][0]["automationDetails"]["id"] == "infra-prod/"
 
 
 def test_workflow_uses_the_action_with_sarif_upload_permission() -> None:
@@ -206,7 +289,8 @@ def run_ado_scan(workdir: Path, **parameters: str) -> subprocess.CompletedProces
     template = load(ADO_TEMPLATE)
     values = {p["name"]: str(p.get("default", "")) for p in template["parameters"]}
     values.update(parameters)
-    step = next(s for s in template["steps"] if "bash" in s)
+    step = next(s for s in template["steps"]
+                if s.get("displayName") == "Scan with azbackup-policy")
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
            **{k: substitute(v, values) for k, v in step["env"].items()}}
     env.pop("TF_BUILD", None)

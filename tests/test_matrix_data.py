@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -108,3 +109,47 @@ def test_the_fast_yaml_loader_reads_the_builtin_matrix_like_safe_load() -> None:
     assert _parse("matrix.yaml", text) == yaml.safe_load(text)
     with pytest.raises(ConfigError, match=r"not valid YAML \(line 3\)"):
         _parse("m.yaml", "a: 1\nb: [\n")
+
+
+def test_the_typed_matrix_is_the_data() -> None:
+    from azbackup_policy.matrix import Matrix, builtin_matrix
+
+    data, typed = load_matrix(), builtin_matrix()
+    assert isinstance(typed, Matrix)
+    assert typed.disks.max_disks_per_vm == data["disks"]["max_disks_per_vm"]
+    assert typed.compute.confidential.regions == tuple(data["compute"]["confidential"]["regions"])
+    assert typed.policy.retention["daily"] == data["policy"]["retention"]["daily"]
+    assert typed.article.date == data["article"]["date"]
+
+
+@pytest.mark.parametrize(("change", "key_path"), [
+    (lambda d: d["disks"].pop("max_disks_per_vm"), "disks.max_disks_per_vm"),
+    (lambda d: d["compute"]["confidential"].update(zones=1), "compute.confidential.zones"),
+])
+def test_typed_loading_names_a_missing_or_unknown_key(change: object, key_path: str) -> None:
+    """Keys the classes do not know are refused when the data is loaded, not at a rule's run."""
+    import copy
+
+    from azbackup_policy.matrix import Matrix
+
+    data = copy.deepcopy(dict(load_matrix()))
+    change(data)  # type: ignore[operator]
+    with pytest.raises(ConfigError) as info:
+        Matrix.from_data(data, "m.yaml")
+    assert (info.value.file, info.value.key_path) == ("m.yaml", key_path)
+
+
+def test_a_user_matrix_reaches_the_rules_typed(tmp_path: Path) -> None:
+    from azbackup_policy.matrix import load_typed_matrix
+
+    data = copy_of_matrix()
+    data["disks"]["max_disks_per_vm"] = 2
+    path = tmp_path / "matrix.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert load_typed_matrix(str(path)).disks.max_disks_per_vm == 2
+
+
+def copy_of_matrix() -> dict[str, Any]:
+    import copy
+
+    return copy.deepcopy(dict(load_matrix()))

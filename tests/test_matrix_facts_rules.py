@@ -24,7 +24,7 @@ from policies_support import (
     violations,
 )
 
-from azbackup_policy.model import IpConfiguration, MarketplacePlan
+from azbackup_policy.model import Image, IpConfiguration, MarketplacePlan
 
 TL = {"security_type": "TrustedLaunch", "secure_boot": True, "vtpm": True}
 
@@ -177,6 +177,26 @@ def test_special_network_reasons_each_give_the_note() -> None:
     assert len(found) == 1 and "a load balancer backend pool" in found[0].message
     assert violations("BKP-NET-002", estate(Setup())) == []
     assert violations("BKP-NET-002", estate(Setup(vm={"nics": (two_ips,)}, protection=None))) == []
+
+
+# --- Windows --------------------------------------------------------------------------------
+
+def _windows(sku: str) -> Setup:
+    return Setup(vm={"os_type": "Windows", "image": Image(
+        publisher="MicrosoftWindowsServer", offer="WindowsServer", sku=sku)})
+
+
+def test_each_windows_sku_gets_one_verdict() -> None:
+    """W1/W2: a SKU the 2026 matrix dropped (2012 R2) is WIN-001's warning only; a SKU that is
+    neither listed nor dropped is WIN-002's note only; a listed one gets neither (P39)."""
+    dropped, unrecognised, listed = (_windows("2012-R2-Datacenter"),
+                                     _windows("datacenter-core-1803"), _windows("2022-datacenter"))
+    assert len(violations("BKP-WIN-001", estate(dropped))) == 1
+    assert violations("BKP-WIN-002", estate(dropped)) == []
+    assert violations("BKP-WIN-001", estate(unrecognised)) == []
+    assert len(violations("BKP-WIN-002", estate(unrecognised))) == 1
+    assert violations("BKP-WIN-001", estate(listed)) == []
+    assert violations("BKP-WIN-002", estate(listed)) == []
 
 
 def test_support_addresses_are_the_one_vm_estate() -> None:

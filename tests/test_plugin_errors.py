@@ -87,9 +87,12 @@ def test_a_rule_that_raises_exits_3_naming_its_plugin(tmp_path: Path,
     origin = install(monkeypatch, tmp_path, "acme-buggy",
                      RULE.format(body="raise KeyError('size')", target="VM"))
     fake_inputs(monkeypatch, tmp_path, [unit("terraform-plan")])
-    code, _, err = cli("scan", ".", "--no-config")
+    code, out, err = cli("scan", ".", "--no-config")
     assert code == 3
-    assert f"error: rule ZZ-001 from {origin} raised KeyError" in err
+    assert f"rule failure ZZ-001 ({origin}): raised KeyError" in out  # once, in the report
+    assert "ZZ-001" not in err
+    code, _, err = cli("scan", ".", "--no-config", "--format", "json")
+    assert f"error: rule ZZ-001 from {origin} raised KeyError" in err  # no text report
 
 
 def test_a_duplicate_rule_id_names_both_plugins(tmp_path: Path,

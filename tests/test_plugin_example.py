@@ -16,6 +16,7 @@ import tomllib
 from conftest import REPO
 
 from azbackup_policy.engine import EngineSettings, run
+from azbackup_policy.formats import BUILTIN_FORMATS
 from azbackup_policy.model import BackupPolicy, Estate, VirtualMachine
 from azbackup_policy.plugins import PluginHost
 
@@ -60,6 +61,35 @@ def test_the_tag_name_comes_from_the_options(plugin_module: object) -> None:
                     policies=(BackupPolicy(address="pol", name="pol-daily"),))
     settings = EngineSettings(options={"example-org-rules": {"tag": "backup-class"}})
     assert run([("m", estate)], [rule], settings).findings == []
+
+
+def test_its_input_format_is_read_through_the_hook(plugin_module: object) -> None:
+    """The plugin adds a format (ARM REST list responses) with one FormatSpec row: found
+    by sniffing, parsed by the plugin, linked by the built-in ARM linker, checked by every
+    rule."""
+    from azbackup_policy.pipeline import ScanOptions, scan
+
+    host = PluginHost()
+    host.register(plugin_module, "example-org-rules")
+    formats = host.formats()
+    assert formats[-1].name == "azure-rest-list"
+    target = str(PLUGIN / "fixtures" / "vm-list")
+    report = scan([target], ScanOptions(select=(RULE_ID,)), rules=host.rules(),
+                  formats=formats)
+    assert not report.errors and [u.format for u in report.units] == ["azure-rest-list"]
+    assert [(f.resource.address, f.location.line) for f in report.findings] == [
+        ("vm-web-01", 5), ("vm-batch-02", 48)]
+    builtin_only = scan([target], rules=host.rules(), formats=BUILTIN_FORMATS)
+    assert builtin_only.units == () and builtin_only.skipped  # JSON of no known kind
+
+
+def test_the_plugins_own_tests_pass() -> None:
+    """The example's tests (they use azbackup_policy.testing) run against this checkout."""
+    env = {**os.environ, "PYTHONPATH": str(PLUGIN / "src")}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             str(PLUGIN / "tests")], cwd=PLUGIN, env=env, capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
 
 BROKEN_PYPROJECT = """\

@@ -82,6 +82,9 @@ CASES = [
     Case("BKP-SEC-005", Setup(vm=CVM), Setup(vm=CVM, vault={"cross_region_restore": False}),
          "Cross Region Restore enabled", "cross_region_restore",
          Setup(vm=CVM, vault={"cross_region_restore": U("var.crr")})),
+    Case("BKP-SEC-008", Setup(vm=CVM), Setup(vm=CVM, policy=enhanced()),
+         "is protected by Standard policy", "security_type",
+         Setup(vm=CVM, policy={"policy_type": U("var.type")})),
     Case("BKP-SEC-006", Setup(vm=CVM, vault=OTHER_SUB), Setup(vm=CVM),
          "in subscription 00000000-0000-0000-0000-000000000002", None,
          Setup(vm=CVM, vault={"id": U("azurerm_recovery_services_vault.rsv.id")})),
@@ -138,6 +141,14 @@ def test_a_variable_or_parameter_id_may_be_null_so_it_stays_unknown(expression: 
     target = estate(Setup(vm={"dedicated_host_id": U(expression)}))
     assert violations("BKP-CMP-009", target) == []
     assert len(reviews("BKP-CMP-009", target)) == 1
+
+
+def test_a_vm_in_a_dedicated_host_group_is_on_a_dedicated_host() -> None:
+    found = violations("BKP-CMP-009", estate(Setup(vm={"dedicated_host_group_id": "/hg/1"})))
+    assert [(o.attribute, "dedicated_host_group_id = /hg/1" in o.message) for o in found] == [
+        ("dedicated_host_group_id", True)]
+    both = estate(Setup(vm={"dedicated_host_id": "/h/1", "dedicated_host_group_id": "/hg/1"}))
+    assert len(violations("BKP-CMP-009", both)) == 1
 
 
 def _aimed_at(scale_set: ScaleSet) -> dict[str, Any]:

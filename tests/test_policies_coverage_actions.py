@@ -86,6 +86,18 @@ CASES = [
          Setup(vm={"image": Image(publisher=U("var.pub"))})),
     Case("BKP-LNX-003", Setup(vm={"custom_data": NOEXEC.decode()}), Setup(),
          "mounts /var with noexec", "custom_data", Setup(vm={"custom_data": U("var.cd")})),
+    Case("BKP-NET-004", Setup(vm={"traffic_manager_endpoint": "ep-web"}), Setup(),
+         "Traffic Manager endpoint ep-web targets the public IP", "traffic_manager_endpoint"),
+    Case("BKP-LNX-004", Setup(vm={"custom_data": "#cloud-config\npackages:\n  - docker-ce\n"}),
+         Setup(vm={"custom_data": "#cloud-config\npackages:\n  - nginx\n"}),
+         "installs Docker in its custom data", "custom_data",
+         Setup(vm={"custom_data": U("var.cd")})),
+    Case("BKP-LNX-005", Setup(vm={"custom_data": "mount -t nfs4 nfs.example.com:/x /mnt/x"}),
+         Setup(vm={"custom_data": "mount -t ext4 /dev/sdc1 /mnt/x"}),
+         "mounts an NFS share", "custom_data", Setup(vm={"custom_data": U("var.cd")})),
+    Case("BKP-LNX-006", Setup(vm={"custom_data": "runcmd:\n  - zpool create data /dev/sdc\n"}),
+         Setup(vm={"custom_data": "#cloud-config\n# no zpool create here\n"}),
+         "creates a ZFS pool", "custom_data", Setup(vm={"custom_data": U("var.cd")})),
     Case("BKP-PPS-001", Setup(vm={"image": Image(publisher="Oracle", offer="Oracle-Linux")},
                               policy=MDCC),
          Setup(vm={"image": Image(publisher="Oracle", offer="Oracle-Linux")}, policy=enhanced()),
@@ -123,6 +135,9 @@ CASES = [
     Case("BKP-VMM-002", Setup(vault={"cross_region_restore": False}), Setup(),
          "GeoRedundant without Cross Region Restore", "cross_region_restore",
          Setup(vault={"cross_region_restore": U("var.crr")})),
+    Case("BKP-VMM-003", Setup(vault={"redundancy": "LocallyRedundant"}), Setup(),
+         "enables Cross Region Restore but is LocallyRedundant", "cross_region_restore",
+         Setup(vault={"redundancy": U("var.redundancy")})),
 ]
 
 
@@ -147,6 +162,24 @@ def test_noexec_detected(text: str) -> None:
 ])
 def test_noexec_not_detected(text: str) -> None:
     assert mounts_var_noexec(text) is None
+
+
+def test_the_docker_extension_is_a_docker_host() -> None:
+    from azbackup_policy.model import Extension
+
+    docker = Extension(address="azurerm_virtual_machine_extension.docker", name="DockerExtension",
+                       publisher="Microsoft.Azure.Extensions", extension_type="DockerExtension")
+    found = violations("BKP-LNX-004", estate(Setup(vm={"extensions": (docker,)})))
+    assert [(o.subject.address, o.attribute) for o in found] == [(docker.address,
+                                                                  "extension_type")]
+
+
+@pytest.mark.parametrize("text", [
+    "#cloud-config\nmounts:\n  - [ 'nfs.example.com:/export', /data, nfs4, 'defaults' ]\n",
+    "nfs.example.com:/export /data nfs defaults 0 0\n",
+])
+def test_nfs_mounts_in_fstab_and_cloud_init(text: str) -> None:
+    assert len(violations("BKP-LNX-005", estate(Setup(vm={"custom_data": text})))) == 1
 
 
 def test_noexec_message_never_prints_custom_data() -> None:

@@ -4,6 +4,7 @@ mapped to existing matrix rows, documented, and exercised by a unit test."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import tomllib
 from policies_support import all_rules
 
 from azbackup_policy.hookspecs import ENTRY_POINT_GROUP
-from azbackup_policy.matrix import load_rows
+from azbackup_policy.matrix import builtin_matrix, load_rows
 from azbackup_policy.rules import Rule, Severity, Target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,45 @@ def test_every_module_rule_reaches_the_host() -> None:
             assert all_rules()[rule.id].origin == f"azbackup-policy:{name}"
 
 
+def _module_rules(name: str) -> tuple[dict[str, Rule], list[Rule]]:
+    """The Rules bound to names in a policy module, and those its hook returns."""
+    from importlib import import_module
+
+    module = import_module(f"azbackup_policy.policies.{name}")
+    bound = {key: value for key, value in vars(module).items() if isinstance(value, Rule)}
+    return bound, list(module.azbackup_policy_rules())
+
+
+@pytest.mark.parametrize("name", AREA_MODULES)
+def test_every_rule_a_module_defines_is_in_its_hook_list(name: str) -> None:
+    """A rule defined but left out of ``azbackup_policy_rules()`` would never run."""
+    bound, hooked = _module_rules(name)
+    hooked_ids = {rule.id for rule in hooked}
+    orphans = sorted(f"{key} ({rule.id})" for key, rule in bound.items()
+                     if rule.id not in hooked_ids)
+    assert not orphans, f"policies/{name}.py: add to azbackup_policy_rules(): {orphans}"
+
+
+@pytest.mark.parametrize("name", AREA_MODULES)
+def test_rule_objects_are_named_one_way(name: str) -> None:
+    """A module-level rule is a lower_case name (a decorated check or a factory result),
+    bound once."""
+    bound, _ = _module_rules(name)
+    assert [key for key in bound if not re.fullmatch(r"[a-z][a-z0-9_]*", key)] == []
+    ids = [rule.id for rule in bound.values()]
+    assert len(ids) == len(set(ids)), f"a rule of policies/{name}.py has two names"
+
+
+def test_the_orphan_check_sees_an_orphan(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import import_module
+
+    module = import_module("azbackup_policy.policies.storage")
+    some = next(iter(module.azbackup_policy_rules()))
+    monkeypatch.setattr(module, "orphan_rule", replace(some, id="BKP-STO-999"), raising=False)
+    with pytest.raises(AssertionError, match="orphan_rule"):
+        test_every_rule_a_module_defines_is_in_its_hook_list("storage")
+
+
 def test_ids_and_names_are_unique() -> None:
     assert len({r.id for r in RULES}) == len(RULES)
     assert len({r.name for r in RULES}) == len(RULES)
@@ -58,7 +98,7 @@ def test_rule_metadata(rule: Rule) -> None:
     assert rule.area in AREA_MODULES
     assert isinstance(rule.severity, Severity) and isinstance(rule.target, Target)
     assert rule.summary and rule.summary.endswith(".")
-    assert rule.article_date == "2026-03-26"
+    assert rule.article_date == builtin_matrix().article.date  # the one article date
     assert "**Fix:**" in rule.help
     assert re.search(r"Before:\n\n```\w+\n.+?\n```", rule.help, re.DOTALL)
     assert re.search(r"After:\n\n```\w+\n.+?\n```", rule.help, re.DOTALL)
@@ -89,3 +129,32 @@ def test_area_prefix_is_consistent() -> None:
     for rule in RULES:
         prefixes.setdefault(rule.area, set()).add(rule.id.split("-")[1])
     assert all(len(p) == 1 for p in prefixes.values()), prefixes
+
+
+_SOURCE_NOTES = re.compile(r"MATRIX\.md|IAC\.md|\bS\d{1,2}\b")
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_help_cites_microsofts_articles_not_notes_outside_the_repository(rule: Rule) -> None:
+    for text in (rule.summary, rule.help):
+        assert not _SOURCE_NOTES.search(text), _SOURCE_NOTES.search(text)
+        assert "{matrix." not in text  # every placeholder was filled
+
+
+def test_rule_texts_quote_the_matrix_data() -> None:
+    """A limit in a summary comes from the data: changing the data changes the text."""
+    from dataclasses import replace
+
+    from azbackup_policy.authoring import fill_matrix
+
+    data = builtin_matrix()
+    bigger = replace(data, disks=replace(data.disks, max_disks_per_vm=40))
+    template = "at most {matrix.disks.max_disks_per_vm} data disks"
+    assert fill_matrix(template, data) == f"at most {data.disks.max_disks_per_vm} data disks"
+    assert fill_matrix(template, bigger) == "at most 40 data disks"
+    assert str(data.disks.max_disks_per_vm) in all_rules()["BKP-STO-004"].summary
+    assert f"{data.policy.max_recovery_points} recovery" in all_rules()["BKP-FRQ-016"].summary
+    assert fill_matrix("{matrix.disks.max_disk_size_gb|tib} TiB", data) == \
+        f"{data.disks.max_disk_size_gb // 1024} TiB"
+    with pytest.raises(AttributeError):
+        fill_matrix("{matrix.disks.max_disk}", data)

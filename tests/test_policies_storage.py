@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from policies_support import (
     Case,
@@ -107,6 +109,17 @@ def test_32_data_disks_and_the_os_disk_are_a_warning_that_names_the_ambiguity() 
     assert [o.severity for o in violations("BKP-STO-004", excluded)] == [None]
 
 
+def test_write_acceleration_on_the_os_disk_is_an_error() -> None:
+    from policies_support import os_disk
+
+    from azbackup_policy.rules import Severity
+
+    found = violations("BKP-STO-012", estate(Setup(vm={"os_disk": os_disk(
+        write_accelerator=True)})))
+    assert [o.severity for o in found] == [Severity.ERROR]
+    assert "snapshots write-accelerated data disks only" in found[0].message
+
+
 def test_an_unknown_number_of_data_disks_is_a_review() -> None:
     from policies_support import U, reviews
 
@@ -118,7 +131,7 @@ def test_an_unknown_number_of_data_disks_is_a_review() -> None:
 def test_disk_limits_come_from_the_matrix_data() -> None:
     from policies_support import matrix
 
-    custom = {**matrix(), "disks": {**matrix()["disks"], "max_disks_per_vm": 2}}
+    custom = replace(matrix(), disks=replace(matrix().disks, max_disks_per_vm=2))
     target = estate(Setup(vm={"data_disks": tuple(data_disk(i) for i in range(3))}))
     assert violations("BKP-STO-004", target) == []
     assert len(violations("BKP-STO-004", target, custom_matrix=custom)) == 1

@@ -15,6 +15,8 @@ import pytest
 from conftest import REPO
 
 from azbackup_policy.cli import main
+from azbackup_policy.discover import FileLoader
+from azbackup_policy.errors import InputError
 from azbackup_policy.pipeline import ScanOptions
 from azbackup_policy.precommit import Unit, _merge, affected_units, is_auto_tfvars
 from azbackup_policy.report import InputProblem, Report
@@ -229,7 +231,8 @@ def test_scan_changed_runs_one_scan_per_parameter_set(
                  "b/main.bicepparam": "using 'main.bicep'\n"})
     calls: list[tuple[list[str], tuple[str, ...], tuple[str, ...]]] = []
 
-    def fake_scan(paths: list[str], options: ScanOptions, rules: object = None) -> Report:
+    def fake_scan(paths: list[str], options: ScanOptions, rules: object = None,
+                  formats: object = None) -> Report:
         assert rules == ["given"]
         calls.append((list(paths), options.parameter_files, options.var_files))
         return Report(tool_version="t", errors=(InputProblem("x", 1, 1, "same"),))
@@ -504,3 +507,84 @@ def test_hook_passes_a_clean_change_whose_protection_is_in_a_sibling_file(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Passed" in result.stdout
     assert "BKP-COV-001" not in result.stdout
+
+
+# --- deletions and files that are not staged ---------------------------------------------
+
+
+def test_a_deleted_file_stands_for_its_module_and_its_callers(repo: Path) -> None:
+    write(repo, {"infra/main.tf": ROOT_TF, "infra/modules/db/main.tf": "",
+                 "app/main.tf": ""})
+    assert affected_units([], deleted=["app/backup.tf"]) == [Unit("app")]
+    assert affected_units([], deleted=["infra/modules/db/backup.tf"]) == [Unit("infra")]
+    shutil.rmtree(repo / "infra" / "modules")  # the whole module deleted: its caller
+    assert affected_units([], deleted=["infra/modules/db/main.tf"]) == [Unit("infra")]
+    assert affected_units([], deleted=["gone/main.tf", "README.md"]) == []
+
+
+def test_a_deleted_bicep_module_stands_for_the_templates_that_used_it(repo: Path) -> None:
+    write(repo, {"main.bicep": "module db './db.bicep' = {\n  name: 'db'\n}\n"})
+    assert affected_units([], deleted=["db.bicep"]) == [Unit("main.bicep")]
+
+
+def test_files_that_are_not_staged_are_read_as_absent(repo: Path) -> None:
+    write(repo, {"app/main.tf": "", "app/extra.tf": "", "app/sub/x.tf": ""})
+    loader = FileLoader(hidden=[str(repo / "app" / "extra.tf"),
+                                str(repo / "app" / "sub") + "/"])
+    assert loader.list_dir("app") == [os.path.join("app", "main.tf")]
+    assert not loader.exists("app/extra.tf") and not loader.exists("app/sub/x.tf")
+    with pytest.raises(InputError, match="not staged"):
+        loader.read_text("app/extra.tf")
+
+
+def run_hook_on_the_staged_change(target: Path, hook: tuple[Path, str],
+                                  home: Path) -> subprocess.CompletedProcess[str]:
+    """``pre-commit try-repo`` without --files: the hook sees what is staged, as on commit."""
+    source, rev = hook
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1",
+           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GITHUB_ACTIONS", "TF_BUILD"):
+        env.pop(name, None)
+    command = [str(BIN / "pre-commit"), "try-repo", str(source), "azbackup-policy",
+               "--ref", rev, "--verbose", "--color", "never"]
+    return subprocess.run(command, cwd=target, env=env, capture_output=True, text=True,
+                          timeout=170)
+
+
+@pytest.fixture
+def committed_target(tmp_path: Path) -> Path:
+    target = make_target(tmp_path, {
+        "app/main.tf": VM_TF,
+        "app/variables.tf": VARIABLES_TF.replace("{name}", "vm-app"),
+        "app/backup.tf": BACKUP_TF,
+    })
+    git("commit", "-q", "-m", "protected", cwd=target)
+    return target
+
+
+@pytest.mark.slow
+def test_hook_refuses_a_staged_deletion_of_the_protected_item(
+    committed_target: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    git("rm", "-q", "app/backup.tf", cwd=committed_target)
+    result = run_hook_on_the_staged_change(committed_target, hook_repo, pre_commit_home)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Failed" in result.stdout
+    assert "BKP-COV-001" in result.stdout and "vm-app" in result.stdout
+
+
+@pytest.mark.slow
+def test_an_untracked_file_beside_a_staged_change_does_not_decide_the_commit(
+    committed_target: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    (committed_target / "app" / "extra.tf").write_text(  # unprotected, and never staged
+        'resource "azurerm_linux_virtual_machine" "extra" {\n  name = "vm-extra"\n'
+        '  resource_group_name = "rg-app"\n  location = "westeurope"\n'
+        '  size = "Standard_D2s_v5"\n}\n', encoding="utf-8")
+    variables = committed_target / "app" / "variables.tf"
+    variables.write_text("# reviewed\n" + variables.read_text(encoding="utf-8"),
+                         encoding="utf-8")
+    git("add", "app/variables.tf", cwd=committed_target)
+    result = run_hook_on_the_staged_change(committed_target, hook_repo, pre_commit_home)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "vm-extra" not in result.stdout

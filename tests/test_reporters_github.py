@@ -53,7 +53,7 @@ def test_properties_cannot_inject_commands() -> None:
                                             rule_failures=(), not_followed=(), warnings=()),
                         RenderOptions())
     assert out == ("::error file=a%2Cb%3Ac.tf,line=1,col=1,title=BKP-STO-003 ephemeral-os-disk"
-                   "::bad%0A::error::injected\n")
+                   "::bad\\n::error::injected\n")
 
 
 def test_an_empty_report_prints_nothing() -> None:

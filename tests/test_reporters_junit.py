@@ -18,7 +18,7 @@ EPOCH = {"SOURCE_DATE_EPOCH": "1767225600", "HOSTNAME": "ci-runner-7"}  # 2026-0
 
 
 def _render(report: Report, fail_on: str = "warning", env: dict[str, str] = EPOCH) -> str:
-    text = junit.render(report, RenderOptions(fail_on=fail_on, environment=env))
+    text = junit.render_resources(report, RenderOptions(fail_on=fail_on, environment=env))
     validate_junit(text)
     return text
 
@@ -140,11 +140,66 @@ def test_control_characters_cannot_break_the_document() -> None:
     report = dataclasses.replace(empty_report(), errors=(bad,))
     error = _suites(_render(report))["weird.tf"].find("testcase/error")
     assert error is not None
-    assert error.get("message") == "unexpected byte \ufffd\ufffd[31m in <resource> & more"
+    assert error.get("message") == "unexpected byte \\x00\\x1b[31m in <resource> & more"
 
 
 def test_rendering_is_deterministic_with_source_date_epoch() -> None:
     assert _render(build_report()) == _render(build_report())
+
+
+# --- the default form: one suite per unit, one case per rule with findings ---------------
+
+
+def _units(report: Report, fail_on: str = "warning") -> dict[str, ET.Element]:
+    text = junit.render(report, RenderOptions(fail_on=fail_on, environment=EPOCH))
+    validate_junit(text)
+    return _suites(text)
+
+
+@pytest.mark.parametrize("make", [build_report, empty_report, errors_only_report])
+@pytest.mark.parametrize("fail_on", ["error", "never"])
+def test_the_unit_form_is_valid_junit(make: Any, fail_on: str) -> None:
+    _units(make(), fail_on)
+
+
+def test_one_suite_per_unit_and_one_case_per_rule_with_findings() -> None:
+    report = build_report()
+    suites = _units(report)
+    assert list(suites) == [*sorted([u.path for u in report.units] + ["broken/main.tf"]),
+                            junit.RUN_SUITE]
+    terraform = suites["terraform"]
+    names = [c.get("name") for c in terraform.findall("testcase")
+             if c.get("classname") == "terraform"]
+    assert names == ["BKP-COV-001 vm-not-protected", "BKP-STO-003 ephemeral-os-disk",
+                     "rules without findings"]
+    module = _case(terraform, "azbackup-policy.module",
+                   "git::https://example.com/terraform-modules/net.git?ref=v1.2.0")
+    assert module.find("skipped") is not None  # a module not followed, in its unit's suite
+    failure = _case(terraform, "terraform", "BKP-STO-003 ephemeral-os-disk").find("failure")
+    assert failure is not None and failure.get("type") == "error"
+    assert (failure.text or "").startswith("terraform/modules/db/main.tf:27:")
+    properties = {p.get("name"): p.get("value") for p in terraform.iter("property")}
+    ran = {rule for unit, rule, _ in report.evaluations if unit == "terraform"}
+    assert properties["passed-rules"].split() == sorted(ran - {"BKP-COV-001", "BKP-STO-003"})
+    assert properties["files"] == "3"
+
+
+def test_the_unit_form_failures_follow_the_threshold() -> None:
+    failing = {name: int(s.get("failures", "0")) for name, s in _units(build_report()).items()}
+    assert failing == {"arm/azuredeploy.json": 0, "bicep/main.bicep": 0, "broken/main.tf": 0,
+                       "terraform": 2, "tfplan.json": 1, junit.RUN_SUITE: 0}
+    assert sum(int(s.get("failures", "0"))
+               for s in _units(build_report(), "never").values()) == 0
+
+
+def test_reviews_are_skipped_cases_and_notes_are_named_in_system_out() -> None:
+    suites = _units(build_report())
+    bicep = suites["bicep/main.bicep"]
+    skipped = _case(bicep, "bicep/main.bicep", "BKP-STO-003 ephemeral-os-disk").find("skipped")
+    assert skipped is not None and skipped.get("message", "").startswith("could not verify: ")
+    out = suites["arm/azuredeploy.json"].findtext("system-out") or ""
+    assert "[BKP-POL-004 instant-restore-days] arm/azuredeploy.json:81:" in out
+    assert "suppressed (baseline)" in out
 
 
 @pytest.mark.parametrize("severities", [("note", "error"), ("error", "note"),

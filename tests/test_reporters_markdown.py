@@ -34,7 +34,7 @@ def test_below_threshold_is_a_pass_with_findings() -> None:
 
 def test_cells_are_escaped() -> None:
     assert markdown.cell("a|b <script> *x*\nnext") == (
-        "a\\|b &lt;script&gt; \\*x\\*<br>next")
+        "a\\|b &lt;script&gt; \\*x\\*\\\\nnext")
     assert markdown.code("a|b") == "`a\\|b`"
     assert markdown.code("a`b") == "a\\`b"
 

@@ -64,7 +64,38 @@ def test_driver_describes_the_tool_and_every_rule() -> None:
     assert storage["helpUri"].endswith("docs/rules.md#bkp-sto-003-ephemeral-os-disk")
     assert storage["defaultConfiguration"]["level"] == "error"
     assert "storage" in storage["properties"]["tags"]
+    assert driver["fullName"] == "azbackup-policy 0.1.0"
+
+
+def test_no_rule_is_a_security_alert_unless_its_metadata_opts_in() -> None:
+    report = build_report()
+    plain = _run(report)["tool"]["driver"]["rules"]
+    assert all("security" not in r["properties"]["tags"] for r in plain
+               if r["properties"]["area"] != "security")
+    assert all("security-severity" not in r["properties"] for r in plain)
+    opted = dataclasses.replace(report, rules=tuple(
+        dataclasses.replace(r, tags=("security",)) if r.id == "BKP-STO-003" else r
+        for r in report.rules))
+    storage = next(r for r in _run(opted)["tool"]["driver"]["rules"] if r["id"] == "BKP-STO-003")
+    assert "security" in storage["properties"]["tags"]
     assert storage["properties"]["security-severity"] == "7.5"
+
+
+def test_the_built_in_security_opt_ins_are_rows_about_encryption_or_access() -> None:
+    from azbackup_policy.pipeline import available_rules
+
+    opted = {r.id for r in available_rules() if "security" in r.tags}
+    assert opted == {"BKP-RST-001", "BKP-RST-002", "BKP-SEC-004", "BKP-SEC-007",
+                     "BKP-STO-011", "BKP-STO-015"}
+
+
+def test_automation_details_carry_the_category() -> None:
+    assert _run(build_report())["automationDetails"] == {"id": "azbackup-policy/"}
+    named = _run(build_report(), dataclasses.replace(OPTIONS, sarif_category="infra/prod"))
+    assert named["automationDetails"] == {"id": "infra/prod/"}
+    assert sarif.default_category(["."]) == "azbackup-policy"
+    assert sarif.default_category(["infra/prod", "infra\\dev", "."]) == \
+        "azbackup-policy/infra/dev+infra/prod"
 
 
 def test_rule_index_points_at_the_rule() -> None:
@@ -102,6 +133,33 @@ def test_a_file_outside_the_root_gets_an_absolute_uri() -> None:
     assert sarif.artifact_location("../other/x.tf", OPTIONS) == {
         "uri": "file:///home/runner/work/infra/other/x.tf"}
     assert sarif.artifact_location("/etc/x y.tf", OPTIONS) == {"uri": "file:///etc/x%20y.tf"}
+
+
+def test_srcroot_is_the_repository_root_whatever_the_working_directory() -> None:
+    options = RenderOptions(cwd=f"{ROOT}/infra/app", repository_root=ROOT,
+                            environment={"GITHUB_WORKSPACE": "/elsewhere"})
+    assert sarif.artifact_location("main.tf", options) == {
+        "uri": "infra/app/main.tf", "uriBaseId": "%SRCROOT%"}
+    assert _run(build_report(), options)["originalUriBaseIds"]["%SRCROOT%"]["uri"] == \
+        f"file://{ROOT}/"
+
+
+WINDOWS = RenderOptions(cwd="D:\\a\\repo\\repo\\infra", repository_root="D:\\a\\repo\\repo")
+
+
+def test_windows_paths_are_relative_to_the_root_or_absolute_file_uris() -> None:
+    assert sarif.artifact_location("app\\main.tf", WINDOWS) == {
+        "uri": "infra/app/main.tf", "uriBaseId": "%SRCROOT%"}
+    assert sarif.artifact_location("d:\\a\\repo\\repo\\x.tf", WINDOWS) == {
+        "uri": "x.tf", "uriBaseId": "%SRCROOT%"}
+    assert sarif.artifact_location("C:\\other dir\\x.tf", WINDOWS) == {
+        "uri": "file:///C:/other%20dir/x.tf"}
+    assert sarif.artifact_location("..\\..\\..\\y.tf", WINDOWS) == {"uri": "file:///D:/a/y.tf"}
+    assert sarif.artifact_location("\\\\host\\share\\z.tf", WINDOWS) == {
+        "uri": "file://host/share/z.tf"}
+    log = _run(build_report(), WINDOWS)
+    assert log["originalUriBaseIds"]["%SRCROOT%"]["uri"] == "file:///D:/a/repo/repo/"
+    assert not any("%3A" in a["location"]["uri"] for a in log["artifacts"])
 
 
 def test_a_relative_cwd_keeps_relative_uris_and_describes_the_root() -> None:

@@ -1,11 +1,15 @@
 """A planted secret never reaches any output, log or error message.
 
 The same distinctive string is planted in every place a secret lives, in every format:
-plan ``sensitive_values`` and ``before``, ``admin_password``, ``custom_data``,
+plan and state ``sensitive_values`` and ``before``, ``admin_password``, ``custom_data``,
 ``protected_settings``/``protectedSettings``, ARM ``securestring``/``secureObject``
-parameters (defaults and parameter files), Bicep ``@secure()`` parameters (defaults and
-``.bicepparam`` values) and sensitive Terraform variables. Then ``scan`` runs with every
-output format and ``inventory`` with both, and an input error is made next to the secret.
+parameters (defaults and parameter files, directly or through ``$ref`` to a definition,
+whole or as an object property or array item, and Key Vault references), what-if
+results, Bicep ``@secure()`` parameters, user-defined types (also through an import
+namespace and a type member) and object properties (defaults and ``.bicepparam``
+values) and sensitive Terraform variables and module outputs, also where they flow into
+``for_each`` keys, ``count``, addresses and names. Then ``scan`` runs with every output
+format and ``inventory`` with both, and an input error is made next to the secret.
 """
 
 from __future__ import annotations
@@ -59,6 +63,36 @@ def plan_json() -> str:
                        "variables": {"pw": {"value": SECRET}},
                        "planned_values": {"root_module": {"resources": resources}},
                        "resource_changes": changes, "configuration": configuration}, indent=2)
+
+
+def state_json() -> str:
+    """The plan's resources as deployed: ``terraform show -json`` of a state."""
+    plan = json.loads(plan_json())
+    return json.dumps({"format_version": "1.0", "terraform_version": "1.11.4",
+                       "values": {"root_module": plan["planned_values"]["root_module"]}},
+                      indent=2)
+
+
+def whatif_json() -> str:
+    """An ``az deployment group what-if --no-pretty-print`` result with secrets in it."""
+    scope = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+             "Microsoft.Compute/virtualMachines/vm-whatif")
+    after = {"apiVersion": "2024-03-01", "id": scope, "name": "vm-whatif",
+             "type": "Microsoft.Compute/virtualMachines", "location": "westeurope",
+             "properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+                            "osProfile": {"computerName": "vm", "adminUsername": "azureuser",
+                                          "adminPassword": SECRET, "customData": SECRET},
+                            "storageProfile": {"imageReference": IMAGE}}}
+    extension = {"apiVersion": "2024-03-01", "id": scope + "/extensions/ext", "name": "ext",
+                 "type": "Microsoft.Compute/virtualMachines/extensions",
+                 "location": "westeurope",
+                 "properties": {"publisher": "Microsoft.Azure.Extensions",
+                                "type": "CustomScript", "typeHandlerVersion": "2.1",
+                                "protectedSettings": {"commandToExecute": SECRET}}}
+    changes = [{"after": item, "before": None, "changeType": "Create", "delta": None,
+                "resourceId": item["id"], "unsupportedReason": None}
+               for item in (after, extension)]
+    return json.dumps({"changes": changes, "error": None, "status": "Succeeded"}, indent=2)
 
 
 HCL = f'''\
@@ -182,6 +216,193 @@ resource ext 'Microsoft.Compute/virtualMachines/extensions@2024-03-01' = {{
 '''
 BICEPPARAM = f"using './main.bicep'\n\nparam fromParams = '{SECRET}'\nparam pw = '{SECRET}'\n"
 
+# Secrets by type: Bicep @secure() on a user-defined type and on an object property,
+# with .bicepparam values for both.
+BICEP_TYPES = f'''\
+import * as shared from 'types.bicep'
+
+@secure()
+type secretString = string
+
+type credentials = {{
+  user: string
+  @secure()
+  password: string
+  inner: {{
+    @secure()
+    key: string
+  }}
+}}
+
+param viaNamespace shared.sharedCredentials = {{ user: 'u', password: '{SECRET}' }}
+param member credentials.inner = {{ key: '{SECRET}' }}
+
+param pw secretString = '{SECRET}'
+param creds credentials = {{ user: 'azureuser', password: '{SECRET}', inner: {{ key: 'k' }} }}
+param fromParams secretString
+param credsFromParams credentials
+
+resource vm 'Microsoft.Compute/virtualMachines@2024-03-01' = {{
+  name: 'vm-types-${{pw}}'
+  location: 'westeurope'
+  tags: {{
+    a: creds.password, b: fromParams, c: credsFromParams.password, d: string(creds)
+    e: viaNamespace.password, f: member.key
+  }}
+  properties: {{
+    hardwareProfile: {{ vmSize: 'Standard_D2s_v5' }}
+  }}
+}}
+
+resource vm2 'Microsoft.Compute/virtualMachines@2024-03-01' = {{
+  name: 'vm-types2-${{creds.password}}'
+  location: 'westeurope'
+  properties: {{
+    hardwareProfile: {{ vmSize: 'Standard_D2s_v5' }}
+  }}
+}}
+'''
+BICEPPARAM_TYPES = (f"using './main.bicep'\n\nparam fromParams = '{SECRET}'\n"
+                    f"param credsFromParams = {{ user: 'x', password: '{SECRET}', "
+                    "inner: { key: 'k' } }\n")
+BICEP_SHARED_TYPES = """\
+@export()
+type sharedCredentials = {
+  user: string
+  @secure()
+  password: string
+}
+"""
+
+
+def arm_v2_template() -> str:
+    """languageVersion 2.0: parameters typed through $ref to secure definitions."""
+    def vm(name: str, tags: dict[str, str]) -> dict[str, object]:
+        return {"type": "Microsoft.Compute/virtualMachines", "apiVersion": "2024-03-01",
+                "name": name, "location": "westeurope", "tags": tags,
+                "properties": {"hardwareProfile": {"vmSize": "Standard_D2s_v5"}}}
+
+    definitions = {
+        "secretString": {"type": "securestring"},
+        "alias": {"$ref": "#/definitions/secretString"},
+        "credentials": {"type": "object", "properties": {
+            "user": {"type": "string"}, "password": {"$ref": "#/definitions/alias"}}},
+        "credentialList": {"type": "array", "items": {"$ref": "#/definitions/credentials"}},
+        "loop": {"type": "object", "properties": {"next": {"$ref": "#/definitions/loop"}}},
+    }
+    parameters = {
+        "pw": {"$ref": "#/definitions/secretString", "defaultValue": SECRET},
+        "aliased": {"$ref": "#/definitions/alias", "defaultValue": SECRET},
+        "creds": {"$ref": "#/definitions/credentials",
+                  "defaultValue": {"user": "azureuser", "password": SECRET}},
+        "list": {"$ref": "#/definitions/credentialList",
+                 "defaultValue": [{"user": "a", "password": SECRET}]},
+        "loop": {"$ref": "#/definitions/loop", "defaultValue": {"next": {}}},
+        "fromFile": {"$ref": "#/definitions/secretString"},
+        "credsFromFile": {"$ref": "#/definitions/credentials"},
+        "fromVault": {"type": "string"},
+    }
+    resources = {
+        "vm": vm("[format('vm-v2-{0}', parameters('pw'))]", {
+            "a": "[parameters('aliased')]", "b": "[parameters('creds').password]",
+            "c": "[parameters('list')[0].password]", "d": "[parameters('fromFile')]",
+            "e": "[parameters('credsFromFile').password]", "f": "[parameters('fromVault')]",
+            "g": "[string(parameters('creds'))]"}),
+        "vm2": vm("[concat('vm-v2b-', parameters('creds').password)]", {}),
+    }
+    return json.dumps({"$schema": ARM_SCHEMA, "languageVersion": "2.0",
+                       "contentVersion": "1.0.0.0", "definitions": definitions,
+                       "parameters": parameters, "resources": resources}, indent=2)
+
+
+def arm_v2_parameters() -> str:
+    vault = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+             "Microsoft.KeyVault/vaults/kv")
+    return json.dumps({"$schema": PARAMS_SCHEMA, "contentVersion": "1.0.0.0", "parameters": {
+        "fromFile": {"value": SECRET},
+        "credsFromFile": {"value": {"user": "azureuser", "password": SECRET}},
+        "fromVault": {"reference": {"keyVault": {"id": vault}, "secretName": "admin"}}}})
+
+
+# Terraform: sensitive variables and a sensitive module output flowing into for_each
+# keys, count, addresses and names.
+HCL_FLOW = f'''\
+variable "names" {{
+  type      = set(string)
+  sensitive = true
+  default   = ["{SECRET}"]
+}}
+
+variable "pw" {{
+  type      = string
+  sensitive = true
+  default   = "{SECRET}"
+}}
+
+variable "how_many" {{
+  type      = number
+  sensitive = true
+  default   = 2
+}}
+
+module "secrets" {{
+  source = "./modules/secrets"
+}}
+
+resource "azurerm_linux_virtual_machine" "keyed" {{
+  for_each              = var.names
+  name                  = each.key
+  location              = "westeurope"
+  resource_group_name   = "rg"
+  size                  = "Standard_D2s_v5"
+  admin_username        = "azureuser"
+  network_interface_ids = []
+  os_disk {{
+    caching              = "ReadWrite"
+    storage_account_type = "Premium_LRS"
+  }}
+}}
+
+resource "azurerm_linux_virtual_machine" "mixed" {{
+  for_each              = toset([var.pw, module.secrets.token])
+  name                  = "vm-${{each.value}}"
+  location              = "westeurope"
+  resource_group_name   = "rg"
+  size                  = "Standard_D2s_v5"
+  admin_username        = "azureuser"
+  network_interface_ids = []
+  os_disk {{
+    caching              = "ReadWrite"
+    storage_account_type = "Premium_LRS"
+  }}
+}}
+
+resource "azurerm_linux_virtual_machine" "counted" {{
+  count                 = var.how_many
+  name                  = "vm-${{count.index}}-${{module.secrets.token}}"
+  location              = "westeurope"
+  resource_group_name   = "rg"
+  size                  = "Standard_D2s_v5"
+  admin_username        = "azureuser"
+  network_interface_ids = []
+  tags                  = {{ token = module.secrets.token }}
+  os_disk {{
+    caching              = "ReadWrite"
+    storage_account_type = "Premium_LRS"
+  }}
+}}
+'''
+HCL_SECRET_MODULE = f'''\
+locals {{
+  token = "{SECRET}"
+}}
+
+output "token" {{
+  value     = local.token
+  sensitive = true
+}}
+'''
+
 # Input errors right next to a secret, one per format.
 BROKEN = {
     "broken-plan/tfplan.json": plan_json().replace(f'"{SECRET}"', f'"{SECRET}" ,,', 1),
@@ -204,7 +425,15 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     files = {"plan/tfplan.json": plan_json(), "tf/main.tf": HCL,
              "arm/azuredeploy.json": arm_template(),
              "arm/azuredeploy.parameters.json": arm_parameters(),
-             "bicep/main.bicep": BICEP, "bicep/main.bicepparam": BICEPPARAM, **BROKEN}
+             "bicep/main.bicep": BICEP, "bicep/main.bicepparam": BICEPPARAM,
+             "bicep-types/main.bicep": BICEP_TYPES,
+             "bicep-types/main.bicepparam": BICEPPARAM_TYPES,
+             "bicep-types/types.bicep": BICEP_SHARED_TYPES,
+             "arm-v2/azuredeploy.json": arm_v2_template(),
+             "arm-v2/azuredeploy.parameters.json": arm_v2_parameters(),
+             "state/tfstate.json": state_json(), "whatif/whatif.json": whatif_json(),
+             "tf-flow/main.tf": HCL_FLOW, "tf-flow/modules/secrets/main.tf": HCL_SECRET_MODULE,
+             **BROKEN}
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
@@ -225,8 +454,16 @@ def test_the_secret_is_read_and_the_broken_files_fail(estate: Path) -> None:
     assert code == 2
     assert {Path(e["file"]).parent.name for e in data["errors"]} == {
         Path(name).parent.name for name in BROKEN}, err
-    names = {vm["name"] for vm in data["vms"]}
+    names = {vm["name"] for vm in data["vms"] if isinstance(vm["name"], str)}
     assert {"vm-plan", "vm-hcl", "vm-arm", "vm-bicep"} <= names, names
+    addresses = {vm["address"] for vm in data["vms"]}
+    for unit in ("keyed", "mixed", "counted"):  # the key is redacted, the VM is there
+        assert f'azurerm_linux_virtual_machine.{unit}["(sensitive)"]' in addresses, addresses
+    files = [vm["location"]["file"] for vm in data["vms"]]
+    for folder in ("bicep-types", "arm-v2"):
+        assert sum(Path(f).parent.name == folder for f in files) == 2, files
+    for folder in ("state", "whatif"):
+        assert sum(Path(f).parent.name == folder for f in files) == 1, files
 
 
 def test_no_output_contains_the_secret(estate: Path, tmp_path: Path) -> None:
@@ -252,6 +489,45 @@ def test_no_output_contains_the_secret(estate: Path, tmp_path: Path) -> None:
 
 def test_input_errors_near_the_secret_do_not_quote_it(estate: Path) -> None:
     for name in BROKEN:
-        code, out, err = run("scan", "--no-config", str(estate / name))
-        assert code == 2 and err.count(":") >= 3, (name, err)
+        code, out, err = run("scan", "--no-config", "--format", "json", str(estate / name))
+        assert code == 2 and err.count(":") >= 3, (name, err)  # errors on stderr once
         assert SECRET not in out + err, (name, err)
+
+
+def test_secure_parts_follow_refs_items_and_cycles() -> None:
+    from azbackup_policy.parsers.arm.evaluator import SECURE
+    from azbackup_policy.parsers.arm.secure import has_secure, redact
+
+    definitions = {
+        "s": {"type": "secureString"}, "alias": {"$ref": "#/definitions/s"},
+        "obj": {"type": "object", "properties": {"Password": {"$ref": "#/definitions/alias"}},
+                "additionalProperties": {"type": "string"}},
+        "pair": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "secureObject"}],
+                 "items": False},
+        "self": {"type": "object", "properties": {"next": {"$ref": "#/definitions/self"}}},
+    }
+    # 60 definitions, each two properties of the next: looked at once each, not 2**60 times.
+    for level in range(60):
+        definitions[f"d{level}"] = {"type": "object", "properties": {
+            "a": {"$ref": f"#/definitions/d{level + 1}"},
+            "b": {"$ref": f"#/definitions/d{level + 1}"}}}
+    definitions["d60"] = {"type": "string"}
+    ref = {"$ref": "#/definitions/obj"}
+    assert redact({"password": SECRET, "user": "u"}, ref, definitions) == {
+        "password": SECURE, "user": "u"}
+    assert redact("[createObject('password', 'x')]", ref, definitions) is SECURE
+    assert redact(["a", {"k": SECRET}], {"$ref": "#/definitions/pair"}, definitions) == [
+        "a", SECURE]
+    assert redact({"next": {"next": {}}}, {"$ref": "#/definitions/self"}, definitions) == {
+        "next": {"next": {}}}
+    assert not has_secure({"$ref": "#/definitions/d0"}, definitions)
+    assert not has_secure({"$ref": "#/definitions/missing"}, definitions)
+    assert redact(SECRET, {"$ref": "#/definitions/alias"}, definitions) is SECURE
+    # Bicep type members and import namespaces, as pointers into the definitions.
+    assert redact(SECRET, {"$ref": "#/definitions/obj/properties/password"},
+                  definitions) is SECURE
+    assert redact(SECRET, {"$ref": "#/definitions/obj/additionalProperties"},
+                  definitions) == SECRET
+    assert redact({"k": 1}, {"$ref": "#/definitions/pair/prefixItems"}, definitions) == {"k": 1}
+    assert redact({"password": SECRET}, {"$ref": "#/definitions/ns/properties/obj"},
+                  definitions) == {"password": SECURE}

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
-from azbackup_policy.policies.coverage import VM_NOT_PROTECTED
+from azbackup_policy.policies.coverage import vm_not_protected
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -135,11 +135,11 @@ def vm(address: str, file: str = "main.tf", tags: Mapping[str, object] | None = 
 
 
 def findings_of(estate: Estate, unit: str = "main.tf") -> list:
-    return run([(unit, estate)], [VM_NOT_PROTECTED], EngineSettings()).findings
+    return run([(unit, estate)], [vm_not_protected], EngineSettings()).findings
 
 
 def suppressor(*config: ConfigSuppression, tag: str | None = None) -> Suppressor:
-    return Suppressor(config=config, rules=[VM_NOT_PROTECTED], ran=frozenset({"BKP-COV-001"}),
+    return Suppressor(config=config, rules=[vm_not_protected], ran=frozenset({"BKP-COV-001"}),
                       today=TODAY, opt_out_tag=tag)
 
 
@@ -189,7 +189,7 @@ def test_unknown_rule_and_unused_suppressions_are_reported() -> None:
 
 def test_unused_is_not_reported_for_a_rule_that_did_not_run() -> None:
     sup = Suppressor(config=(ConfigSuppression(rule="BKP-COV-001", reason="r", origin="c"),),
-                     rules=[VM_NOT_PROTECTED], ran=frozenset(), today=TODAY)
+                     rules=[vm_not_protected], ran=frozenset(), today=TODAY)
     sup.apply([], [], Estate())
     assert sup.warnings() == []
 
@@ -260,7 +260,7 @@ def fake_inputs(monkeypatch: pytest.MonkeyPatch, root: Path,
                                           encoding="utf-8")
         by_file[document.path] = (document, estate)
 
-    def parse(source, context, loaded):  # type: ignore[no-untyped-def]
+    def parse(source, context, loaded, formats=None):  # type: ignore[no-untyped-def]
         return [by_file[Path(source.path).name][0]]
 
     monkeypatch.setattr(scan_module, "_parse_source", parse)
@@ -342,8 +342,8 @@ def test_cli_prints_suppression_warnings_and_counts_expired(
         "suppressions:\n"
         f"  - {{rule: BKP-COV-001, address: '{HCL_VM}', reason: r, until: 2020-01-01}}\n"
         "  - {rule: BKP-XYZ-001, reason: typo}\n", encoding="utf-8")
-    code, _, err = cli("scan", ".", "--select", "BKP-COV-001")
-    assert code == 1
+    code, _, err = cli("scan", ".", "--select", "BKP-COV-001", "--format", "json")
+    assert code == 1  # warnings on stderr when no text report shows them
     assert "warning: .azbackup-policy.yaml: suppressions[0]: suppression of BKP-COV-001 for " \
            f"address {HCL_VM} expired on 2020-01-01" in err
     assert "suppressions[1]: suppression of BKP-XYZ-001 names unknown rule BKP-XYZ-001" in err

@@ -448,3 +448,17 @@ def test_a_module_not_followed_that_is_given_the_vm_may_protect_it(
     assert {f[:3] for f in findings(strict)} >= {
         ("BKP-COV-001", "review", "azurerm_linux_virtual_machine.this"),
         ("BKP-COV-006", "review", "module.backup")}
+
+
+def test_inventory_text_lists_what_was_not_followed(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = registry_repo(tmp_path / "estate", manifest=None)
+    monkeypatch.chdir(repo)
+    out = io.StringIO()
+    code = main(["inventory", "--no-config", "deploy"], stdout=out, stderr=io.StringIO(),
+                environ={})
+    assert code == 0
+    assert out.getvalue().splitlines()[-1] == (
+        "deploy/main.tf:2: not followed Azure/avm-res-compute-virtualmachine/azurerm (registry "
+        "module, not installed; run `terraform init` (`-backend=false` is enough) before the "
+        "scan, or scan the plan JSON)")

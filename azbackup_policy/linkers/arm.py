@@ -29,10 +29,12 @@ from azbackup_policy.linkers.arm_backup import (
     vault_from_arm,
 )
 from azbackup_policy.linkers.arm_common import (
+    MISSING,
     Fields,
     ResourceIndex,
     as_bool,
     as_text,
+    dig,
     first_segment,
     resource_group_of,
     same_name,
@@ -53,6 +55,7 @@ from azbackup_policy.linkers.arm_compute import (
     os_type_of,
     scale_set_from_arm,
 )
+from azbackup_policy.linkers.traffic_manager import with_endpoints
 from azbackup_policy.model import (
     Disk,
     Estate,
@@ -73,9 +76,9 @@ def link(document: Document) -> Estate:
     policies = [policy_from_arm(r, _parent_address(r, index)) for r in index.of_type(POLICY)
                 if is_vm_policy(r)]
     scale_sets = [scale_set_from_arm(r) for r in index.of_type(VMSS)]
-    vms = [vm_from_arm(r, index) for r in index.of_type(VM)]
+    vms = [_with_gallery_image(vm_from_arm(r, index), r, index) for r in index.of_type(VM)]
     vms += [classic_vm_from_arm(r) for r in index.of_type(CLASSIC_VM)]
-    vms = [_with_scale_set(vm, scale_sets) for vm in vms]
+    vms = with_endpoints([_with_scale_set(vm, scale_sets) for vm in vms], _tm_endpoints(index))
     vms_by_name: dict[object, list[str]] = {}
     for vm in vms:
         vms_by_name.setdefault(name_key(vm.name), []).append(vm.address)
@@ -85,6 +88,51 @@ def link(document: Document) -> Estate:
     return Estate(vms=tuple(vms), vaults=tuple(vaults.values()), policies=tuple(policies),
                   protections=tuple(protections), locks=tuple(locks),
                   scale_sets=tuple(scale_sets), unresolved=tuple(unresolved))
+
+
+GALLERY_IMAGE = "Microsoft.Compute/galleries/images"
+GALLERY_VERSION = "Microsoft.Compute/galleries/images/versions"
+
+
+def _with_gallery_image(vm: VirtualMachine, resource: Resource,
+                        index: ResourceIndex) -> VirtualMachine:
+    """A VM made from a declared gallery image (C5): the definition's identifier
+    (publisher/offer/sku) and osType stand for a marketplace image, for the OS rules."""
+    if vm.image is None or vm.image.publisher is not None:
+        return vm
+    path = "properties.storageProfile.imageReference.id"
+    target = index.referenced(resource, path, GALLERY_IMAGE, GALLERY_VERSION) or index.by_id(
+        vm.image.id)
+    if target is not None and target.type.lower() == GALLERY_VERSION.lower():
+        target = index.parent(target)
+    if target is None or target.type.lower() != GALLERY_IMAGE.lower():
+        return vm
+    ident = dig(target.properties, "properties.identifier")
+    if not isinstance(ident, dict):
+        return vm
+    image = replace(vm.image, publisher=ident.get("publisher"), offer=ident.get("offer"),
+                    sku=ident.get("sku"))
+    os_type = dig(target.properties, "properties.osType")
+    return replace(vm, image=image, os_type=os_type if isinstance(os_type, str) else vm.os_type)
+
+
+TM_PROFILE = "Microsoft.Network/trafficManagerProfiles"
+TM_ENDPOINT = "Microsoft.Network/trafficManagerProfiles/azureEndpoints"
+
+
+def _tm_endpoints(index: ResourceIndex) -> list[tuple[str, object]]:
+    """(name, targetResourceId) of Azure endpoints: inline in a profile, or child resources."""
+    found: list[tuple[str, object]] = []
+    for profile in index.of_type(TM_PROFILE):
+        endpoints = dig(profile.properties, "properties.endpoints")
+        for endpoint in endpoints if isinstance(endpoints, list) else ():
+            if isinstance(endpoint, dict):
+                found.append((str(endpoint.get("name")),
+                              dig(endpoint, "properties.targetResourceId")))
+    for endpoint in index.of_type(TM_ENDPOINT):
+        found.append((str(endpoint.properties.get("name")),
+                      dig(endpoint.properties, "properties.targetResourceId")))
+    return [(name, None if target is MISSING else target) for name, target in found]
 
 
 def _vault(resource: Resource, index: ResourceIndex) -> Any:
@@ -161,6 +209,8 @@ def vm_from_arm(resource: Resource, index: ResourceIndex) -> VirtualMachine:
         availability_set_id=fields.get("availability_set_id", "properties.availabilitySet.id"),
         scale_set_id=fields.get("scale_set_id", "properties.virtualMachineScaleSet.id"),
         dedicated_host_id=fields.get("dedicated_host_id", "properties.host.id"),
+        dedicated_host_group_id=fields.get("dedicated_host_group_id",
+                                           "properties.hostGroup.id"),
         priority=fields.get("priority", "properties.priority", "Regular"), **_security(fields),
         ultra_ssd_enabled=as_bool(fields.get(
             "ultra_ssd_enabled", "properties.additionalCapabilities.ultraSSDEnabled", False)),

@@ -8,11 +8,20 @@ is listed in ``Estate.unresolved`` and never guessed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from azbackup_policy.document import Document, Resource
 from azbackup_policy.linkers import azurerm_azapi, azurerm_backup, azurerm_vm
 from azbackup_policy.linkers.azurerm_common import VM_TYPES, Index
-from azbackup_policy.model import Disk, Estate, Extension, NetworkInterface, Unknown
+from azbackup_policy.linkers.traffic_manager import with_endpoints
+from azbackup_policy.model import (
+    Disk,
+    Estate,
+    Extension,
+    NetworkInterface,
+    Unknown,
+    VirtualMachine,
+)
 
 NIC = "azurerm_network_interface"
 DISK = "azurerm_managed_disk"
@@ -20,14 +29,21 @@ ATTACHMENT = "azurerm_virtual_machine_data_disk_attachment"
 EXTENSION = "azurerm_virtual_machine_extension"
 DIAGNOSTICS = "azurerm_monitor_diagnostic_setting"
 
+TM_ENDPOINT = "azurerm_traffic_manager_azure_endpoint"
+
 
 def link(document: Document) -> Estate:
     """The Estate of a Terraform plan or HCL Document (vocabulary ``azurerm``)."""
     index = Index(document)
     managed = [r for r in document.resources if r.mode == "managed"]
     parts = _vm_parts(managed, index)
-    vms = tuple(azurerm_vm.virtual_machine(r, parts.get(r.address, azurerm_vm.VmParts()))
-                for r in managed if r.type in VM_TYPES)
+    vms = tuple(with_endpoints(
+        (_with_gallery_image(azurerm_vm.virtual_machine(r, parts.get(r.address,
+                                                                     azurerm_vm.VmParts())),
+                             r, index)
+         for r in managed if r.type in VM_TYPES),
+        ((str(r.properties.get("name") or r.address), r.properties.get("target_resource_id"))
+         for r in managed if r.type == TM_ENDPOINT)))
     vaults = [azurerm_backup.vault(r) for r in managed if r.type == azurerm_backup.VAULT]
     policies = {r.address: azurerm_backup.policy(r, index)
                 for r in managed if r.type == azurerm_backup.POLICY}
@@ -45,6 +61,33 @@ def link(document: Document) -> Estate:
                          if r.type in azurerm_backup.SCALE_SETS),
         unresolved=tuple(index.unresolved),
     )
+
+
+GALLERY_IMAGE = "azurerm_shared_image"
+GALLERY_VERSION = "azurerm_shared_image_version"
+
+
+def _with_gallery_image(vm: VirtualMachine, resource: Resource, index: Index) -> VirtualMachine:
+    """A VM made from a declared gallery image (C5): the image definition's identifier
+    (publisher/offer/sku) stands for the marketplace image, so the OS rules can check it."""
+    if vm.image is None or vm.image.publisher is not None:
+        return vm
+    path = "storage_image_reference.0.id" if resource.type == "azurerm_virtual_machine" \
+        else "source_image_id"
+    found = index.targets(resource, path, (GALLERY_IMAGE,))
+    for version in index.targets(resource, path, (GALLERY_VERSION,)):
+        found += index.targets(index.by_address[version], "image_name", (GALLERY_IMAGE,))
+    if len(found) != 1:
+        return vm
+    definition = index.by_address[found[0]].properties
+    ident = definition.get("identifier")
+    ident = ident[0] if isinstance(ident, list) and ident else ident
+    if not isinstance(ident, dict):
+        return vm
+    image = replace(vm.image, publisher=ident.get("publisher"), offer=ident.get("offer"),
+                    sku=ident.get("sku"))
+    os_type = definition.get("os_type")
+    return replace(vm, image=image, os_type=os_type if isinstance(os_type, str) else vm.os_type)
 
 
 def _vm_parts(resources: list[Resource], index: Index) -> dict[str, azurerm_vm.VmParts]:

@@ -273,6 +273,8 @@ def _vm_fields(resource: Resource, reader: Reader) -> dict[str, Any]:
         "size": reader.get("size", "size"), "zone": reader.get("zone", "zone"),
         "scale_set_id": reader.get("scale_set_id", "virtual_machine_scale_set_id"),
         "dedicated_host_id": reader.get("dedicated_host_id", "dedicated_host_id"),
+        "dedicated_host_group_id": reader.get("dedicated_host_group_id",
+                                              "dedicated_host_group_id"),
         "priority": reader.get("priority", "priority", "Regular"),
         "security_type": sec_type, "secure_boot": secure, "vtpm": vtpm,
         "encryption_at_host": reader.get("encryption_at_host", "encryption_at_host_enabled",

@@ -1,5 +1,7 @@
-"""One module per input format. Each turns a :class:`~azbackup_policy.discover.Source`
-into :class:`~azbackup_policy.document.Document` records and knows nothing about rules.
+"""One module per input format; :mod:`azbackup_policy.formats` is the table of formats.
+
+Each parser turns a :class:`~azbackup_policy.discover.Source` into
+:class:`~azbackup_policy.document.Document` records and knows nothing about rules.
 
 A parser is a function ``parse(source, context) -> Sequence[Document]`` that raises
 :class:`~azbackup_policy.errors.InputError` (with file, line and column) for input it
@@ -13,18 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from azbackup_policy.discover import (
-    ARM,
-    ARM_PARAMETERS,
-    BICEP,
-    BICEPPARAM,
-    HCL,
-    PLAN,
-    WHATIF,
-    FileLoader,
-    Source,
-)
+from azbackup_policy.discover import FileLoader, Source
 from azbackup_policy.document import Document
+from azbackup_policy.formats import BUILTIN_FORMATS
 from azbackup_policy.parsers.budget import EvalLimits
 
 
@@ -56,19 +49,17 @@ class ParseContext:
 
 Parser = Callable[[Source, ParseContext], Sequence[Document]]
 
-# kind -> "module:function"; imported on first use so start-up stays fast.
-BUILTIN_PARSERS: dict[str, str] = {
-    PLAN: "azbackup_policy.parsers.terraform_plan:parse",
-    HCL: "azbackup_policy.parsers.terraform_hcl:parse",
-    ARM: "azbackup_policy.parsers.arm:parse",
-    ARM_PARAMETERS: "azbackup_policy.parsers.arm:parse_parameters_file",
-    BICEP: "azbackup_policy.parsers.bicep:parse",
-    BICEPPARAM: "azbackup_policy.parsers.bicep:parse_bicepparam",
-    WHATIF: "azbackup_policy.parsers.arm.whatif:parse",
+# kind -> "module:function", from the format table (azbackup_policy.formats); a parser is
+# imported on first use so start-up stays fast.
+BUILTIN_PARSERS: dict[str, str | Parser] = {
+    spec.name: spec.parser for spec in BUILTIN_FORMATS if spec.parser is not None
 }
 
 
-def load_parser(spec: str) -> Parser:
+def load_parser(spec: str | Parser) -> Parser:
+    """The parser a format row names: ``"module:function"`` imported now, or the function."""
+    if not isinstance(spec, str):
+        return spec
     module_name, _, attr = spec.partition(":")
     parser: Parser = getattr(importlib.import_module(module_name), attr)
     return parser

@@ -7,16 +7,19 @@ Everything here is pure: the environment and the working directory come from
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from azbackup_policy.report import Finding, Report
+from azbackup_policy.reporters._safe import uri_path
 from azbackup_policy.rules import FailOn, Kind, Severity
 
 TOOL_NAME = "azbackup-policy"
 INFORMATION_URI = "https://github.com/azbackup-policy/azbackup-policy"
 LEVELS = ("error", "warning", "note")
+_DRIVE = re.compile(r"^[A-Za-z]:(?:/|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,22 +90,48 @@ def display_name(finding: Finding) -> str:
 
 
 def normalize_path(path: str) -> str:
-    """A path with forward slashes and no leading ``./``."""
+    """A path with forward slashes and no leading ``./`` (Windows paths too)."""
     text = posixpath.normpath(path.replace("\\", "/"))
     return "" if text == "." else text
+
+
+def is_absolute(path: str) -> bool:
+    """True for ``/x``, ``C:/x`` / ``C:\\x`` and UNC ``//host/share`` paths, on any platform."""
+    text = path.replace("\\", "/")
+    return text.startswith("/") or bool(_DRIVE.match(text))
+
+
+def file_uri(path: str) -> str:
+    """The ``file:`` URI of an absolute path: ``file:///C:/x`` on Windows (no ``C%3A``)."""
+    text = normalize_path(path) + ("/" if path.endswith(("/", "\\")) else "")
+    if _DRIVE.match(text):
+        return "file:///" + text[:2] + uri_path(text[2:])
+    if text.startswith("//"):  # UNC: the host is the URI's authority
+        return "file:" + uri_path(text)
+    return "file://" + uri_path(text)
+
+
+def _fold(path: str) -> str:
+    """Drive letters compare without case (``c:/`` is ``C:/``)."""
+    return path[0].upper() + path[1:] if _DRIVE.match(path) else path
 
 
 def relative_to(path: str, root: str, cwd: str) -> str | None:
     """``path`` (relative to ``cwd``, or absolute) made relative to ``root``; None if outside.
 
-    Both ``root`` and ``cwd`` must be absolute for a relative result to be computed.
+    Both ``root`` and ``cwd`` must be absolute for a relative result to be computed. POSIX
+    and Windows paths are both understood, whatever the platform the reporter runs on.
     """
     cwd_n, root_n = normalize_path(cwd), normalize_path(root)
-    if not posixpath.isabs(root_n) or not posixpath.isabs(cwd_n):
+    if not is_absolute(root_n) or not is_absolute(cwd_n):
         return None
-    full = normalize_path(posixpath.join(cwd_n, normalize_path(path)))
-    rel = posixpath.relpath(full, root_n)
-    return None if rel == ".." or rel.startswith("../") else rel
+    rel_path = normalize_path(path)
+    full = _fold(normalize_path(rel_path if is_absolute(rel_path)
+                                else posixpath.join(cwd_n, rel_path)))
+    base = _fold(root_n).rstrip("/")
+    if full == base or full == base + "/":
+        return "."
+    return full[len(base) + 1:] if full.startswith(base + "/") else None
 
 
 def workspace_path(path: str, cwd: str, environment: Mapping[str, str], variable: str) -> str:

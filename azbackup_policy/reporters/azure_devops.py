@@ -23,6 +23,7 @@ from azbackup_policy.reporters._common import (
     ordered,
     workspace_path,
 )
+from azbackup_policy.reporters._safe import text as safe
 
 _TYPES = {"error": "error", "warning": "warning", "note": "warning", "review": "warning"}
 
@@ -36,8 +37,9 @@ def escape_property(text: str) -> str:
 
 
 def logissue(issue_type: str, properties: dict[str, str | int], message: str) -> str:
-    props = "".join(f";{key}={escape_property(str(value))}" for key, value in properties.items())
-    return f"##vso[task.logissue type={issue_type}{props}]{escape_data(message)}"
+    props = "".join(f";{key}={escape_property(safe(str(value)))}"
+            for key, value in properties.items())
+    return f"##vso[task.logissue type={issue_type}{props}]{escape_data(safe(message))}"
 
 
 def _path(file: str, options: RenderOptions) -> str:

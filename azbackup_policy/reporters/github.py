@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from azbackup_policy.report import Finding, Report
 from azbackup_policy.reporters import RenderOptions
 from azbackup_policy.reporters._common import label, ordered, workspace_path
+from azbackup_policy.reporters._safe import text as safe
 
 _COMMANDS = {"error": "error", "warning": "warning", "note": "notice", "review": "notice"}
 
@@ -28,8 +29,9 @@ def escape_property(text: str) -> str:
 
 def command(name: str, properties: dict[str, str | int], message: str) -> str:
     """``::name k=v,k=v::message`` with every part escaped."""
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
-    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+    props = ",".join(f"{key}={escape_property(safe(str(value)))}"
+            for key, value in properties.items())
+    return f"::{name}{' ' + props if props else ''}::{escape_data(safe(message))}"
 
 
 def _path(file: str, options: RenderOptions) -> str:

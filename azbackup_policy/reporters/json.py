@@ -11,6 +11,7 @@ from typing import Any
 
 from azbackup_policy.report import Finding, Report
 from azbackup_policy.reporters import RenderOptions
+from azbackup_policy.reporters._safe import json_document
 
 SCHEMA_VERSION = 1
 
@@ -92,4 +93,5 @@ def _row_key(row: dict[str, Any]) -> str:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(report_to_dict(report, options), indent=2, sort_keys=True) + "\n"
+    return json_document(json.dumps(report_to_dict(report, options), indent=2,
+                                    sort_keys=True)) + "\n"

@@ -1,12 +1,24 @@
 """JUnit XML in the strict Ant format (``testsuites/testsuite/testcase``).
 
-One ``testsuite`` per scanned file; one ``testcase`` per (rule, resource) evaluated
+Two forms. The default (``junit``, :func:`render`): one ``testsuite`` per scanned unit
+(module folder, template, plan), one ``testcase`` per rule with findings in that unit
+(classname = the unit, name = rule id and name), whose ``<failure>`` lists that rule's
+failing findings in the unit with ``file:line:col``; the rules that ran on the unit and
+found nothing are one passing case, ``rules without findings`` (their ids are the
+suite property ``passed-rules``). So a CI server shows one line per problem, not one
+per (rule, resource): one case per evaluated rule would be ~24,000 cases and 1.9 MB for
+``fixtures/``. The per-resource form (``junit-resources``, :func:`render_resources`):
+one suite per scanned file, one case per (rule, resource) evaluated
 (``Report.evaluations``), placed in the suite of the file that declares the resource.
-A case fails (``<failure>``) when it has an unsuppressed violation at or above
-``options.fail_on``; other findings (below the threshold, suppressed, reviews) pass
-and are listed in the suite's ``system-out``. Input errors are ``<error>`` cases in a
-suite for their file; rule failures are ``<error>`` cases, and files not scanned are
-``<skipped>`` cases, in a run-level suite named ``azbackup-policy``.
+
+A case fails when it has an unsuppressed violation at or above ``options.fail_on``. A
+case whose findings are all reviews (could not verify) is ``<skipped>`` with the
+reviews as its message, so they show per case. Notes, suppressed findings and findings
+below the threshold pass; they are listed in the suite's ``system-out``, each line
+starting with its case name (the strict Ant schema allows no ``system-out`` inside a
+``testcase``). Input errors are ``<error>`` cases in a suite for their file; rule
+failures are ``<error>`` cases, and files not scanned are ``<skipped>`` cases, in a
+run-level suite named ``azbackup-policy``.
 
 The time stamp is ``SOURCE_DATE_EPOCH`` when set (reproducible output), else now; it
 carries no time zone, as the Ant schema requires (UTC).
@@ -14,17 +26,16 @@ carries no time zone, as the Ant schema requires (UTC).
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from azbackup_policy.report import Finding, Report, ScannedUnit
 from azbackup_policy.reporters import RenderOptions
 from azbackup_policy.reporters._common import TOOL_NAME, is_failing, label, ordered, timestamp
+from azbackup_policy.reporters._safe import xml_document, xml_value
 from azbackup_policy.rules import FailOn
 
 RUN_SUITE = TOOL_NAME
-_INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(slots=True)
@@ -48,7 +59,7 @@ class _Suite:
 
 
 def _clean(text: str) -> str:
-    return _INVALID_XML.sub("\ufffd", text)
+    return xml_value(text)
 
 
 def _where(finding: Finding) -> str:
@@ -82,6 +93,10 @@ class _Builder:
 
     def suite(self, name: str) -> _Suite:
         return self.suites.setdefault(name, _Suite(name))
+
+    def suite_for(self, file: str) -> str:
+        """The suite a problem in ``file`` belongs to: the file's (this form)."""
+        return file
 
     def classname(self, rule_id: str) -> str:
         name = self.rule_names.get(rule_id)
@@ -131,7 +146,7 @@ class _Builder:
 
     def _problems(self) -> None:
         for problem in self.report.errors:
-            case = self.suite(problem.file).case(
+            case = self.suite(self.suite_for(problem.file)).case(
                 f"{TOOL_NAME}.input", f"{problem.file}:{problem.line}:{problem.column}")
             case.outcome = ("error", "InputError", problem.message, str(problem))
         for failure in self.report.rule_failures:
@@ -143,7 +158,8 @@ class _Builder:
             case = self.suite(RUN_SUITE).case(f"{TOOL_NAME}.discover", skipped.file)
             case.outcome = ("skipped", "", f"not scanned: {skipped.reason}", "")
         for module in self.report.not_followed:
-            case = self.suite(module.file).case(f"{TOOL_NAME}.module", module.source)
+            case = self.suite(self.suite_for(module.file)).case(f"{TOOL_NAME}.module",
+                                                                module.source)
             case.outcome = ("skipped", "", f"not followed: {module.explained}", "")
         if self.report.warnings:
             self.suite(RUN_SUITE).err.extend(sorted(self.report.warnings))
@@ -159,15 +175,25 @@ def _outcome(case: _Case, fail_on: FailOn, out: Passing) -> tuple[str, str, str,
         if finding in failing:
             continue
         out.append((finding.sort_key(),
-                    f"{_where(finding)}: {label(finding)} {finding.rule_id} {finding.message} "
-                    f"[{finding.resource.address}] ({_why_passing(finding)})"))
-    if case.outcome is not None or not failing:
+                    f"[{case.name}] {_where(finding)}: {label(finding)} {finding.rule_id} "
+                    f"{finding.message} [{finding.resource.address}] ({_why_passing(finding)})"))
+    if case.outcome is not None:
         return case.outcome
+    if not failing:
+        return _reviews_only(case.findings)
     worst = max(failing, key=lambda f: f.severity.rank)
     message = failing[0].message if len(failing) == 1 else f"{len(failing)} violations"
     text = "\n".join(f"{_where(f)}: {f.severity.value} {f.rule_id} {f.message}"
                      for f in failing)
     return ("failure", worst.severity.value, message, text)
+
+
+def _reviews_only(findings: list[Finding]) -> tuple[str, str, str, str] | None:
+    """A case whose findings are all unsuppressed reviews is skipped: it could not verify."""
+    if not findings or any(label(f) != "review" or f.suppressed for f in findings):
+        return None
+    text = "; ".join(f"{_where(f)}: {f.message}" for f in findings)
+    return ("skipped", "", f"could not verify: {text}", "")
 
 
 def _why_passing(finding: Finding) -> str:
@@ -217,6 +243,41 @@ def _suite_element(root: ET.Element, suite: _Suite, index: int, stamp: str, host
     })
 
 
+class _UnitBuilder(_Builder):
+    """The default form: a suite per unit, a case per rule with findings in it."""
+
+    PASSED = "rules without findings"
+
+    def collect(self) -> None:
+        ran: dict[str, set[str]] = {}
+        for unit_path, rule_id, _address in self.report.evaluations:
+            ran.setdefault(unit_path, set()).add(rule_id)
+        for unit in sorted(self.report.units, key=lambda u: u.path):
+            self.suite(unit.path).properties.update({
+                "unit": unit.path, "format": unit.format, "files": str(len(unit.files))})
+        flagged: dict[str, set[str]] = {}
+        for finding in ordered(self.report.findings):
+            name = self.suite_for(finding.location.file)
+            self.suite(name).case(name, self.case_name(finding.rule_id)).findings.append(
+                finding)
+            flagged.setdefault(name, set()).add(finding.rule_id)
+        for unit_path, rule_ids in sorted(ran.items()):
+            passed = sorted(rule_ids - flagged.get(unit_path, set()))
+            if passed:
+                suite = self.suite(unit_path)
+                suite.case(unit_path, self.PASSED)
+                suite.properties["passed-rules"] = " ".join(passed)
+        self._problems()
+
+    def suite_for(self, file: str) -> str:
+        unit = self.unit_of_file.get(file)
+        return unit.path if unit is not None else file
+
+    def case_name(self, rule_id: str) -> str:
+        name = self.rule_names.get(rule_id)
+        return f"{rule_id} {name}" if name else rule_id
+
+
 def _hostname(options: RenderOptions) -> str:
     for variable in ("HOSTNAME", "COMPUTERNAME"):
         value = options.environment.get(variable, "").strip()
@@ -226,7 +287,16 @@ def _hostname(options: RenderOptions) -> str:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    builder = _Builder(report, options)
+    """The default form: one suite per scanned unit, one case per rule with findings."""
+    return _document(_UnitBuilder(report, options), options)
+
+
+def render_resources(report: Report, options: RenderOptions) -> str:
+    """The per-resource form: one suite per file, one case per (rule, resource) evaluated."""
+    return _document(_Builder(report, options), options)
+
+
+def _document(builder: _Builder, options: RenderOptions) -> str:
     builder.collect()
     root = ET.Element("testsuites")
     stamp = timestamp(options.environment).strftime("%Y-%m-%dT%H:%M:%S")
@@ -237,4 +307,4 @@ def render(report: Report, options: RenderOptions) -> str:
                        options.fail_on)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode", short_empty_elements=True)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml_document(body) + "\n"

@@ -22,6 +22,7 @@ from azbackup_policy.reporters._common import (
     ordered,
     plural,
 )
+from azbackup_policy.reporters._safe import text as safe
 from azbackup_policy.reporters.text import summary
 
 COLLAPSE_AFTER = 10
@@ -31,15 +32,17 @@ _SPECIAL = re.compile(r"([\\`*_\[\]|])")
 
 
 def cell(text: str) -> str:
-    """``text`` safe inside a table cell: Markdown and HTML escaped, one line."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """``text`` safe inside a table cell: one line (:func:`._safe.text`), Markdown and
+    HTML escaped."""
+    text = safe(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _SPECIAL.sub(r"\\\1", text)
-    return text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
+    return text
 
 
 def code(text: str) -> str:
-    """``text`` as a code span in a table cell (plain escaped text if it has a backtick)."""
-    if "`" in text or "\n" in text:
+    """``text`` as a code span in a table cell (plain escaped text if it has a backtick,
+    or anything :func:`._safe.text` changes)."""
+    if "`" in text or safe(text) != text:
         return cell(text)
     return "`" + text.replace("|", "\\|") + "`"
 

@@ -2,9 +2,17 @@
 
 One run. ``tool.driver.rules`` holds every rule that ran (sorted by id); each result
 points at its rule by ``ruleId`` and ``ruleIndex``, at its file by a *relative* URI
-under ``%SRCROOT%`` (declared in ``originalUriBaseIds``) and at its resource by a
-logical location. ``partialFingerprints`` come from :attr:`Finding.fingerprint`
-(rule + resource address + attribute path), so alerts survive line shifts.
+under ``%SRCROOT%`` (the repository root, declared in ``originalUriBaseIds``; a file
+outside it gets an absolute ``file:`` URI) and at its resource by a logical location.
+``run.automationDetails.id`` carries the category (``--sarif-category``), so two scans
+uploaded from one workflow do not replace each other's alerts; in an Azure Pipelines job
+it is the ``azuredevops/pipeline/build/...`` id with the build and phase properties that
+GitHub Advanced Security for Azure DevOps requires. Backup configuration is
+not a vulnerability: only rules whose metadata opts in (tag ``security``: rows about
+encryption or access) carry the ``security`` tag and a ``security-severity``.
+``partialFingerprints`` come from :attr:`Finding.fingerprint` (unit path in the
+repository + rule + resource address + attribute path), so alerts survive line shifts
+and two units with the same code do not share alerts.
 Suppressed findings stay, with ``suppressions``; strict-mode reviews are
 ``kind: review`` with ``level: none``. Input errors, rule failures, modules not
 followed and files not scanned are ``toolExecutionNotifications``.
@@ -19,26 +27,28 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from azbackup_policy.report import Finding, Report
 from azbackup_policy.reporters import RenderOptions
 from azbackup_policy.reporters._common import (
     INFORMATION_URI,
     TOOL_NAME,
+    file_uri,
+    is_absolute,
     normalize_path,
     ordered,
     relative_to,
 )
+from azbackup_policy.reporters._safe import json_document, uri_path
 from azbackup_policy.rules import Kind, Rule
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 MAX_RESULTS = 25_000
-FINGERPRINT_KEY = "azbackupPolicy/v1"
+FINGERPRINT_KEY = "azbackupPolicy/v2"
 SRCROOT = "%SRCROOT%"
 # GitHub: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
 SECURITY_SEVERITY = {"error": "7.5", "warning": "5.0", "note": "2.0"}
@@ -55,7 +65,10 @@ Json = dict[str, Any]
 
 
 def source_root(options: RenderOptions) -> str:
-    """The directory ``%SRCROOT%`` stands for: the CI workspace holding cwd, else cwd."""
+    """The directory ``%SRCROOT%`` stands for: the repository root when known, else the
+    CI workspace holding cwd, else cwd."""
+    if options.repository_root:
+        return normalize_path(options.repository_root)
     for variable in _WORKSPACE_VARIABLES:
         root = options.environment.get(variable)
         if root and relative_to(".", root, options.cwd) is not None:
@@ -69,22 +82,57 @@ def artifact_location(file: str, options: RenderOptions) -> Json:
     rel = relative_to(file, root, options.cwd)
     if rel is None:
         path = normalize_path(file)
-        if posixpath.isabs(path):
-            return {"uri": "file://" + quote(path)}
+        if is_absolute(path):
+            return {"uri": file_uri(path)}
         cwd = normalize_path(options.cwd)
-        if posixpath.isabs(cwd):  # "../x" from an absolute cwd: outside the root
-            return {"uri": "file://" + quote(normalize_path(posixpath.join(cwd, path)))}
+        if is_absolute(cwd):  # "../x" from an absolute cwd: outside the root
+            return {"uri": file_uri(posixpath.join(cwd, path))}
         rel = path
-    return {"uri": quote(rel), "uriBaseId": SRCROOT}
+    return {"uri": uri_path(rel), "uriBaseId": SRCROOT}
 
 
 def _original_uri_base_ids(options: RenderOptions) -> Json:
     root = source_root(options)
-    if posixpath.isabs(root):
-        return {SRCROOT: {"uri": "file://" + quote(root.rstrip("/") + "/")}}
+    if is_absolute(root):
+        return {SRCROOT: {"uri": file_uri(root.rstrip("/") + "/")}}
     return {SRCROOT: {"description": {
         "text": "The directory azbackup-policy was run in; result paths are relative to it."
     }}}
+
+
+def default_category(paths: Sequence[str]) -> str:
+    """The analysis category for scanned ``paths`` (relative to the repository root).
+
+    ``azbackup-policy`` for the whole repository, else ``azbackup-policy/`` and the paths
+    (sorted, joined by ``+``), so that scans of different folders keep their own alerts.
+    """
+    shown = sorted({normalize_path(p) for p in paths} - {""})
+    return TOOL_NAME + ("/" + "+".join(shown) if shown else "")
+
+
+_ADO_PREFIX = "azuredevops/pipeline/build/"
+_ADO_PROPERTIES = {"buildDefinitionId": "SYSTEM_DEFINITIONID",
+                   "buildDefinitionName": "BUILD_DEFINITIONNAME",
+                   "phaseId": "SYSTEM_PHASEID", "phaseName": "SYSTEM_PHASENAME"}
+
+
+def automation_details(options: RenderOptions) -> Json:
+    """``run.automationDetails``: the category (``<category>/``), or in an Azure Pipelines
+    job the id and properties GitHub Advanced Security for Azure DevOps reads."""
+    category = (options.sarif_category or TOOL_NAME).rstrip("/")
+    env = options.environment
+    values = {key: env.get(variable, "").strip() for key, variable in _ADO_PROPERTIES.items()}
+    if env.get("TF_BUILD", "").lower() != "true" or not all(values.values()):
+        return {"id": category + "/"}
+    organisation = env.get("SYSTEM_COLLECTIONURI", "").rstrip("/").rsplit("/", 1)[-1]
+    parts = (organisation, env.get("SYSTEM_TEAMPROJECT", ""), values["buildDefinitionId"],
+             values["phaseId"], env.get("BUILD_SOURCEBRANCH", ""), env.get("BUILD_BUILDID", ""))
+    properties: Json = {_ADO_PREFIX + key: value for key, value in values.items()}
+    definition = values["buildDefinitionId"]
+    if definition.lstrip("-").isdigit():
+        properties[_ADO_PREFIX + "buildDefinitionId"] = int(definition)
+    properties["azbackupPolicy/category"] = category
+    return {"id": _ADO_PREFIX + "/".join(parts), "properties": properties}
 
 
 # --- rules -------------------------------------------------------------------------
@@ -98,9 +146,21 @@ def _rules(report: Report) -> list[Rule | Finding]:
     return [known[key] for key in sorted(known)]
 
 
+SECURITY_TAG = "security"
+
+
 def _tags(area: str, extra: Iterable[str]) -> list[str]:
-    tags = dict.fromkeys(("azure-backup", "security", area, *sorted(extra)))
+    tags = dict.fromkeys(("azure-backup", area, *sorted(extra)))
     return list(tags)[:20]  # GitHub rejects more than 20 tags per rule
+
+
+def _rule_properties(rule: Rule) -> Json:
+    """Tags, precision and the matrix rows; a security severity only when the rule opts in."""
+    properties: Json = {"tags": _tags(rule.area, rule.tags), "precision": "high",
+                        "area": rule.area, "matrixRows": list(rule.matrix_rows)}
+    if SECURITY_TAG in rule.tags:
+        properties["security-severity"] = SECURITY_SEVERITY[rule.severity.value]
+    return properties
 
 
 def help_uri(rule_id: str, name: str, explicit: str | None) -> str:
@@ -120,13 +180,7 @@ def _descriptor(rule: Rule) -> Json:
         "help": {"text": rule.help, "markdown": rule.help},
         "helpUri": help_uri(rule.id, rule.name, rule.help_uri),
         "defaultConfiguration": {"level": rule.severity.value},
-        "properties": {
-            "tags": _tags(rule.area, rule.tags),
-            "security-severity": SECURITY_SEVERITY[rule.severity.value],
-            "precision": "high",
-            "area": rule.area,
-            "matrixRows": list(rule.matrix_rows),
-        },
+        "properties": _rule_properties(rule),
     }
 
 
@@ -140,7 +194,6 @@ def _descriptor_from_finding(finding: Finding) -> Json:
         "helpUri": help_uri(finding.rule_id, finding.rule_name, None),
         "defaultConfiguration": {"level": finding.severity.value},
         "properties": {"tags": _tags(finding.area, ()),
-                       "security-severity": SECURITY_SEVERITY[finding.severity.value],
                        "area": finding.area, "matrixRows": list(finding.matrix_rows)},
     }
 
@@ -298,6 +351,7 @@ def _artifacts(report: Report, options: RenderOptions) -> list[Json]:
 def _driver(report: Report, rules: list[Rule | Finding]) -> Json:
     return {
         "name": TOOL_NAME,
+        "fullName": f"{TOOL_NAME} {report.tool_version}",
         "version": report.tool_version,
         "semanticVersion": semantic_version(report.tool_version),
         "informationUri": INFORMATION_URI,
@@ -320,6 +374,7 @@ def build_log(report: Report, options: RenderOptions, limit: int = MAX_RESULTS) 
     }
     run = {
         "tool": {"driver": _driver(report, rules)},
+        "automationDetails": automation_details(options),
         "originalUriBaseIds": _original_uri_base_ids(options),
         "artifacts": artifacts,
         "invocations": [invocation],
@@ -330,5 +385,5 @@ def build_log(report: Report, options: RenderOptions, limit: int = MAX_RESULTS) 
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(build_log(report, options), indent=2, sort_keys=True,
-                      ensure_ascii=False) + "\n"
+    return json_document(json.dumps(build_log(report, options), indent=2, sort_keys=True,
+                                    ensure_ascii=False)) + "\n"

@@ -18,6 +18,7 @@ from azbackup_policy.reporters._common import (
     label,
     plural,
 )
+from azbackup_policy.reporters._safe import text as safe
 
 _STYLES = {
     "error": "\x1b[31;1m",  # bold red
@@ -42,10 +43,10 @@ def _painter(color: bool) -> Paint:
 def _finding_line(finding: Finding, paint: Paint) -> str:
     loc = finding.location
     level = label(finding)
-    where = paint("path", f"{loc.file}:{loc.line}:{loc.column}:")
+    where = paint("path", f"{safe(loc.file)}:{loc.line}:{loc.column}:")
     return (
-        f"{where} {paint(level, level)} {paint('dim', finding.rule_id)} "
-        f"{finding.message} [{display_name(finding)}]"
+        f"{where} {paint(level, level)} {paint('dim', safe(finding.rule_id))} "
+        f"{safe(finding.message)} [{safe(display_name(finding))}]"
     )
 
 
@@ -57,26 +58,30 @@ def _file_lines(report: Report, paint: Paint) -> dict[str, list[tuple[int, int, 
             (f.location.line, f.location.column, _finding_line(f, paint)) for f in findings
         ]
     for problem in report.errors:
-        where = paint("path", f"{problem.file}:{problem.line}:{problem.column}:")
-        text = f"{where} {paint('error', 'input error')} {problem.message}"
+        where = paint("path", f"{safe(problem.file)}:{problem.line}:{problem.column}:")
+        text = f"{where} {paint('error', 'input error')} {safe(problem.message)}"
         groups.setdefault(problem.file, []).append((problem.line, problem.column, text))
     for module in report.not_followed:
-        where = paint("path", f"{module.file}:{module.line}:1:")
-        text = f"{where} {paint('note', 'not followed')} {module.source} ({module.explained})"
+        where = paint("path", f"{safe(module.file)}:{module.line}:1:")
+        text = (f"{where} {paint('note', 'not followed')} {safe(module.source)} "
+                f"({safe(module.explained)})")
         groups.setdefault(module.file, []).append((module.line, 1, text))
     return groups
 
 
-def _run_lines(report: Report, paint: Paint) -> list[str]:
+def _run_lines(report: Report, paint: Paint, quiet: bool = False) -> list[str]:
     lines = [
-        f"{paint('error', 'rule failure')} {failure.rule_id} ({failure.origin}): {failure.message}"
+        f"{paint('error', 'rule failure')} {safe(failure.rule_id)} ({safe(failure.origin)}): "
+        f"{safe(failure.message)}"
         for failure in sorted(report.rule_failures, key=lambda r: (r.rule_id, r.origin))
     ]
+    if quiet:
+        return lines
     lines += [
-        f"{paint('note', 'not scanned')} {skipped.file}: {skipped.reason}"
+        f"{paint('note', 'not scanned')} {safe(skipped.file)}: {safe(skipped.reason)}"
         for skipped in sorted(report.skipped, key=lambda s: s.file)
     ]
-    lines += [f"{paint('warning', 'warning')} {text}" for text in sorted(report.warnings)]
+    lines += [f"{paint('warning', 'warning')} {safe(text)}" for text in sorted(report.warnings)]
     return lines
 
 
@@ -102,8 +107,10 @@ def render(report: Report, options: RenderOptions) -> str:
     blocks: list[list[str]] = []
     for _file, entries in sorted(_file_lines(report, paint).items()):
         blocks.append([text for _line, _col, text in sorted(entries)])
-    run_lines = _run_lines(report, paint)
+    run_lines = _run_lines(report, paint, options.quiet)
     if run_lines:
         blocks.append(run_lines)
+    if options.quiet:  # only findings and errors, and nothing at all when there are none
+        return "".join("\n".join(block) + "\n" for block in blocks if block)
     blocks.append([summary(report)])
     return "\n\n".join("\n".join(block) for block in blocks) + "\n"

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
+from azbackup_policy.arm_values import IdKey, id_key
 from azbackup_policy.discover import Source
-from azbackup_policy.document import Document, Problem
+from azbackup_policy.document import Document, NotFollowed, Problem, Resource
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import SourceSpan, Unknown
 from azbackup_policy.parsers import ParseContext
@@ -130,6 +132,24 @@ def parse_parameters_file(source: Source, context: ParseContext) -> list[Documen
                      "pass this file with --parameters)")
 
 
+def given_to_unread(out: Output, resources: Sequence[Resource]) -> tuple[NotFollowed, ...]:
+    """Each linked template not followed, with the resources its deployment's parameters
+    name by id (it may protect a VM it is given the id of)."""
+    if not out.given_ids:
+        return tuple(out.not_followed)
+    index: dict[IdKey, list[str]] = {}
+    for resource in resources:
+        key = id_key(resource.id)
+        if key is not None:
+            index.setdefault(key, []).append(resource.address)
+    entries = list(out.not_followed)
+    for position, leaves in out.given_ids.items():
+        keys = (id_key(value) for _, value in leaves)
+        given = sorted({a for key in keys if key is not None for a in index.get(key, ())})
+        entries[position] = replace(entries[position], given=tuple(given))
+    return tuple(entries)
+
+
 def parse_template(
     template: Mapping[str, Any],
     *,
@@ -162,8 +182,9 @@ def _document(template: Mapping[str, Any], file: str, context: ParseContext,
     evaluator = evaluator_for(template, place, positions, context, values)
     read_resources(template, evaluator, place, out)
     resources = add_references(out.resources, out.id_leaves)
+    not_followed = given_to_unread(out, resources)
     problems = tuple(dict.fromkeys(
         Problem(e.file, e.line, e.column, e.message) for e in evaluator.scope.problems))
     return Document(path=file, format="arm", vocabulary="arm", resources=tuple(resources),
-                    not_followed=tuple(out.not_followed), files=tuple(dict.fromkeys(out.files)),
+                    not_followed=not_followed, files=tuple(dict.fromkeys(out.files)),
                     problems=problems)

@@ -92,6 +92,9 @@ class Scope:
     # deployment().properties.templateLink.uri while a linked template is looked for
     # beside this one (see deployments.py); unknown otherwise.
     template_link: str | None = None
+    # Parameters given as locations of the root template by the template that links this
+    # one (``_artifactsLocation`` passed down); used only while links are resolved.
+    convention_params: dict[str, Any] = field(default_factory=dict)
     # Expressions that failed: reported, and their values are Unknown (shared by the
     # scopes of one document, so nested deployments report into the same list).
     problems: list[InputError] = field(default_factory=list)

@@ -24,10 +24,10 @@ from azbackup_policy.parsers.arm.evaluator import (
 )
 from azbackup_policy.parsers.arm.functions import all_functions
 from azbackup_policy.parsers.arm.resources import Instance, build_resource
+from azbackup_policy.parsers.arm.secure import is_secure, redact
 from azbackup_policy.parsers.arm.values import Keys, PartialString, get_ci, make_string
 from azbackup_policy.parsers.budget import Budget, BudgetExceeded
 
-_SECURE_TYPES = {"securestring", "secureobject"}
 DEPLOYMENTS = "microsoft.resources/deployments"
 
 
@@ -43,6 +43,8 @@ class Output:
     files: list[str] = field(default_factory=list)
     comments: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     real_paths: dict[str, str] = field(default_factory=dict)  # shown file -> real path
+    # Linked templates not followed -> the id leaves of the parameters they are given.
+    given_ids: dict[int, list[tuple[str, Any]]] = field(default_factory=dict)
 
     def add(self, resource: Resource, id_leaves: list[tuple[str, Any]]) -> None:
         if len(self.resources) >= self.context.options.max_resources:
@@ -80,17 +82,17 @@ def bind_parameters(evaluator: Evaluator, template: Mapping[str, Any], place: Pl
     if not isinstance(declared, dict):
         raise evaluator.scope.error((*place.base, "parameters"), "parameters must be an object")
     supplied = {k.lower(): v for k, v in given.items()}
+    definitions = get_ci(template, "definitions")
     for name, spec in declared.items():
         path = (*place.base, "parameters", name)
         spec = spec if isinstance(spec, dict) else {}
-        kind = str(get_ci(spec, "type", "")).lower()
-        if kind in _SECURE_TYPES:
+        if is_secure(spec, definitions):
             value: Any = SECURE
         elif name.lower() in supplied:
-            value = supplied[name.lower()]
+            value = redact(supplied[name.lower()], spec, definitions)
         elif get_ci(spec, "defaultValue", _NO) is not _NO:
-            evaluator.scope.defaults[name.lower()] = (get_ci(spec, "defaultValue"),
-                                                      (*path, "defaultValue"))
+            evaluator.scope.defaults[name.lower()] = (
+                redact(get_ci(spec, "defaultValue"), spec, definitions), (*path, "defaultValue"))
             continue
         else:  # inside a nested deployment the text names it, so modules never collide
             value = Unknown(f"{place.prefix}parameters('{name}')")

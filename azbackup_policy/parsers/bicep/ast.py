@@ -351,5 +351,6 @@ class Program:
     marked_comments: list[tuple[int, str]] = field(default_factory=list)
     # Declarations that did not parse (each an error at its position; the rest of the
     # file is still read) and the names they declared, which stay unknown.
-    errors: list[InputError] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list, compare=False)
+    failed_kinds: list[str] = field(default_factory=list)  # the keyword of each error's
     failed_names: list[str] = field(default_factory=list)

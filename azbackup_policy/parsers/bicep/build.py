@@ -11,7 +11,6 @@ declaration.
 from __future__ import annotations
 
 import gc
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +31,7 @@ from azbackup_policy.parsers.bicep.emit import (
 from azbackup_policy.parsers.bicep.lexer import Lexer
 from azbackup_policy.parsers.bicep.parser import Parser
 from azbackup_policy.parsers.bicep.registry import cached_module
-from azbackup_policy.parsers.bicep.template import TemplateEmitter
+from azbackup_policy.parsers.bicep.template import TemplateEmitter, find_prop
 from azbackup_policy.parsers.budget import Budget, BudgetExceeded
 
 _REGISTRY = {"ts:": "template spec", "ts/": "template spec (alias)"}
@@ -45,6 +44,7 @@ class Compiled:
     files: list[str]
     not_followed: list[NotFollowed] = field(default_factory=list)
     problems: list[InputError] = field(default_factory=list)  # declarations not read
+    hidden: list[InputError] = field(default_factory=list)  # resources/modules not read
 
 
 @contextmanager
@@ -150,10 +150,15 @@ class Builder:
         unit, source = emitter.unit, decl.path
         line, column = unit.lines.position(decl.path_pos)
         if source.startswith(("br:", "br/")):
-            return self.registry_module(unit, source, line)
+            found, reason, hint = cached_module(source, unit.file,
+                                                os.path.dirname(unit.real_path), self.context)
+            if found is not None:
+                return self.json_module(found)
+            self.not_followed(emitter, decl, prefix, reason, hint)
+            return None
         for start, reason in _REGISTRY.items():
             if source.startswith(start):
-                self.shared.not_followed.append(NotFollowed(unit.file, line, source, reason))
+                self.not_followed(emitter, decl, prefix, reason, "")
                 return None
         loader = self.context.loader
         target = os.path.normpath(os.path.join(os.path.dirname(unit.real_path), source))
@@ -172,23 +177,24 @@ class Builder:
         except BudgetExceeded as exc:
             raise InputError(unit.file, line, column,
                              f"evaluation budget exceeded: {exc}") from None
+        if source.lower().endswith(".json"):
+            return self.json_module(target)
         text = loader.read_text(target)
         shown = loader.display(target)
-        if source.lower().endswith(".json"):
-            return self.json_module(text, shown)
         child = shared_unit(text, shown, real, self.context)
         return self.compile_unit(child, prefix, chain)
 
-    def registry_module(self, unit: Unit, source: str, line: int) -> dict[str, Json] | None:
-        """A ``br:`` module from the local module cache (outside the repository by design:
-        the cache is the pipeline's, so the scan root does not apply), or not followed."""
-        found, reason = cached_module(source, unit.file, os.path.dirname(unit.real_path),
-                                      self.context)
-        if found is None:
-            self.shared.not_followed.append(NotFollowed(unit.file, line, source, reason))
-            return None
-        loader = self.context.loader
-        return self.json_module(loader.read_text(found), loader.display(found))
+    def not_followed(self, emitter: TemplateEmitter, decl: ast.ModuleDecl, prefix: JsonPath,
+                     reason: str, hint: str) -> None:
+        """Record a module that is not read, with its address and the resources its
+        ``params`` refer to (it may protect a VM it is given the id of)."""
+        unit = emitter.unit
+        line = unit.lines.line(decl.path_pos)
+        scope = [str(prefix[n + 1]) for n, part in enumerate(prefix[:-1]) if part == "resources"]
+        address = "/".join(scope)
+        given = sorted({"/".join([*scope[:-1], key]) for key in given_resources(emitter, decl)})
+        self.shared.not_followed.append(NotFollowed(unit.file, line, decl.path, reason, hint,
+                                                    address, tuple(given)))
 
     def load_import(self, emitter: DeclarationEmitter, decl: ast.ImportDecl) -> Unit | None:
         """The parsed local file an ``import`` names (read through the loader)."""
@@ -207,28 +213,52 @@ class Builder:
         return shared_unit(loader.read_text(target), shown, os.path.realpath(target),
                            self.context)
 
-    def json_module(self, text: str, shown: str) -> dict[str, Json]:
+    def json_module(self, path: str) -> dict[str, Json]:
+        """An ARM template module (local ``.json`` or from the registry cache), read once
+        per scan as ARM templates are (comments allowed)."""
+        from azbackup_policy.parsers.arm import load_template  # ARM imports nothing of ours
+
+        shown = self.context.loader.display(path)
         if shown not in self.shared.files:
             self.shared.files.append(shown)
-        try:
-            template = json.loads(text)
-        except ValueError as exc:
-            line = getattr(exc, "lineno", 1)
-            column = getattr(exc, "colno", 1)
-            raise InputError(shown, line, column, f"invalid JSON: {exc}") from None
+        template = load_template(path, shown, self.context).value
         if not isinstance(template, dict):
             raise InputError(shown, 1, 1, "an ARM template must be a JSON object")
         return template
+
+
+def given_resources(emitter: TemplateEmitter, decl: ast.ModuleDecl) -> set[str]:
+    """Symbolic keys of the resources the module's ``params`` refer to (``vm.id``)."""
+    _, _, body = emitter.unpack(decl)
+    params = find_prop(body, "params")
+    found: set[str] = set()
+    stack: list[object] = [params.value] if params is not None else []
+    symbols = emitter.sym.resource_symbols
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and node.name in symbols:
+            found.add(symbols[node.name])
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif hasattr(node, "__dataclass_fields__"):
+            stack.extend(getattr(node, name) for name in node.__dataclass_fields__)
+    return {key for key in found if key in emitter.entries and key != decl.symbol}
 
 
 def compile_text(text: str, file: str, real_path: str, context: ParseContext) -> Compiled:
     """Compile Bicep source ``text`` (shown as ``file``) and its local modules."""
     unit = shared_unit(text, file, real_path, context, keep=False)
     builder = Builder(context)
-    template = builder.compile_unit(unit)
+    try:
+        template = builder.compile_unit(unit)
+    finally:
+        # The reader is a method of the builder: left in place, builder -> shared -> reader ->
+        # builder is a cycle that keeps the context, and every syntax tree in its memo, alive
+        # while a scan has the cyclic collector paused.
+        builder.shared.read_file = None
     shared = builder.shared
     return Compiled(template, shared.positions, shared.files, shared.not_followed,
-                    shared.problems)
+                    shared.problems, shared.hidden)
 
 
 def compile_file(path: str, context: ParseContext) -> Compiled:

@@ -58,9 +58,14 @@ def _type_ref(node: ast.TypeRef) -> dict[str, Json]:
         if node.path:
             derived["source"] = f"{derived['source']}#properties/{'/properties/'.join(node.path)}"
         return {"type": "object", "metadata": {"__bicep_resource_derived_type!": derived}}
-    if node.path:
-        return {"type": "object"}
+    if node.path:  # ``myType.prop``, ``myType[*]``, ``myType.*`` or ``namespace.myType``
+        return {"$ref": "/".join((f"#/definitions/{node.name}",
+                                  *(_POINTER.get(part, f"properties/{part}")
+                                    for part in node.path)))}
     return {"$ref": f"#/definitions/{node.name}"}
+
+
+_POINTER = {"[]": "items", "*": "additionalProperties"}
 
 
 def _union(node: ast.TypeUnion, value_of: ValueOf) -> dict[str, Json]:

@@ -108,6 +108,8 @@ class Shared:
     files: list[str] = field(default_factory=list)
     # Declarations that could not be parsed or compiled: reported, the rest still read.
     problems: list[InputError] = field(default_factory=list)
+    # Those of them that were resources or modules: what they declare is unknown.
+    hidden: list[InputError] = field(default_factory=list)
     # loadTextContent/loadJsonContent: (calling unit, path as written, offset) -> text
     read_file: Any = None
 

@@ -43,32 +43,42 @@ class Parser(TypeParser):
                     raise self.unexpected("a line break after the declaration")
                 program.statements.append(statement)
             except InputError as error:
+                keyword, name, at = self.declared(start)
+                end = self.next_declaration(at)
                 program.errors.append(error)
-                program.failed_names.extend(self.declared_name(start))
-                self.recover(start)
+                program.failed_kinds.append(keyword)
+                if name:
+                    program.failed_names.append(name)
+                self.i, self.depth, self.paren, self.in_paren = end, 0, [False], False
         return program
 
-    def declared_name(self, start: int) -> list[str]:
-        """The name a failed declaration starting at token ``start`` was declaring."""
+    def declared(self, start: int) -> tuple[str, str, int]:
+        """(keyword, name, index of the keyword) of the failed declaration that starts at
+        token ``start`` (after its decorators); ``""`` and ``start`` when there is none."""
         toks, j = self.toks, start
-        while toks[j][0] not in ("eof", "nl") and not (
-                toks[j][0] == "id" and toks[j][1] in DECLARATION_KEYWORDS):
-            j += 1
-        named = toks[j][0] == "id" and toks[j + 1][0] == "id" and toks[j][1] != "import"
-        return [str(toks[j + 1][1])] if named else []
+        if toks[j][0] == "@":  # decorators, maybe over several lines: the first keyword
+            while toks[j][0] != "eof" and not (                    # that starts a line
+                    toks[j - 1][0] == "nl" and toks[j][0] == "id"
+                    and toks[j][1] in DECLARATION_KEYWORDS):
+                j += 1
+        kind, value = toks[j][0], toks[j][1]
+        if kind != "id" or value not in DECLARATION_KEYWORDS:
+            return "", "", start
+        named = toks[j + 1][0] == "id" and value != "import"
+        return str(value), str(toks[j + 1][1]) if named else "", j
 
-    def recover(self, start: int) -> None:
-        """Move to the next declaration after token ``start``: a keyword or ``@`` that is
-        the first thing on its line, at column 1."""
-        toks, starts = self.toks, self.lexer.lines.starts
+    def next_declaration(self, start: int) -> int:
+        """The token after ``start`` where the next declaration begins: a keyword or ``@``
+        that is the first thing on its line, at column 1 (or the end)."""
+        toks, lines = self.toks, self.lexer.lines
         j = start + 1
         while toks[j][0] != "eof":
             kind, value, offset, _ = toks[j]
-            if (toks[j - 1][0] == "nl" and offset == starts[self.lexer.lines.line(offset) - 1]
+            if (toks[j - 1][0] == "nl" and offset == lines.starts[lines.line(offset) - 1]
                     and (kind == "@" or (kind == "id" and value in DECLARATION_KEYWORDS))):
                 break
             j += 1
-        self.i, self.depth, self.paren, self.in_paren = j, 0, [False], False
+        return j
 
     def statement(self) -> ast.Statement:
         decorators = self.decorators()

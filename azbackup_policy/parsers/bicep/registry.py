@@ -157,8 +157,9 @@ def read_config(path: str, context: ParseContext) -> BicepConfig:
     root = data.get("cacheRootDirectory")
     if root is not None and not isinstance(root, str):
         raise InputError(shown, 1, 1, "cacheRootDirectory must be a string")
-    if isinstance(root, str):
-        root = _absolute(root, os.path.dirname(path), context.options.home)
+    if isinstance(root, str):  # blank means the default, as in Bicep
+        root = _absolute(root, os.path.dirname(path), context.options.home) \
+            if root.strip() else None
     return BicepConfig(shown, br if isinstance(br, dict) else {}, root)
 
 
@@ -178,19 +179,21 @@ def cache_root(config: BicepConfig, context: ParseContext) -> str | None:
 
 
 def cached_module(source: str, referrer: str, real_folder: str, context: ParseContext
-                  ) -> tuple[str | None, str]:
+                  ) -> tuple[str | None, str, str]:
     """(the cached ``main.json`` of module ``source`` used by the file ``referrer``, or
-    None with the reason it is not followed)."""
+    None with the reason it is not followed and a hint)."""
     config = find_config(real_folder, context)
     try:
         reference = parse_reference(source, config.aliases or {})
     except BadReference as exc:
-        return None, f"invalid registry reference: {exc}"
+        return None, f"invalid registry reference: {exc}", ""
+    restore = f"run `bicep restore {referrer}`"
     root = cache_root(config, context)
     if root is None:
-        return None, "registry module: no Bicep module cache (give --bicep-cache DIR)"
+        return None, "registry module: no Bicep module cache known", \
+            f"{restore} and give --bicep-cache DIR"
     target = os.path.join(reference.cache_folder(root), "main.json")
     if context.loader.exists(target):
-        return target, ""
-    return None, (f"registry module not in the Bicep module cache "
-                  f"{context.loader.display(root)}: run `bicep restore {referrer}`")
+        return target, "", ""
+    return None, ("registry module not in the Bicep module cache "
+                  f"{context.loader.display(root)}"), restore

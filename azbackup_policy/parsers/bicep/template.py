@@ -58,8 +58,11 @@ class TemplateEmitter(DeclarationEmitter):
 
     # ------------------------------------------------------------ symbols
     def collect(self) -> None:
-        self.sym.failed.update(self.unit.program.failed_names)
-        self.shared.problems.extend(self.unit.program.errors)
+        program = self.unit.program
+        self.sym.failed.update(program.failed_names)
+        for error, keyword in zip(program.errors, program.failed_kinds, strict=True):
+            hides = keyword in ("resource", "module", "")  # may have declared a resource
+            (self.shared.hidden if hides else self.shared.problems).append(error)
         for statement in self.unit.program.statements:
             if isinstance(statement, ast.Decl):
                 if statement.kind == "param":
@@ -333,7 +336,7 @@ class TemplateEmitter(DeclarationEmitter):
             with self.recovering():
                 scope = self.statement(statement, sections, functions) or scope
         for key in self.entries:
-            with self.recovering():
+            with self.recovering(hides=True):
                 emitted = self.emit_entry(key)
                 if emitted is not None:
                     sections["resources"][key] = emitted
@@ -348,12 +351,13 @@ class TemplateEmitter(DeclarationEmitter):
         return out
 
     @contextmanager
-    def recovering(self) -> Iterator[None]:
-        """One declaration: an InputError in it is recorded and the next one is read."""
+    def recovering(self, hides: bool = False) -> Iterator[None]:
+        """One declaration: an InputError in it is recorded and the next one is read
+        (``hides``: a resource or module, whose absence is then not known)."""
         try:
             yield
         except InputError as error:
-            self.shared.problems.append(error)
+            (self.shared.hidden if hides else self.shared.problems).append(error)
             self.sym.refs = None
 
     def statement(self, st: ast.Statement, sections: dict[str, Any],

@@ -3,6 +3,9 @@
 Instances get the keys Terraform gives them (``[0]``, ``["k"]``). When the number of
 instances is not known statically, one stand-in instance ``[*]`` is produced, with
 ``count.index`` / ``each.*`` unknown, and the expression is kept as its ``condition``.
+A ``count`` or ``for_each`` that reads a sensitive value gets one stand-in instance too,
+``["(sensitive)"]``, whose ``count.index`` / ``each.*`` are sensitive: a secret never
+becomes an instance key, an address or a name, and the number of instances is not told.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ from azbackup_policy.errors import InputError
 from azbackup_policy.model import Unknown
 from azbackup_policy.parsers.budget import BudgetExceeded
 from azbackup_policy.parsers.hcl.evaluate import expression_text
-from azbackup_policy.parsers.hcl.values import EvalError, Pending, has_pending, instance_key
+from azbackup_policy.parsers.hcl.values import (
+    SENSITIVE_TEXT,
+    EvalError,
+    Pending,
+    has_pending,
+    instance_key,
+)
 
 if TYPE_CHECKING:
     from azbackup_policy.parsers.hcl.instance import Instance
@@ -49,8 +58,10 @@ def expand(scope: Instance, block: Block, max_loop: int) -> Expansion:
         return _SINGLE
     attr = count if count is not None else for_each
     assert attr is not None
-    value, _ = scope.evaluate(attr, {})
+    value, trace = scope.evaluate(attr, {})
     kind = "count" if count is not None else "for_each"
+    if trace.sensitive:
+        return _stand_in(kind, scope, attr, sensitive=True)
     if _unknown(value):
         return _stand_in(kind, scope, attr)
     try:
@@ -81,13 +92,18 @@ def _unknown(value: Any) -> bool:
     return has_pending(value)
 
 
-def _stand_in(kind: str, scope: Instance, attr: Attr) -> Expansion:
+def _stand_in(kind: str, scope: Instance, attr: Attr, sensitive: bool = False) -> Expansion:
     text = expression_text(attr.expr, attr.src.text)
+    shown: dict[str, str] = dict.fromkeys(("count.index", "each.key", "each.value"),
+                                          SENSITIVE_TEXT) if sensitive else {}
     if kind == "count":
-        bindings: dict[str, Any] = {"count": {"index": Pending("count.index")}}
+        bindings: dict[str, Any] = {"count": {"index": Pending(
+            shown.get("count.index", "count.index"))}}
     else:
-        bindings = {"each": {"key": Pending("each.key"), "value": Pending("each.value")}}
-    return Expansion(kind, ((None, "[*]", bindings),), Unknown(text))
+        bindings = {"each": {key: Pending(shown.get(f"each.{key}", f"each.{key}"))
+                             for key in ("key", "value")}}
+    suffix = '["(sensitive)"]' if sensitive else "[*]"
+    return Expansion(kind, ((None, suffix, bindings),), Unknown(text))
 
 
 def _charge(scope: Instance, where: Attr | Block, count: int, what: str) -> bool:

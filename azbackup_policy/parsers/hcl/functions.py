@@ -268,7 +268,7 @@ def slice_(value: Any, start: Any, end: Any) -> list[Any]:
 
 
 def base64encode(value: Any) -> str:
-    return base64.b64encode(_text(value).encode("utf-8")).decode("ascii")
+    return base64.b64encode(_text(value).encode("utf-8", "surrogatepass")).decode("ascii")
 
 
 def _numbers_of(args: tuple[Any, ...]) -> list[int | float]:

@@ -5,7 +5,8 @@ parser accepts (found by reading the HCL native syntax specification and by test
 
 * inside ``(...)`` and ``[...]`` newlines are ignored, so a function name may stand on
   one line and its ``(`` on the next, and ``.attr`` / ``[index]`` / ``[*]`` may start a
-  line (python-hcl2: "unexpected '('");
+  line (python-hcl2: "unexpected '('"); so are they in a ``{ for ... }`` expression, where
+  ``=>`` may start a line;
 * a ``/* ... */`` comment is whitespace anywhere, also right after ``=`` or between a
   block's labels (python-hcl2 accepts it only where a newline may stand);
 * the strip markers of template interpolations, ``"${~ name ~}"`` (python-hcl2 reads the
@@ -22,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_TRIGGER = re.compile(r"/\*|\$\{~|~\}|\n[ \t]*[(.\[]")
+_TRIGGER = re.compile(r"/\*|\$\{~|~\}|\n[ \t]*(?:[(.\[]|=>)")
 _TOKEN = re.compile(
     r"(?P<nl>\r?\n)|(?P<ws>[ \t]+)|(?P<lc>(?:#|//)[^\r\n]*)|(?P<bc>/\*(?:.|\n)*?(?:\*/|\Z))"
     r"|(?P<heredoc><<-?(?P<marker>[A-Za-z_][\w-]*)[ \t]*\r?\n)|(?P<q>\")"
@@ -162,8 +163,8 @@ def _rewrite(tokens: list[_Token]) -> list[str]:
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        if token.kind in _GAP and stack and stack[-1] in "([" and _move_gap(tokens, index):
-            continue  # the postfix now stands at ``index``
+        if token.kind in _GAP and _move_gap(tokens, index, bool(stack) and stack[-1] in "(["):
+            continue  # the postfix (or ``=>``) now stands at ``index``
         if token.kind == "other" and token.text in "([{":
             stack.append(token.text)
         elif token.kind == "other" and token.text in ")]}" and stack:
@@ -173,16 +174,18 @@ def _rewrite(tokens: list[_Token]) -> list[str]:
     return out
 
 
-def _move_gap(tokens: list[_Token], index: int) -> bool:
+def _move_gap(tokens: list[_Token], index: int, bracketed: bool) -> bool:
     """When ``tokens[index:]`` is a gap holding a line break followed by a postfix of the
-    token before it, swap the two (the postfix first) and say so."""
+    token before it (inside brackets), or by the ``=>`` of a ``{for ...}`` expression (whose
+    newlines HCL ignores too), swap the two (the postfix first) and say so."""
     end = index
     while end < len(tokens) and tokens[end].kind in _GAP:
         end += 1
     gap = tokens[index:end]
     if end == len(tokens) or index == 0 or not any(t.kind == "nl" for t in gap):
         return False
-    width = _postfix_width(tokens[index - 1], tokens, end)
+    arrow = tokens[end].text == "=" and end + 1 < len(tokens) and tokens[end + 1].text == ">"
+    width = 2 if arrow else _postfix_width(tokens[index - 1], tokens, end) if bracketed else 0
     if not width:
         return False
     tokens[index:end + width] = tokens[end:end + width] + gap

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pytest
-from azbackup_policy_example_org_rules import BACKUP_TIER_TAG, azbackup_policy_rules
+from azbackup_policy_example_org_rules import azbackup_policy_rules, backup_tier_tag
 
-from azbackup_policy.engine import EngineSettings, run
 from azbackup_policy.model import BackupPolicy, Estate, Protection, Unknown, VirtualMachine
 from azbackup_policy.rules import Kind
+from azbackup_policy.testing import assert_findings, check_estate
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "backup-tier"
 
@@ -33,13 +31,12 @@ def estate(*vms: VirtualMachine, protect_with: str | None = None) -> Estate:
 
 
 def flagged(state: Estate, strict: bool = False) -> dict[str, Kind]:
-    result = run([("main.tf", state)], [BACKUP_TIER_TAG], EngineSettings(strict=strict))
-    assert not result.failures
-    return {f.resource.address.rsplit(".", 1)[-1]: f.kind for f in result.findings}
+    findings = check_estate(state, [backup_tier_tag], strict=strict)
+    return {f.resource.address.rsplit(".", 1)[-1]: f.kind for f in findings}
 
 
 def test_the_hook_returns_the_rule() -> None:
-    assert azbackup_policy_rules() == [BACKUP_TIER_TAG]
+    assert azbackup_policy_rules() == [backup_tier_tag]
 
 
 def test_tag_naming_a_policy_passes_and_others_fail() -> None:
@@ -69,22 +66,8 @@ def test_the_entry_point_is_declared() -> None:
     assert "example-org-rules" in names
 
 
-def _have(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-@pytest.mark.skipif(not (_have("azbackup_policy.parsers.terraform_hcl")
-                         and _have("azbackup_policy.linkers.azurerm")),
-                    reason="needs the Terraform HCL parser and azurerm linker of azbackup-policy")
-def test_fixture_flags_exactly_the_fail_vms() -> None:
-    from azbackup_policy.pipeline import ScanOptions, scan
-
-    report = scan([str(FIXTURE)], ScanOptions(select=("ACME-TAG-001",)))
-    assert not report.errors
-    assert sorted(f.resource.address for f in report.findings) == [
-        'azurerm_linux_virtual_machine.vm["fail_no_policy"]',
-        'azurerm_linux_virtual_machine.vm["fail_untagged"]',
-    ]
+def test_the_fixture_gives_exactly_the_fail_vms() -> None:
+    assert_findings(str(FIXTURE), [backup_tier_tag], {
+        ("ACME-TAG-001", 'azurerm_linux_virtual_machine.vm["fail_no_policy"]'),
+        ("ACME-TAG-001", 'azurerm_linux_virtual_machine.vm["fail_untagged"]'),
+    })
