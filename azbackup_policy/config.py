@@ -28,6 +28,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
+from azbackup_policy.bounded import safe_yaml
 from azbackup_policy.errors import ConfigError
 from azbackup_policy.options import ScanOptions
 from azbackup_policy.rules import FailOn, Severity
@@ -219,8 +220,9 @@ def _check_inside(root: str, shown: str, value: str, key: str, cwd: str | None) 
 
 def read_config_text(path: str, what: str = "the file") -> str:
     """A configuration-like file (config, YAML rules, baseline, matrix), read bounded: a
-    regular file of at most :data:`~azbackup_policy.discover.CONFIG_MAX_BYTES`."""
-    from azbackup_policy.discover import CONFIG_MAX_BYTES, decode_text, read_file
+    regular file of at most :data:`~azbackup_policy.bounded.CONFIG_MAX_BYTES`."""
+    from azbackup_policy.bounded import CONFIG_MAX_BYTES, read_file
+    from azbackup_policy.discover import decode_text
     from azbackup_policy.errors import InputError
 
     try:
@@ -248,79 +250,6 @@ def _shown(path: str, cwd: str | None) -> str:
     from azbackup_policy.discover import display_path
 
     return display_path(os.path.join(cwd or os.getcwd(), path), cwd)
-
-
-YAML_MAX_DEPTH = 100  # nesting of YAML collections
-YAML_MAX_ALIASES = 1_000  # ``*alias`` references in one file
-YAML_MAX_NODES = 1_000_000  # nodes once every alias is expanded (an alias bomb's size)
-
-
-def safe_yaml(text: str) -> Any:
-    """``yaml.safe_load``, bounded before any object is built: nesting deeper than
-    :data:`YAML_MAX_DEPTH`, more than :data:`YAML_MAX_ALIASES` aliases or a document of
-    more than :data:`YAML_MAX_NODES` nodes with its aliases expanded (a "billion laughs"
-    bomb) is a ``yaml.YAMLError`` with the line, never a RecursionError."""
-    loader = _bounded_loader()(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _check_expanded(node)
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-@cache
-def _bounded_loader() -> Any:
-    import yaml
-
-    class BoundedLoader(yaml.SafeLoader):  # type: ignore[misc,unused-ignore]
-        depth = 0
-        aliases = 0
-
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            mark = self.peek_event().start_mark
-            if self.check_event(yaml.AliasEvent):
-                self.aliases += 1
-                if self.aliases > YAML_MAX_ALIASES:
-                    raise yaml.composer.ComposerError(
-                        None, None, f"more than {YAML_MAX_ALIASES} aliases", mark)
-            self.depth += 1
-            if self.depth > YAML_MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"nested deeper than {YAML_MAX_DEPTH} levels", mark)
-            try:
-                return super().compose_node(parent, index)
-            finally:
-                self.depth -= 1
-
-    return BoundedLoader
-
-
-def _check_expanded(root: Any) -> None:
-    """Raise a YAMLError when ``root`` has more than YAML_MAX_NODES nodes, each alias
-    counted as the whole node it names (sizes kept per node: linear in the file)."""
-    import yaml
-
-    sizes: dict[int, int] = {}
-
-    def size(node: Any) -> int:
-        known = sizes.get(id(node))
-        if known is not None:
-            return known
-        total = 1
-        if isinstance(node, yaml.SequenceNode):
-            total += sum(size(child) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            total += sum(size(key) + size(value) for key, value in node.value)
-        sizes[id(node)] = total = min(total, YAML_MAX_NODES + 1)
-        return total
-
-    if size(root) > YAML_MAX_NODES:
-        raise yaml.composer.ComposerError(
-            None, None, f"more than {YAML_MAX_NODES} values once its aliases are expanded "
-            "(an alias bomb?)", root.start_mark)
 
 
 def yaml_mapping(text: str, shown: str) -> dict[str, Any]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import codecs
 import fnmatch
 import os
-import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from azbackup_policy.bounded import read_file
 from azbackup_policy.errors import InputError
 from azbackup_policy.formats import ARM as ARM
 from azbackup_policy.formats import ARM_PARAMETERS as ARM_PARAMETERS
@@ -37,7 +37,6 @@ from azbackup_policy.formats import WHATIF as WHATIF
 
 DEFAULT_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
-CONFIG_MAX_BYTES = 16 * 1024 * 1024  # configuration, baselines, YAML rules, matrix files
 MAX_FOLDER_DEPTH = 100  # folders below a scanned path
 _SNIFF_BYTES = 64 * 1024
 STDIN = "-"  # the path that stands for standard input (read by the CLI)
@@ -225,35 +224,6 @@ class FileLoader:
         except OSError:
             return []
         return [entry for entry in entries if not self.hidden(entry)]
-
-
-def read_file(path: str, shown: str, max_bytes: int) -> bytes:
-    """The bytes of the regular file ``path``: every file the tool reads comes here.
-
-    A folder, a device (``/dev/zero``), a FIFO or a socket is refused before it is
-    opened for reading (it could block or never end), the size is checked before the
-    read and the read stops one byte past the limit (a file that grows meanwhile).
-    Errors are :class:`InputError` at ``shown`` and never quote the content.
-    """
-    try:
-        mode = os.stat(path).st_mode
-        if stat.S_ISDIR(mode):
-            raise InputError(shown, 1, 1, "is a directory, not a file")
-        if not stat.S_ISREG(mode):
-            raise InputError(shown, 1, 1, "is not a regular file (a device, FIFO or socket)")
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped meanwhile
-                raise InputError(shown, 1, 1, "is not a regular file")
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise InputError(shown, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
-    except ValueError:  # a NUL character in the path
-        raise InputError(shown, 1, 1, "cannot read file: a NUL character in the path") from None
-    if len(data) > max_bytes:
-        raise InputError(shown, 1, 1, f"file is over the limit of {max_bytes} bytes "
-                         "(raise it with --max-file-size)")
-    return data
 
 
 def decode_text(data: bytes, shown: str) -> str:

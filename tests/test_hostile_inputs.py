@@ -40,7 +40,8 @@ def cli(cwd: Path, *args: str) -> tuple[int, str, str]:
     )
     assert "Traceback" not in done.stderr, done.stderr
     assert "MemoryError" not in done.stderr
-    return done.returncode, done.stdout, done.stderr
+    # Messages: stderr, then stdout (the text inventory lists the input errors itself).
+    return done.returncode, done.stdout, done.stderr + "\n" + done.stdout
 
 
 def budget_errors(err: str) -> list[dict[str, str]]:
