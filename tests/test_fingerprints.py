@@ -1,10 +1,11 @@
 """Fingerprints against fixed expected strings, and the stability promises proven on real scans.
 
 The expected fingerprints below are literals computed outside the code under test, from the
-documented format (SHA-256 of rule id, resource address and attribute path joined by U+001F,
-first 32 hex digits), e.g.::
+documented format 2 (SHA-256 of ``v2``, the unit's path relative to the repository root,
+rule id, resource address and attribute path joined by U+001F, first 32 hex digits), e.g.::
 
-    printf 'BKP-COV-001\\x1fazurerm_linux_virtual_machine.jump\\x1f' | sha256sum | cut -c1-32
+    printf 'v2\\x1fapp\\x1fBKP-COV-001\\x1fazurerm_linux_virtual_machine.jump\\x1f' \\
+        | sha256sum | cut -c1-32
 
 A change of the fingerprint format must change these strings deliberately (it breaks every
 baseline and every SARIF history that users keep).
@@ -24,22 +25,27 @@ from azbackup_policy.pipeline import ScanOptions, scan
 from azbackup_policy.report import Report
 from azbackup_policy.reporters import RenderOptions, sarif
 
-UNPROTECTED = "003926add232b5dc177630ba6be28530"  # BKP-COV-001, ...jump, no attribute
-EPHEMERAL = "9839a8b6744f518a418ab243aad70106"  # BKP-STO-003, ...web.os_disk, ephemeral
+UNPROTECTED = "ee4d6bcce877964d867166de3eee966e"  # app, BKP-COV-001, ...jump, no attribute
+EPHEMERAL = "fdac2fcfd169441098033784be686aec"  # app, BKP-STO-003, ...web.os_disk, ephemeral
 EXPECTED = {
     ("BKP-COV-001", "azurerm_linux_virtual_machine.jump"): UNPROTECTED,
     ("BKP-STO-003", "azurerm_linux_virtual_machine.web"): EPHEMERAL,
 }
 
 
-@pytest.mark.parametrize(("parts", "expected"), [
-    (("BKP-COV-001", "azurerm_linux_virtual_machine.jump", None), UNPROTECTED),
-    (("BKP-COV-001", "azurerm_linux_virtual_machine.jump", ""), UNPROTECTED),
-    (("BKP-STO-003", "azurerm_linux_virtual_machine.web.os_disk", "ephemeral"), EPHEMERAL),
-    (("T-1", "azurerm_linux_virtual_machine.a", "ephemeral"), "c2fc07a0eb4cd6f60b36cab3e3ba4a6d"),
+@pytest.mark.parametrize(("parts", "unit", "expected"), [
+    (("BKP-COV-001", "azurerm_linux_virtual_machine.jump", None), "app", UNPROTECTED),
+    (("BKP-COV-001", "azurerm_linux_virtual_machine.jump", ""), "app", UNPROTECTED),
+    (("BKP-STO-003", "azurerm_linux_virtual_machine.web.os_disk", "ephemeral"), "app",
+     EPHEMERAL),
+    (("BKP-COV-001", "azurerm_linux_virtual_machine.jump", None), "infra/app",
+     "f32b94e86ccbbe49ae5b00fe099422fe"),
+    (("T-1", "azurerm_linux_virtual_machine.a", "ephemeral"), "envs/t",
+     "1f9ac6d1725144ca58df988f522e5a00"),
 ])
-def test_fingerprint_of_known_parts(parts: tuple[str, str, str | None], expected: str) -> None:
-    assert fingerprint(*parts) == expected
+def test_fingerprint_of_known_parts(parts: tuple[str, str, str | None], unit: str,
+                                    expected: str) -> None:
+    assert fingerprint(*parts, unit=unit) == expected
 
 
 MAIN_TF = """\
@@ -172,7 +178,10 @@ def _blocks(text: str) -> list[str]:
 
 
 def _write(folder: Path, text: str) -> Path:
+    """``folder/main.tf`` holding ``text``, in a repository whose root is ``folder``'s
+    parent (the fingerprints name the unit relative to it: ``app``)."""
     folder.mkdir(parents=True, exist_ok=True)
+    (folder.parent / ".git").mkdir(exist_ok=True)
     (folder / "main.tf").write_text(text, encoding="utf-8")
     return folder
 
@@ -210,9 +219,9 @@ def test_scanned_findings_have_the_expected_fingerprints(tmp_path: Path) -> None
 def test_fingerprints_survive_line_shifts(tmp_path: Path) -> None:
     """Lines really move (a header comment and blank lines are added before and between the
     resources), the findings' lines change, the fingerprints do not."""
-    original = _scan(_write(tmp_path / "a", MAIN_TF))
+    original = _scan(_write(tmp_path / "app", MAIN_TF))
     shifted_text = "# header added later\n\n\n" + "\n\n\n".join(_blocks(MAIN_TF))
-    shifted = _scan(_write(tmp_path / "b", shifted_text))
+    shifted = _scan(_write(tmp_path / "app", shifted_text))
     before, after = _lines(original), _lines(shifted)
     assert all(after[key] > before[key] for key in EXPECTED), (before, after)
     assert _prints(shifted) == EXPECTED
@@ -221,13 +230,19 @@ def test_fingerprints_survive_line_shifts(tmp_path: Path) -> None:
 def test_fingerprints_survive_reordering(tmp_path: Path) -> None:
     reordered = "\n".join(reversed(_blocks(MAIN_TF)))
     assert reordered != MAIN_TF
+    original = _lines(_scan(_write(tmp_path / "app", MAIN_TF)))
     report = _scan(_write(tmp_path / "app", reordered))
-    assert _lines(report) != _lines(_scan(_write(tmp_path / "orig", MAIN_TF)))
+    assert _lines(report) != original
     assert _prints(report) == EXPECTED
 
 
 def test_fingerprints_do_not_depend_on_the_working_directory(tmp_path: Path) -> None:
     folder = _write(tmp_path / "repo" / "infra" / "app", MAIN_TF)
+    (tmp_path / "repo" / "infra" / ".git").rmdir()  # the repository is repo/, not infra/
     (tmp_path / "repo" / ".git").mkdir()  # one repository, scanned from three places
+    expected = {  # the unit is infra/app in this repository
+        ("BKP-COV-001", "azurerm_linux_virtual_machine.jump"): "f32b94e86ccbbe49ae5b00fe099422fe",
+        ("BKP-STO-003", "azurerm_linux_virtual_machine.web"): "333e5296928fefaaae05f2a06e7f9afe",
+    }
     for cwd in (folder, tmp_path / "repo", tmp_path / "repo" / "infra"):
-        assert _prints(_scan(folder, cwd)) == EXPECTED, cwd
+        assert _prints(_scan(folder, cwd)) == expected, cwd

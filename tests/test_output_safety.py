@@ -153,8 +153,9 @@ def test_lone_surrogates_reach_fingerprints_and_hcl_functions() -> None:
     from azbackup_policy.engine import fingerprint
     from azbackup_policy.parsers.hcl.functions import base64encode
 
-    assert fingerprint("R", "a\ud800", None) != fingerprint("R", "a\udcff", None)
-    assert fingerprint("R", "vm", None) == fingerprint("R", "vm", None)
+    assert fingerprint("R", "a\ud800", None, unit="u") != \
+        fingerprint("R", "a\udcff", None, unit="u")
+    assert fingerprint("R", "vm", None, unit="u") == fingerprint("R", "vm", None, unit="u")
     assert base64encode("\ud800") == "7aCA"
 
 

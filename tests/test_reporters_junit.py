@@ -180,8 +180,21 @@ def test_one_suite_per_unit_and_one_case_per_rule_with_findings() -> None:
     assert (failure.text or "").startswith("terraform/modules/db/main.tf:27:")
     properties = {p.get("name"): p.get("value") for p in terraform.iter("property")}
     ran = {rule for unit, rule, _ in report.evaluations if unit == "terraform"}
-    assert properties["passed-rules"].split() == sorted(ran - {"BKP-COV-001", "BKP-STO-003"})
+    assert properties["passed-rules"] == junit.rule_ranges(
+        sorted(ran - {"BKP-COV-001", "BKP-STO-003"}))
     assert properties["files"] == "3"
+
+
+@pytest.mark.parametrize(("ids", "text"), [
+    ([], ""),
+    (["BKP-ACT-001"], "BKP-ACT-001"),
+    (["BKP-ACT-001", "BKP-ACT-002", "BKP-ACT-003", "BKP-CMP-002"],
+     "BKP-ACT-001..003 BKP-CMP-002"),
+    (["BKP-ACT-003", "BKP-ACT-001", "BKP-ACT-004"], "BKP-ACT-001 BKP-ACT-003..004"),
+    (["ORG-RULE", "BKP-STO-009", "BKP-STO-010", "BKP-STO-011"], "BKP-STO-009..011 ORG-RULE"),
+])
+def test_passed_rules_are_written_as_ranges(ids: list[str], text: str) -> None:
+    assert junit.rule_ranges(ids) == text
 
 
 def test_the_unit_form_failures_follow_the_threshold() -> None:
