@@ -111,9 +111,16 @@ def _legacy_entry(entry: dict[str, Any], file: str, index: int) -> Triple:
 
 
 def load_baseline(path: str) -> Baseline:
-    from azbackup_policy.config import read_config_text
+    from azbackup_policy.bounded import CONFIG_MAX_BYTES, read_file
+    from azbackup_policy.errors import InputError
 
-    return parse_baseline(read_config_text(path, "the baseline"), path)
+    try:
+        text = read_file(path, path, CONFIG_MAX_BYTES).decode("utf-8-sig")
+    except (InputError, UnicodeDecodeError) as exc:
+        reason = exc.message.removeprefix("cannot read file: ") if isinstance(
+            exc, InputError) else str(exc)
+        raise ConfigError(path, "", f"cannot read the baseline ({reason})") from None
+    return parse_baseline(text, path)
 
 
 def apply_baseline(findings: Sequence[Finding], baseline: Baseline) -> tuple[list[Finding],

@@ -77,15 +77,16 @@ def _config(args: argparse.Namespace, ctx: Context, paths: Sequence[str]) -> Any
 
 
 def _scan_options(args: argparse.Namespace, ctx: Context) -> Any:
-    from azbackup_policy.parsers.budget import limits_from
-
     config = _config(args, ctx, [p for p in args.paths if p != "-"] or ["."])
     given = {field: getattr(args, name) for name, field in _OVERRIDES.items()
              if getattr(args, name, None) not in (None, [], False)}
     given["home"] = ctx.environ.get("HOME") or ctx.environ.get("USERPROFILE") or None
     if args.limits:
-        given["limits"] = limits_from({k: v for pairs in args.limits for k, v in pairs.items()},
-                                      config.eval_limits())
+        try:
+            given["limits"] = config.eval_limits(
+                {k: v for pairs in args.limits for k, v in pairs.items()})
+        except ValueError as exc:
+            raise UsageError(f"--limits: {exc}") from None
     options = config.scan_options(**{k: tuple(v) if isinstance(v, list) else v
                                      for k, v in given.items()})
     if "-" in args.paths:

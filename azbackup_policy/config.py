@@ -84,17 +84,18 @@ class Config:
     limits: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     trusted: bool = False  # named with --config (else found in the scanned repository)
 
-    def eval_limits(self) -> Any:
-        """The evaluation limits: a file found in the repository may only lower them."""
-        from azbackup_policy.parsers.budget import EvalLimits, limits_from
+    def eval_limits(self, given: Mapping[str, float] | None = None) -> Any:
+        """The evaluation limits: a file found in the repository may only lower them; the
+        command line's ``given`` (``--limits``) win. ValueError names a wrong limit."""
+        from azbackup_policy.options import EvalLimits, limits_from
 
         wanted = limits_from(dict(self.limits))
-        if self.trusted:
-            return wanted
-        default = EvalLimits()
-        return limits_from({name: min(getattr(wanted, name.replace("-", "_")),
-                                      getattr(default, name.replace("-", "_")))
-                            for name in self.limits})
+        if not self.trusted:
+            default = EvalLimits()
+            wanted = limits_from({name: min(getattr(wanted, name.replace("-", "_")),
+                                            getattr(default, name.replace("-", "_")))
+                                  for name in self.limits})
+        return limits_from(dict(given or {}), wanted)
 
     def severity_overrides(self) -> dict[str, Severity]:
         overrides = dict(self.severity)

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azbackup_policy.parsers import ParseOptions
-from azbackup_policy.parsers.budget import EvalLimits
+from azbackup_policy.parsers.budget import EvalLimits, limits_from
 from azbackup_policy.rules import FailOn, Severity
 from azbackup_policy.suppressions import ConfigSuppression
+
+__all__ = ["EvalLimits", "ScanOptions", "limits_from"]
 
 _LIMITS = ParseOptions()
 

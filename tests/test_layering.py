@@ -43,7 +43,7 @@ LAYERS: dict[str, set[str]] = {
     "config": {"bounded", "errors", "rules", "suppressions", "options", "discover"},
     "yaml_rules": {"config", "errors", "model", "rules"},
     "matrix": {"bounded", "errors"},
-    "baseline": {"errors", "report"},
+    "baseline": {"bounded", "errors", "report"},
     "inventory": {"model", "report", "reporters"},  # reporters._safe: one sanitiser
     "progress": {"reporters"},  # reporters._safe: the path on the terminal is escaped
     "ruledocs": {"matrix", "plugins", "rules"},
