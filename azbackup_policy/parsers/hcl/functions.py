@@ -151,11 +151,15 @@ def contains(items: Any, value: Any) -> bool:
     return need(value) in need(_list(items))
 
 
-def replace(text: Any, search: Any, replacement: Any, *, budget: Budget) -> str:
+def replace(text: Any, search: Any, replacement: Any, *, budget: Budget | None = None) -> str:
+    budget = budget or Budget()  # called directly (not by the evaluator): the defaults
     subject, pattern, new = _text(text), _text(search), _text(replacement)
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
         template = re.sub(r"\$\{?(\d+)\}?", r"\\g<\1>", new)
-        return regex_sub(pattern[1:-1], template, subject, budget)
+        try:
+            return regex_sub(pattern[1:-1], template, subject, budget)
+        except ValueError as exc:
+            raise EvalError(f"replace(): {exc}") from None
     if len(new) > len(pattern):
         times = subject.count(pattern) if pattern else len(subject) + 1
         budget.allow_string(len(subject) + times * (len(new) - len(pattern)), "replace()")
@@ -165,7 +169,8 @@ def replace(text: Any, search: Any, replacement: Any, *, budget: Budget) -> str:
 _VERB = re.compile(r"%(?:%|([-+ 0#]*)(\d+)?(?:\.(\d+))?([a-zA-Z]))")
 
 
-def format_(spec: Any, *args: Any, budget: Budget) -> str:
+def format_(spec: Any, *args: Any, budget: Budget | None = None) -> str:
+    budget = budget or Budget()  # called directly (not by the evaluator): the defaults
     remaining = list(need(list(args)))
     template = _text(spec)
 
@@ -205,7 +210,8 @@ def _format_one(value: Any, match: re.Match[str]) -> str:
     return text.rjust(size)
 
 
-def join(separator: Any, *lists: Any, budget: Budget) -> str:
+def join(separator: Any, *lists: Any, budget: Budget | None = None) -> str:
+    budget = budget or Budget()  # called directly (not by the evaluator): the defaults
     items = [_text(item) for value in lists for item in _list(value)]
     between = _text(separator)
     budget.allow_string(len(between) * len(items) + sum(map(len, items)), "join()")
