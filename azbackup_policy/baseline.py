@@ -80,6 +80,8 @@ def parse_baseline(text: str, file: str) -> Baseline:
         document = json.loads(text)
     except ValueError as exc:
         raise ConfigError(file, "", f"not a baseline: invalid JSON ({exc})") from exc
+    except RecursionError:
+        raise ConfigError(file, "", "not a baseline: JSON nested too deeply") from None
     version = document.get("version") if isinstance(document, dict) else None
     if version not in _READABLE or isinstance(version, bool):
         raise ConfigError(file, "version", "not a baseline of version "
@@ -109,11 +111,15 @@ def _legacy_entry(entry: dict[str, Any], file: str, index: int) -> Triple:
 
 
 def load_baseline(path: str) -> Baseline:
+    from azbackup_policy.bounded import CONFIG_MAX_BYTES, read_file
+    from azbackup_policy.errors import InputError
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise ConfigError(path, "", f"cannot read the baseline ({exc.strerror})") from exc
+        text = read_file(path, path, CONFIG_MAX_BYTES).decode("utf-8-sig")
+    except (InputError, UnicodeDecodeError) as exc:
+        reason = exc.message.removeprefix("cannot read file: ") if isinstance(
+            exc, InputError) else str(exc)
+        raise ConfigError(path, "", f"cannot read the baseline ({reason})") from None
     return parse_baseline(text, path)
 
 

@@ -81,6 +81,12 @@ def _scan_options(args: argparse.Namespace, ctx: Context) -> Any:
     given = {field: getattr(args, name) for name, field in _OVERRIDES.items()
              if getattr(args, name, None) not in (None, [], False)}
     given["home"] = ctx.environ.get("HOME") or ctx.environ.get("USERPROFILE") or None
+    if args.limits:
+        try:
+            given["limits"] = config.eval_limits(
+                {k: v for pairs in args.limits for k, v in pairs.items()})
+        except ValueError as exc:
+            raise UsageError(f"--limits: {exc}") from None
     options = config.scan_options(**{k: tuple(v) if isinstance(v, list) else v
                                      for k, v in given.items()})
     if "-" in args.paths:
@@ -292,6 +298,20 @@ def cmd_rules(args: argparse.Namespace, ctx: Context) -> ExitCode:
     return ExitCode.INPUT_ERROR
 
 
+def file_names_last(argv: list[str]) -> list[str]:
+    """``argv`` with ``--`` before the changed files pre-commit appended when one of them
+    looks like an option (a file named ``--output=x.json`` is a file name, never an
+    option), in case the hook's ``args`` lost their ``--``."""
+    if "--changed-files" not in argv or "--" in argv:
+        return argv
+    start = len(argv)
+    while start > 0 and argv[start - 1] != "--changed-files" and os.path.isfile(argv[start - 1]):
+        start -= 1
+    if any(name.startswith("-") for name in argv[start:]):
+        return [*argv[:start], "--", *argv[start:]]
+    return argv
+
+
 def cmd_completion(args: argparse.Namespace, ctx: Context) -> ExitCode:
     from azbackup_policy.completion import script
 
@@ -325,7 +345,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
                   dict(os.environ if environ is None else environ), stdin)
     parser = build_parser()
     try:
-        args = _parse(parser, argv)
+        args = _parse(parser, file_names_last(list(sys.argv[1:] if argv is None else argv)))
     except ParseError as exc:
         exc.parser.print_usage(ctx.stderr)
         ctx.say(f"error: {exc}")

@@ -123,7 +123,26 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
                         metavar="BYTES", help="refuse files larger than this (default 200 MB)")
     for flag, default, text in _LIMITS:
         limits.add_argument(flag, type=int, metavar="N", help=f"{text} (default {default})")
+    limits.add_argument("--limits", action="append", default=[], metavar="NAME=N,...",
+                        type=_limit_pairs, help="evaluation budget of each file or module "
+                        "tree: string-length, collection-length, value-size, integer-bits, "
+                        "steps, expansions, seconds (see docs/security.md)")
     _config_options(parser)
+
+
+def _limit_pairs(text: str) -> dict[str, float]:
+    """``steps=5000000,seconds=120`` -> {"steps": 5000000.0, "seconds": 120.0} (the names
+    and values are checked when the options are built)."""
+    pairs: dict[str, float] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = item.partition("=")
+        try:
+            pairs[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise argparse.ArgumentTypeError(f"{item!r} is not NAME=NUMBER")
+    return pairs
 
 
 def _output_options(scan: argparse.ArgumentParser) -> None:

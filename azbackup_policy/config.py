@@ -28,6 +28,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
+from azbackup_policy.bounded import safe_yaml
 from azbackup_policy.errors import ConfigError
 from azbackup_policy.options import ScanOptions
 from azbackup_policy.rules import FailOn, Severity
@@ -80,6 +81,21 @@ class Config:
     suppressions: tuple[ConfigSuppression, ...] = ()
     organisation: Organisation = Organisation()
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    limits: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    trusted: bool = False  # named with --config (else found in the scanned repository)
+
+    def eval_limits(self, given: Mapping[str, float] | None = None) -> Any:
+        """The evaluation limits: a file found in the repository may only lower them; the
+        command line's ``given`` (``--limits``) win. ValueError names a wrong limit."""
+        from azbackup_policy.options import EvalLimits, limits_from
+
+        wanted = limits_from(dict(self.limits))
+        if not self.trusted:
+            default = EvalLimits()
+            wanted = limits_from({name: min(getattr(wanted, name.replace("-", "_")),
+                                            getattr(default, name.replace("-", "_")))
+                                  for name in self.limits})
+        return limits_from(dict(given or {}), wanted)
 
     def severity_overrides(self) -> dict[str, Severity]:
         overrides = dict(self.severity)
@@ -106,6 +122,7 @@ class Config:
             rule_files=self.rules,
             suppressions=self.suppressions,
             baseline_file=self.baseline,
+            limits=self.eval_limits(),
             bicep_cache=self.bicep_cache,
         )
         return replace(base, **overrides)
@@ -167,18 +184,53 @@ def resolve_config(
     if disabled:
         return Config()
     path = explicit or find_config(paths, cwd)
-    return Config() if path is None else load_config(path, cwd=cwd)
+    if path is None:
+        return Config()
+    if explicit is not None:
+        return replace(load_config(path, cwd=cwd), trusted=True)
+    # Found in the scanned repository: it, and every file it names, must be inside it.
+    root = _repository_of(path, cwd)
+    _check_inside(root, path, path, "", cwd)  # before it is read: it may be a link
+    config = load_config(path, cwd=cwd)
+    named = [("matrix", config.matrix), ("baseline", config.baseline),
+             *(("parameters", p) for p in config.parameters),
+             *(("var-files", p) for p in config.var_files), *(("rules", p) for p in config.rules)]
+    for key, value in named:
+        if value is not None:
+            _check_inside(root, config.file or path, value, key, cwd)
+    return config
+
+
+def _repository_of(path: str, cwd: str | None) -> str:
+    from azbackup_policy.discover import repository_root
+
+    folder = os.path.dirname(os.path.abspath(os.path.join(cwd or os.getcwd(), path)))
+    return repository_root(folder, cwd)
+
+
+def _check_inside(root: str, shown: str, value: str, key: str, cwd: str | None) -> None:
+    """A ConfigError when ``value`` (symbolic links resolved) lies outside ``root``."""
+    real = os.path.realpath(os.path.join(cwd or os.getcwd(), value))
+    if real != root and not real.startswith(root + os.sep):
+        raise ConfigError(shown, key, f"{value} is outside the repository ({root}) and is "
+                          "not read; name it with --config or on the command line instead")
 
 
 # --- reading and validating -----------------------------------------------------------
 
 
-def read_config_text(path: str) -> str:
+def read_config_text(path: str, what: str = "the file") -> str:
+    """A configuration-like file (config, YAML rules, baseline, matrix), read bounded: a
+    regular file of at most :data:`~azbackup_policy.bounded.CONFIG_MAX_BYTES`."""
+    from azbackup_policy.bounded import CONFIG_MAX_BYTES, read_file
+    from azbackup_policy.discover import decode_text
+    from azbackup_policy.errors import InputError
+
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "", f"cannot read the file ({exc})") from exc
+        return decode_text(read_file(path, path, CONFIG_MAX_BYTES), path)
+    except InputError as exc:
+        reason = exc.message.removeprefix("cannot read file: ")
+        raise ConfigError(path, "", f"cannot read {what} ({reason})") from None
 
 
 def load_config(path: str, *, cwd: str | None = None) -> Config:
@@ -205,7 +257,7 @@ def yaml_mapping(text: str, shown: str) -> dict[str, Any]:
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml(text)
     except ValueError as exc:  # a date such as 2027-02-30
         raise ConfigError(shown, "", f"invalid YAML: {exc}") from exc
     except yaml.YAMLError as exc:
@@ -231,6 +283,8 @@ def _pyproject_table(text: str, shown: str) -> dict[str, Any]:
                               "Python 3.11+ or the 'tomli' package") from exc
     try:
         document = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(shown, "", "invalid TOML: nested too deeply") from None
     except (tomllib.TOMLDecodeError, ValueError) as exc:  # ValueError: a 5000-digit number
         raise ConfigError(shown, "", f"invalid TOML: {exc}") from exc
     table = document.get("tool", {}).get(TOOL_KEY, {})
@@ -360,6 +414,7 @@ def _build(data: Mapping[str, Any], shown: str, prefix: str, paths: _Paths) -> C
         suppressions=_suppressions(data.get("suppressions", ()), shown, prefix, paths),
         organisation=_organisation(data.get("organisation", {})),
         options=MappingProxyType(dict(data.get("options", {}))),
+        limits=MappingProxyType(dict(data.get("limits", {}))),
     )
 
 

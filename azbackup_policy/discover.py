@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from azbackup_policy.bounded import read_file
 from azbackup_policy.errors import InputError
 from azbackup_policy.formats import ARM as ARM
 from azbackup_policy.formats import ARM_PARAMETERS as ARM_PARAMETERS
@@ -36,6 +37,7 @@ from azbackup_policy.formats import WHATIF as WHATIF
 
 DEFAULT_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_FOLDER_DEPTH = 100  # folders below a scanned path
 _SNIFF_BYTES = 64 * 1024
 STDIN = "-"  # the path that stands for standard input (read by the CLI)
 
@@ -194,21 +196,7 @@ class FileLoader:
         shown = self.display(path)
         if self.hidden(path):
             raise InputError(shown, 1, 1, "cannot read file: it is not staged for commit")
-        path = self._at(path)
-        try:
-            if os.path.isdir(path):
-                raise InputError(shown, 1, 1, "is a directory, not a file")
-            size = os.path.getsize(path)
-            if size > self.max_file_bytes:
-                raise InputError(
-                    shown, 1, 1,
-                    f"file is {size} bytes, over the limit of {self.max_file_bytes} bytes "
-                    "(raise it with --max-file-size)",
-                )
-            with open(path, "rb") as handle:
-                return handle.read()
-        except OSError as exc:
-            raise InputError(shown, 1, 1, f"cannot read file: {exc.strerror or exc}") from None
+        return read_file(self._at(path), shown, self.max_file_bytes)
 
     def _stdin_bytes(self) -> bytes:
         data = self.stdin or b""
@@ -363,11 +351,16 @@ class _Walker:
             return
         self.classify_json(STDIN, STDIN, data[:_SNIFF_BYTES], True)
 
-    def visit_dir(self, folder: str, explicit: bool) -> None:
+    def visit_dir(self, folder: str, explicit: bool, depth: int = 0) -> None:
         real = os.path.realpath(folder)
         if real in self._seen_dirs:
             return
         self._seen_dirs.add(real)
+        if depth > MAX_FOLDER_DEPTH:
+            self.result.errors.append(InputError(display_path(folder, self.cwd), 1, 1,
+                                                 f"folders nested deeper than "
+                                                 f"{MAX_FOLDER_DEPTH} levels: not scanned"))
+            return
         entries = self.loader.list_dir(folder)
         if not explicit and is_bicep_cache_entry(entries):
             self.result.skipped.append(Skipped(display_path(os.path.join(folder, "main.json"),
@@ -376,10 +369,13 @@ class _Walker:
         for entry in entries:
             name = os.path.basename(entry)
             shown = display_path(entry, self.cwd)
-            if os.path.isdir(entry):
-                if name in DEFAULT_SKIP_DIRS or self.excluded(shown):
-                    continue
-                self.visit_dir(entry, False)
+            if name in DEFAULT_SKIP_DIRS or self.excluded(shown):
+                continue  # before anything of it is read, a link or not
+            if os.path.islink(entry) and not self.loader.inside_roots(entry):
+                self.result.skipped.append(Skipped(shown, "a symbolic link to outside the "
+                                                   "repository: not followed"))
+            elif os.path.isdir(entry):
+                self.visit_dir(entry, False, depth + 1)
             elif os.path.isfile(entry):
                 self.visit_file(entry, False)
 

@@ -44,11 +44,14 @@ def matrix_schema() -> Mapping[str, Any]:
 def _read(path: str | None, default: str) -> tuple[str, str]:
     if path is None:
         return f"{PACKAGE}/{default}", _package_text(default)
+    from azbackup_policy.bounded import CONFIG_MAX_BYTES, read_file
+    from azbackup_policy.errors import InputError
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            return path, handle.read()
-    except OSError as exc:
-        raise ConfigError(path, "", f"cannot read the matrix file: {exc.strerror}") from exc
+        return path, read_file(path, path, CONFIG_MAX_BYTES).decode("utf-8-sig")
+    except (InputError, UnicodeDecodeError) as exc:
+        reason = exc.message if isinstance(exc, InputError) else str(exc)
+        raise ConfigError(path, "", f"cannot read the matrix file ({reason})") from None
 
 
 def _parse(name: str, text: str) -> Any:
@@ -57,6 +60,10 @@ def _parse(name: str, text: str) -> Any:
     # libyaml's safe loader when PyYAML has it (the matrix is read on every scan: 35 ms
     # with the pure-Python loader, 3 ms with libyaml); the same safe constructors.
     try:
+        if not name.startswith(f"{PACKAGE}/"):  # a file of the user's: bounded
+            from azbackup_policy.bounded import safe_yaml
+
+            return safe_yaml(text)
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
         try:
             return loader.get_single_data()

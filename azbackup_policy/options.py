@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azbackup_policy.parsers import ParseOptions
+from azbackup_policy.parsers.budget import EvalLimits, limits_from
 from azbackup_policy.rules import FailOn, Severity
 from azbackup_policy.suppressions import ConfigSuppression
+
+__all__ = ["EvalLimits", "ScanOptions", "limits_from"]
 
 _LIMITS = ParseOptions()
 
@@ -38,6 +41,7 @@ class ScanOptions:
     max_loop_count: int = _LIMITS.max_loop_count  # count/for_each/copy/range()
     max_nesting_depth: int = _LIMITS.max_nesting_depth  # JSON/Bicep brackets
     max_module_depth: int = _LIMITS.max_module_depth  # modules / nested deployments
+    limits: EvalLimits = field(default_factory=EvalLimits)  # evaluation budgets (--limits)
     cwd: str | None = None
     rule_files: tuple[str, ...] = ()  # YAML rules (--rules, config ``rules``)
     suppressions: tuple[ConfigSuppression, ...] = ()  # config ``suppressions``

@@ -24,6 +24,7 @@ from azbackup_policy.matrix import Matrix
 from azbackup_policy.model import Estate
 from azbackup_policy.options import ScanOptions as ScanOptions  # importable from here too
 from azbackup_policy.parsers import ParseContext, ParseOptions, load_parser
+from azbackup_policy.parsers.budget import BudgetExceeded
 from azbackup_policy.report import Finding, InputProblem, Report, ScannedUnit, SkippedFile
 from azbackup_policy.rules import Rule
 from azbackup_policy.suppressions import (
@@ -60,6 +61,9 @@ def _parse_source(source: Source, context: ParseContext, loaded: Loaded,
         loaded.errors.append(_problem(error))
     except RecursionError:
         loaded.errors.append(InputProblem(source.path, 1, 1, "input is nested too deeply"))
+    except BudgetExceeded as exc:  # spent outside any one expression (between them)
+        loaded.errors.append(InputProblem(source.path, 1, 1,
+                                          f"evaluation budget exceeded: {exc}"))
     return []
 
 
@@ -137,6 +141,7 @@ def load_units(paths: Sequence[str], options: ScanOptions = _DEFAULT_OPTIONS,
         max_module_depth=options.max_module_depth,
         bicep_cache=options.bicep_cache,
         home=options.home,
+        limits=options.limits,
     ))
     documents: list[Document] = []
     table = by_name(formats)

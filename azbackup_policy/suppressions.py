@@ -191,10 +191,58 @@ def _rule_matches(token: str, finding: Finding) -> bool:
     return wanted in (finding.rule_id.lower(), finding.rule_name.lower())
 
 
-def address_pattern(pattern: str) -> re.Pattern[str]:
-    """``[*]`` matches any one index (``[0]``, ``["a"]``); ``*`` matches any text."""
-    globbed = (".*".join(re.escape(p) for p in part.split("*")) for part in pattern.split("[*]"))
-    return re.compile(r"\[[^\]]*\]".join(globbed))
+_INDEX = object()  # the ``[*]`` token of an address pattern
+
+
+def address_matches(pattern: str, address: str) -> bool:
+    """Whether ``address`` matches ``pattern``: ``[*]`` matches any one index (``[0]``,
+    ``["a"]``), ``*`` any text, everything else itself.
+
+    In time proportional to the lengths multiplied (never exponential: a pattern such as
+    ``*a*a*a*b`` comes from a configuration file and must not stall the scan). The star
+    last passed is retried one character further on a mismatch; each other token matches
+    in at most one way, so that is enough.
+    """
+    tokens = _address_tokens(pattern)
+    t = i = 0
+    star: tuple[int, int] | None = None  # (token after the star, text position tried)
+    while i < len(address) or (t < len(tokens) and tokens[t] == "*"):
+        if t < len(tokens) and tokens[t] == "*":
+            star = (t + 1, i)
+            t += 1
+            continue
+        step = _token_length(tokens[t], address, i) if t < len(tokens) else None
+        if step is not None:
+            t, i = t + 1, i + step
+        elif star is not None and star[1] < len(address):
+            t, i = star[0], star[1] + 1
+            star = (star[0], i)
+        else:
+            return False
+    return t == len(tokens)
+
+
+def _address_tokens(pattern: str) -> list[object]:
+    tokens: list[object] = []
+    for n, part in enumerate(pattern.split("[*]")):
+        if n:
+            tokens.append(_INDEX)
+        for m, text in enumerate(part.split("*")):
+            if m and tokens[-1:] != ["*"]:
+                tokens.append("*")
+            tokens.extend(f"={char}" for char in text)
+    return tokens
+
+
+def _token_length(token: object, text: str, at: int) -> int | None:
+    """How many characters of ``text`` from ``at`` the (non-star) ``token`` matches."""
+    if token is _INDEX:
+        if not text.startswith("[", at):
+            return None
+        close = text.find("]", at + 1)
+        return None if close < 0 else close - at + 1
+    assert isinstance(token, str)
+    return 1 if text.startswith(token[1:], at) else None
 
 
 def _file_matches(pattern: str, file: str, base_dir: str | None) -> bool:
@@ -208,7 +256,7 @@ def _file_matches(pattern: str, file: str, base_dir: str | None) -> bool:
 def _config_matches(item: ConfigSuppression, finding: Finding) -> bool:
     if not _rule_matches(item.rule, finding):
         return False
-    if item.address and not address_pattern(item.address).fullmatch(finding.resource.address):
+    if item.address and not address_matches(item.address, finding.resource.address):
         return False
     return not item.file or _file_matches(item.file, finding.location.file, item.base_dir)
 

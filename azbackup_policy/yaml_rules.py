@@ -118,9 +118,59 @@ def _rule(item: Mapping[str, Any], file: str, key_path: str) -> Rule:
         id=item["id"], name=item["name"], area=item["area"],
         severity=Severity(item["severity"]), matrix_rows=tuple(item.get("matrix_rows", ())),
         summary=item["summary"], help=item["help"], target=target,
-        check=YamlCheck(item["id"], condition, item["message"]),
+        check=YamlCheck(item["id"], with_choices(condition), item["message"]),
         tags=("yaml",), origin=f"yaml:{file}",
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Choices:
+    """The list of an ``in``/``not_in`` test, with its values as a set: each test is one
+    lookup, so a long list in a rule file does not multiply with the size of the estate."""
+
+    items: tuple[Any, ...]
+    keys: frozenset[Any]
+    others: tuple[Any, ...]  # items with no key (compared one by one)
+
+    @classmethod
+    def of(cls, items: Sequence[Any]) -> Choices:
+        keyed = [(_key(item), item) for item in items]
+        return cls(tuple(items), frozenset(k for k, _ in keyed if k is not None),
+                   tuple(item for k, item in keyed if k is None))
+
+    def __contains__(self, value: object) -> bool:
+        key = _key(value)
+        if key is not None and key in self.keys:
+            return True
+        pool = self.items if key is None else self.others
+        return any(_equal(value, item) for item in pool)
+
+
+def _key(value: Any) -> Any:
+    """A hashable key equal exactly when :func:`_equal` says equal, or None."""
+    if isinstance(value, str):
+        return ("s", value.casefold())
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, (int, float)):
+        return ("n", value)
+    if value is None:
+        return ("z",)
+    return None
+
+
+def with_choices(condition: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``condition`` with the lists of ``in``/``not_in`` as :class:`Choices`."""
+    out = dict(condition)
+    for combinator in ("all", "any"):
+        if combinator in out:
+            out[combinator] = [with_choices(child) for child in out[combinator]]
+    if "not" in out:
+        out["not"] = with_choices(out["not"])
+    for operator in ("in", "not_in"):
+        if isinstance(out.get(operator), list):
+            out[operator] = Choices.of(out[operator])
+    return out
 
 
 def _fields(condition: Mapping[str, Any], key_path: str) -> Iterator[tuple[str, str]]:
@@ -320,7 +370,8 @@ def _test(operator: str, expected: Any, value: Any) -> Outcome:
     if value is None:
         return False
     if operator in ("in", "not_in"):
-        found = any(_equal(value, item) for item in expected)
+        found = value in expected if isinstance(expected, Choices) else any(
+            _equal(value, item) for item in expected)
         return found if operator == "in" else not found
     if not _number(value):
         return False

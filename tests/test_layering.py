@@ -25,7 +25,8 @@ LAYERS: dict[str, set[str]] = {
     "document": {"model"},
     "arm_values": {"model"},  # ARM value types shared by parsers and linkers
     "formats": {"parsers"},  # for typing only; parsers are named "module:function"
-    "discover": {"errors", "formats"},
+    "bounded": {"errors"},  # reading files and YAML within limits
+    "discover": {"bounded", "errors", "formats"},
     "parsers": {"model", "document", "errors", "discover", "arm_values", "formats"},
     "linkers": {"model", "document", "arm_values"},
     "report": {"model", "document", "rules"},
@@ -39,10 +40,10 @@ LAYERS: dict[str, set[str]] = {
     "plugins": {"errors", "hookspecs", "rules", "formats", "reporters", "linkers"},
     "suppressions": {"model", "document", "report", "rules"},
     "options": {"parsers", "rules", "suppressions"},
-    "config": {"errors", "rules", "suppressions", "options", "discover"},
+    "config": {"bounded", "errors", "rules", "suppressions", "options", "discover"},
     "yaml_rules": {"config", "errors", "model", "rules"},
-    "matrix": {"errors"},
-    "baseline": {"errors", "report"},
+    "matrix": {"bounded", "errors"},
+    "baseline": {"bounded", "errors", "report"},
     "inventory": {"model", "report", "reporters"},  # reporters._safe: one sanitiser
     "progress": {"reporters"},  # reporters._safe: the path on the terminal is escaped
     "ruledocs": {"matrix", "plugins", "rules"},

@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 from azbackup_policy.policies.coverage import vm_not_protected
+from hypothesis import given
+from hypothesis import strategies as st
 
 from azbackup_policy import pipeline as scan_module
 from azbackup_policy.cli import main
@@ -26,7 +29,7 @@ from azbackup_policy.suppressions import (
     Directive,
     InlineSuppression,
     Suppressor,
-    address_pattern,
+    address_matches,
     inline_suppressions,
     parse_comment,
 )
@@ -95,13 +98,30 @@ def test_comments_without_the_marker_are_ignored() -> None:
 
 
 def test_address_wildcards() -> None:
-    pattern = address_pattern("module.web.azurerm_linux_virtual_machine.vm[*]")
-    assert pattern.fullmatch("module.web.azurerm_linux_virtual_machine.vm[0]")
-    assert pattern.fullmatch('module.web.azurerm_linux_virtual_machine.vm["api-a"]')
-    assert not pattern.fullmatch("module.web.azurerm_linux_virtual_machine.vm")
-    assert not pattern.fullmatch("module.webx.azurerm_linux_virtual_machine.vm[0]")
-    assert address_pattern("module.*.azurerm_linux_virtual_machine.db").fullmatch(
-        "module.data.azurerm_linux_virtual_machine.db")
+    pattern = "module.web.azurerm_linux_virtual_machine.vm[*]"
+    assert address_matches(pattern, "module.web.azurerm_linux_virtual_machine.vm[0]")
+    assert address_matches(pattern, 'module.web.azurerm_linux_virtual_machine.vm["api-a"]')
+    assert not address_matches(pattern, "module.web.azurerm_linux_virtual_machine.vm")
+    assert not address_matches(pattern, "module.webx.azurerm_linux_virtual_machine.vm[0]")
+    assert not address_matches(pattern, "module.web.azurerm_linux_virtual_machine.vm[0]x")
+    assert address_matches("module.*.azurerm_linux_virtual_machine.db",
+                           "module.data.azurerm_linux_virtual_machine.db")
+    assert address_matches("*", "") and address_matches("a**b", "ab")
+    assert address_matches("*.vm[*].x*", "m.vm[1].y.vm[2].xz")
+    assert not address_matches("*[*]", "vm[0")
+
+
+@given(st.text("ab*[]0.", max_size=8), st.text("ab[]0.", max_size=12))
+def test_address_matches_agrees_with_the_regular_expression(pattern: str, text: str) -> None:
+    """The linear matcher says what the backtracking regular expression said."""
+    globbed = (".*".join(re.escape(p) for p in part.split("*")) for part in pattern.split("[*]"))
+    expected = re.fullmatch(r"\[[^\]]*\]".join(globbed), text) is not None
+    assert address_matches(pattern, text) == expected
+
+
+def test_address_pattern_that_backtracks_is_fast() -> None:
+    """``*a*a*a*b`` against a long address: linear, not a regular expression's backtracking."""
+    assert not address_matches("*a*a*a*a*a*a*b", "a" * 5_000)
 
 
 # --- applying them (hand-built estates) -----------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 from azbackup_policy.discover import FileLoader, Source
 from azbackup_policy.document import Document
 from azbackup_policy.formats import BUILTIN_FORMATS
+from azbackup_policy.parsers.budget import EvalLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class ParseOptions:
     max_module_depth: int = 32
     bicep_cache: str | None = None  # Bicep's module cache root (--bicep-cache)
     home: str | None = None  # the user's home folder: ~/.bicep is the default cache
+    # The evaluation budget of each file or module tree.
+    limits: EvalLimits = field(default_factory=EvalLimits)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from azbackup_policy.discover import Source
 from azbackup_policy.document import Document, Problem
 from azbackup_policy.errors import InputError
 from azbackup_policy.parsers import ParseContext
+from azbackup_policy.parsers.budget import Budget
 from azbackup_policy.parsers.hcl.evaluate import Trace
 from azbackup_policy.parsers.hcl.instance import Instance, Run, Thunk
 from azbackup_policy.parsers.hcl.loader import Loader
@@ -39,7 +40,7 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
     except InputError as error:  # the modules it names are then not followed
         manifest = {}
         problems.append(Problem(error.file, error.line, error.column, error.message))
-    run = Run(loader, context.options, manifest)
+    run = Run(loader, context.options, manifest, budget=Budget(context.options.limits))
     root = Instance(run, loader.module(folder), "", {}, (os.path.realpath(folder),))
     for attr in _variable_assignments(loader, folder, context.options.var_files):
         root.inputs[attr.name] = _root_input(root, attr)
@@ -59,7 +60,7 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
             not_followed=tuple(run.not_followed),
             files=tuple(loader.files),
             unparsed=tuple(run.unparsed),
-            problems=tuple(problems),
+            problems=(*problems, *run.problems),
         )
     ]
 
@@ -83,6 +84,8 @@ def _automatic_var_files(loader: Loader, folder: str) -> list[str]:
     found += [
         names[n] for n in sorted(names) if n.endswith((".auto.tfvars", ".auto.tfvars.json"))
     ]
+    for path in found:  # loaded because the repository holds them: a link may lead outside
+        loader.context.loader.check_allowed(path, referrer=path, line=1)
     return found
 
 

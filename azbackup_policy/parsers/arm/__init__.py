@@ -106,7 +106,10 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
     values: dict[str, Any] = {}
     files: list[str] = []
     explicit = [p for p in context.options.parameter_files if p.lower().endswith(".json")]
-    for path in [*convention_parameter_files(source.path), *explicit]:
+    convention = convention_parameter_files(source.path)
+    for path in [*convention, *explicit]:
+        if path in convention and loader.exists(path):  # named by the repository: a link
+            loader.check_allowed(path, referrer=source.path, line=1)  # may lead outside
         if loader.exists(path) and loader.display(path) not in files:
             values.update(read_parameter_values(path, context))
             files.append(loader.display(path))

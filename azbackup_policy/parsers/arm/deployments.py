@@ -91,7 +91,8 @@ def _deployment(item: Instance, evaluator: Evaluator) -> dict[str, Any]:
     subscription = get_ci(item.raw, "subscriptionId")
     result: dict[str, Any] = {"deployment_name": item.name,
                               "subscription_id": scope.subscription_id,
-                              "resource_group": scope.resource_group}
+                              "resource_group": scope.resource_group,
+                              "budget": scope.budget}
     if subscription is not None:
         result["subscription_id"] = evaluator.value(
             subscription, (*item.path, "subscriptionId"), item.frame)

@@ -26,6 +26,7 @@ from azbackup_policy.parsers.arm.expressions import (
     unescape,
 )
 from azbackup_policy.parsers.arm.values import get_ci
+from azbackup_policy.parsers.budget import Budget, BudgetExceeded
 
 JsonPath = tuple[str | int, ...]
 SECURE = Unknown("(secure parameter)")
@@ -97,6 +98,8 @@ class Scope:
     # Expressions that failed: reported, and their values are Unknown (shared by the
     # scopes of one document, so nested deployments report into the same list).
     problems: list[InputError] = field(default_factory=list)
+    # The evaluation budget of the whole document (shared by nested deployments).
+    budget: Budget = field(default_factory=Budget)
 
     def span(self, path: JsonPath) -> SourceSpan:
         probe = path
@@ -160,7 +163,7 @@ class Evaluator:
             return self.obj(raw, path, frame)
         return raw
 
-    def array(self, raw: list[Any], path: JsonPath, frame: Frame) -> list[Any]:
+    def array(self, raw: list[Any], path: JsonPath, frame: Frame) -> Any:
         result = []
         for i, item in enumerate(raw):
             kind = type(item)
@@ -168,7 +171,15 @@ class Evaluator:
                 result.append(item)
             else:
                 result.append(self.value(item, (*path, i), frame))
-        return result
+        return self.checked(result, path, "an array")
+
+    def checked(self, value: Any, path: JsonPath, what: str) -> Any:
+        """``value`` when within the budget, else Unknown (and a reported problem): an
+        array or object can repeat a large shared value many times without a call."""
+        try:
+            return self.scope.budget.check(value, what)
+        except BudgetExceeded as exc:
+            return self.over_budget(path, exc, f"[{what}]")
 
     def string(self, raw: str, path: JsonPath, frame: Frame) -> Any:
         if not is_expression(raw):
@@ -184,6 +195,14 @@ class Evaluator:
             return self.failed(path, f"{exc} (in {_quotable(raw, path)})", raw)
         except RecursionError:
             raise self.scope.error(path, "expression nested too deeply") from None
+        except BudgetExceeded as exc:
+            return self.over_budget(path, exc, raw)
+
+    def over_budget(self, path: JsonPath, exc: BudgetExceeded, raw: str) -> Unknown:
+        """A value over the budget is Unknown; reported (once when the budget is spent)."""
+        if self.scope.budget.first_report():
+            self.scope.problems.append(self.scope.error(path, f"evaluation budget exceeded: {exc}"))
+        return Unknown(raw[1:-1][:200] if len(raw) > 2 else raw)
 
     def parsed(self, raw: str) -> Node:
         """The tree of the expression string ``raw`` (``[...]``)."""
@@ -195,7 +214,7 @@ class Evaluator:
         secret = any(isinstance(key, str) and key.lower() in _SECRET_KEYS for key in path)
         return Unknown("(invalid expression)" if secret else raw[1:-1][:200])
 
-    def obj(self, raw: dict[str, Any], path: JsonPath, frame: Frame) -> dict[str, Any]:
+    def obj(self, raw: dict[str, Any], path: JsonPath, frame: Frame) -> Any:
         result: dict[str, Any] = {}
         for key, item in raw.items():
             kind = type(item)
@@ -209,7 +228,7 @@ class Evaluator:
                 result.update(self.property_copy(item, (*path, key), frame))
             else:
                 result[key] = self.value(item, (*path, key), frame)
-        return result
+        return self.checked(result, path, "an object")
 
     def property_copy(self, specs: list[Any], path: JsonPath, frame: Frame) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -249,6 +268,10 @@ class Evaluator:
             raise self.scope.error(
                 path, f"copy count {count} is over the limit of {self.scope.max_loop_count}"
             )
+        try:
+            self.scope.budget.expand(count, "copy")
+        except BudgetExceeded as exc:
+            return self.over_budget(path, exc, "[copy count]")
         return count
 
     def node(self, node: Node, frame: Frame, path: JsonPath) -> Any:
@@ -270,14 +293,18 @@ class Evaluator:
         if entry is None:  # reference(), list*() or unsupported functions
             return Unknown(render(node))
         function, mode = entry
+        budget = self.scope.budget
+        budget.step()
         context = Context(self, frame, node, path)
         if mode == "lazy":
             return function(context, [])
         args = [self.node(a, frame, path) for a in node.args]
         if mode == "strict" and any(isinstance(a, Unknown) for a in args):
             return Unknown(render(node))
+        what = f"{node.name}()"
+        budget.allow_total(args, what)
         try:
-            return function(context, args)
+            return budget.check(function(context, args), what)
         except (TypeError, ValueError, KeyError, IndexError, AttributeError,
                 OverflowError) as exc:  # arguments of a type the function cannot take
             raise ExprError(f"bad arguments to {node.name}(): {exc}") from None

@@ -20,6 +20,7 @@ from azbackup_policy.parsers.arm.evaluator import Context, ExprError, Function
 from azbackup_policy.parsers.arm.functions_collections import COLLECTION_FUNCTIONS, as_string, need
 from azbackup_policy.parsers.arm.functions_scope import SCOPE_FUNCTIONS
 from azbackup_policy.parsers.arm.values import get_ci, make_string
+from azbackup_policy.parsers.budget import Budget
 
 
 def _parameters(ctx: Context, args: list[Any]) -> Any:
@@ -129,16 +130,18 @@ def _format(ctx: Context, args: list[Any]) -> Any:
         index = int(match.group(1)) + 1
         if index >= len(args):
             raise ExprError(f"format() has no argument {index - 1}")
-        parts.append(_format_one(args[index], match.group(2)))
+        parts.append(_format_one(args[index], match.group(2), ctx.evaluator.scope.budget))
     parts.append(template[pos:])
     return make_string(parts, ctx.text)
 
 
-def _format_one(value: Any, spec: str | None) -> Any:
+def _format_one(value: Any, spec: str | None, budget: Budget) -> Any:
     if isinstance(value, Unknown) or not spec:
         return value if isinstance(value, Unknown) else as_string(value)
     if spec.upper().startswith("D") and isinstance(value, int) and spec[1:].isdigit():
-        return str(value).zfill(int(spec[1:]))
+        width = int(spec[1:]) if len(spec) < 12 else 10**12
+        budget.allow_string(width, "format()")
+        return str(value).zfill(width)
     return as_string(value)
 
 
@@ -199,7 +202,12 @@ def _to_bool(ctx: Context, args: list[Any]) -> Any:
 
 def _replace(ctx: Context, args: list[Any]) -> Any:
     need(args, 3, 3)
-    return as_string(args[0]).replace(as_string(args[1]), as_string(args[2]))
+    text, old, new = (as_string(a) for a in args)
+    if len(new) > len(old):  # the result grows by (new - old) at each match
+        times = text.count(old) if old else len(text) + 1
+        ctx.evaluator.scope.budget.allow_string(len(text) + times * (len(new) - len(old)),
+                                                "replace()")
+    return text.replace(old, new)
 
 
 def _substring(ctx: Context, args: list[Any]) -> Any:

@@ -14,8 +14,7 @@ from typing import Any
 from azbackup_policy.model import Unknown, is_known
 from azbackup_policy.parsers.arm.evaluator import Context, ExprError, Function
 from azbackup_policy.parsers.arm.values import get_ci
-
-_MAX_PAD = 100_000  # padLeft('', 10**10) would otherwise try to build a 10 GB string
+from azbackup_policy.parsers.budget import distinct_items, value_key
 
 
 def need(args: list[Any], low: int, high: int | None = None) -> None:
@@ -48,11 +47,7 @@ def _union(ctx: Context, args: list[Any]) -> Any:
                 merged[key] = _union(ctx, [old, value]) if deep else value
         return merged
     if all(isinstance(a, list) for a in args):
-        result: list[Any] = []
-        for item in (x for a in args for x in a):
-            if item not in result:
-                result.append(item)
-        return result
+        return distinct_items(x for a in args for x in a)
     raise ExprError("union() needs all objects or all arrays")
 
 
@@ -164,7 +159,9 @@ def _join(ctx: Context, args: list[Any]) -> Any:
     need(args, 2, 2)
     if not isinstance(args[0], list) or not is_known(args[0]):
         return ctx.unknown()
-    return as_string(args[1]).join(as_string(x) for x in args[0])
+    separator = as_string(args[1])
+    ctx.evaluator.scope.budget.allow_string(len(separator) * len(args[0]), "join()")
+    return separator.join(as_string(x) for x in args[0])
 
 
 def _index_of(last: bool) -> Function:
@@ -189,8 +186,7 @@ def _trim(ctx: Context, args: list[Any]) -> Any:
 def _pad_left(ctx: Context, args: list[Any]) -> Any:
     need(args, 2, 3)
     fill = as_string(args[2])[:1] if len(args) == 3 else " "
-    if int(args[1]) > _MAX_PAD:
-        raise ExprError(f"padLeft() length {int(args[1])} is over the limit of {_MAX_PAD}")
+    ctx.evaluator.scope.budget.allow_string(int(args[1]), "padLeft()")
     return as_string(args[0]).rjust(int(args[1]), fill or " ")
 
 
@@ -208,7 +204,8 @@ def _intersection(ctx: Context, args: list[Any]) -> Any:
     if all(isinstance(a, dict) for a in args):
         return {k: v for k, v in args[0].items() if all(o.get(k) == v for o in args[1:])}
     if all(isinstance(a, list) for a in args):
-        return [x for x in args[0] if all(x in o for o in args[1:])]
+        others = [{value_key(x) for x in o} for o in args[1:]]
+        return [x for x in args[0] if all(value_key(x) in o for o in others)]
     raise ExprError("intersection() needs all objects or all arrays")
 
 

@@ -26,6 +26,7 @@ from azbackup_policy.parsers.arm.functions import all_functions
 from azbackup_policy.parsers.arm.resources import Instance, build_resource
 from azbackup_policy.parsers.arm.secure import is_secure, redact
 from azbackup_policy.parsers.arm.values import Keys, PartialString, get_ci, make_string
+from azbackup_policy.parsers.budget import Budget, BudgetExceeded
 
 DEPLOYMENTS = "microsoft.resources/deployments"
 
@@ -141,6 +142,7 @@ def evaluator_for(template: Mapping[str, Any], place: Place, positions: Mapping[
                   context: ParseContext, given: Mapping[str, Any],
                   problems: list[InputError] | None = None, **deployment: Any,
                   ) -> Evaluator:
+    deployment.setdefault("budget", Budget(context.options.limits))
     scope = Scope(place.file, positions, max_loop_count=context.options.max_loop_count,
                   problems=[] if problems is None else problems, **deployment)
     evaluator = Evaluator(scope, all_functions())
@@ -186,6 +188,10 @@ def expand(raw: Any, path: JsonPath, evaluator: Evaluator, place: Place, out: Ou
             instance(keys, path, evaluator, place, out, symbol, parent,
                      frame.enter(loop, index), f"[{index}]", None)
         return
+    try:  # every declaration counts: modules and nested deployments can fan out
+        evaluator.scope.budget.expand(1, "a resource")
+    except BudgetExceeded as exc:
+        raise evaluator.scope.error(path, f"evaluation budget exceeded: {exc}") from None
     instance(keys, path, evaluator, place, out, symbol, parent, frame, "", None)
 
 

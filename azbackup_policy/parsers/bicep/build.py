@@ -32,6 +32,7 @@ from azbackup_policy.parsers.bicep.lexer import Lexer
 from azbackup_policy.parsers.bicep.parser import Parser
 from azbackup_policy.parsers.bicep.registry import cached_module
 from azbackup_policy.parsers.bicep.template import TemplateEmitter, find_prop
+from azbackup_policy.parsers.budget import Budget, BudgetExceeded
 
 _REGISTRY = {"ts:": "template spec", "ts/": "template spec (alias)"}
 
@@ -99,6 +100,7 @@ class Builder:
 
     def __init__(self, context: ParseContext) -> None:
         self.context = context
+        self.budget = Budget(context.options.limits)  # module fan-out of this compilation
         self.shared = Shared()
         self.shared.read_file = self.read_beside
 
@@ -170,6 +172,11 @@ class Builder:
         if len(chain) > self.context.options.max_module_depth:
             raise InputError(unit.file, line, column, "modules nested deeper than "
                              f"{self.context.options.max_module_depth} levels")
+        try:  # each module declaration compiles its module again: fan-out is charged
+            self.budget.expand(1, "a module")
+        except BudgetExceeded as exc:
+            raise InputError(unit.file, line, column,
+                             f"evaluation budget exceeded: {exc}") from None
         if source.lower().endswith(".json"):
             return self.json_module(target)
         text = loader.read_text(target)

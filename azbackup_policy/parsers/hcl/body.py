@@ -14,6 +14,7 @@ from typing import Any
 
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import SourceSpan
+from azbackup_policy.parsers.budget import BudgetExceeded
 from azbackup_policy.parsers.hcl.evaluate import Evaluator, Trace
 from azbackup_policy.parsers.hcl.syntax import Attr, Block
 from azbackup_policy.parsers.hcl.values import (
@@ -98,6 +99,13 @@ class BodyReader:
         if has_pending(collection) and not isinstance(collection, (list, dict)):
             props[label] = Pending(self.ev.source_of(for_each))
             self.out.spans[path] = span_of(block)
+            return
+        try:
+            size = len(collection) if isinstance(collection, (list, dict)) else 0
+            self.ev.budget.expand(min(size, self.max_loop + 1), "a dynamic block")
+        except BudgetExceeded as exc:
+            self.ev.scope.over_budget(src.shown, for_each.line, exc)
+            props[label] = Pending(self.ev.source_of(for_each))
             return
         items = props.setdefault(label, [])
         if not isinstance(items, list):

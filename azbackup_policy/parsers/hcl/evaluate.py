@@ -14,6 +14,7 @@ from typing import Any, Protocol, cast
 from lark import Token, Tree
 
 from azbackup_policy.errors import InputError
+from azbackup_policy.parsers.budget import Budget, BudgetExceeded
 from azbackup_policy.parsers.hcl import functions, operators, templates
 from azbackup_policy.parsers.hcl.syntax import (
     Literal,
@@ -25,10 +26,12 @@ from azbackup_policy.parsers.hcl.syntax import (
 from azbackup_policy.parsers.hcl.traversal import Traversal
 from azbackup_policy.parsers.hcl.values import (
     EvalError,
+    NumberError,
     Pending,
     TfSet,
     Trace,
     as_string,
+    finite,
     has_pending,
     normal_number,
     refs_in,
@@ -44,6 +47,13 @@ class Scope(Protocol):
     """A module instance, as the evaluator sees it."""
 
     shown: str
+
+    @property
+    def budget(self) -> Budget: ...
+
+    def report(self, shown: str, line: int, message: str) -> None: ...
+
+    def over_budget(self, shown: str, line: int, exc: BudgetExceeded) -> None: ...
 
     def variable(self, name: str, text: str, trace: Trace) -> Any: ...
 
@@ -65,6 +75,7 @@ def expressions(node: Tree[Any]) -> list[Any]:
 class Evaluator:
     def __init__(self, scope: Scope, bindings: dict[str, Any], trace: Trace, line: int = 1):
         self.scope = scope
+        self.budget = scope.budget
         self.bindings = bindings
         self.trace = trace
         self.text = ""
@@ -79,8 +90,14 @@ class Evaluator:
         self.shown = shown
         try:
             return self.eval(node)
+        except NumberError as exc:
+            self.scope.report(shown, line, str(exc))
+            return Pending(self.source(node), frozenset())
         except EvalError:
             return Pending(self.source(node), frozenset())
+        except BudgetExceeded as exc:
+            self.scope.over_budget(shown, line, exc)
+            return Pending(self.source(node)[:200], frozenset())
         except RecursionError:
             raise InputError(shown, line, 1, "expression nested too deeply") from None
 
@@ -103,6 +120,7 @@ class Evaluator:
 
     # -- dispatch ---------------------------------------------------------------------
     def eval(self, node: Any) -> Any:
+        self.budget.step()
         if isinstance(node, Tree):
             handler = _DISPATCH.get(node.data)
             if handler is None:
@@ -124,10 +142,11 @@ class Evaluator:
                 return value.replace("$${", "${").replace("%%{", "%{")
             return self.template(value)
         if isinstance(value, list):
-            return [self.eval(item) for item in value]
+            return self.budget.check([self.eval(item) for item in value], "a tuple")
         if isinstance(value, dict):
-            return {key: self.eval(item) for key, item in value.items()}
-        return value
+            return self.budget.check({key: self.eval(item) for key, item in value.items()},
+                                     "an object")
+        return finite(value)
 
     def template(self, raw: str) -> Any:
         parts = self.scope.template(raw, self.shown, self.line)
@@ -150,6 +169,7 @@ class Evaluator:
                 pieces.append(as_string(value))
         if unknown:
             return Pending(whole, frozenset(pending))
+        self.budget.allow_string(sum(map(len, pieces)), "a string template")
         return "".join(pieces)
 
     # -- literals ---------------------------------------------------------------------
@@ -203,7 +223,7 @@ class Evaluator:
         return self.concat(parts, self.source(node))
 
     def _tuple(self, node: Tree[Any]) -> Any:
-        return [self.eval(item) for item in expressions(node)]
+        return self.budget.check([self.eval(item) for item in expressions(node)], "a tuple")
 
     def _object(self, node: Tree[Any]) -> Any:
         result: dict[str, Any] = {}
@@ -213,7 +233,7 @@ class Evaluator:
             if isinstance(key, Pending):
                 return Pending(self.source(node), key.refs)
             result[key] = self.eval(value_node)
-        return result
+        return self.budget.check(result, "an object")
 
     def object_key(self, node: Tree[Any]) -> Any:
         inner = node.children[0]
@@ -248,7 +268,7 @@ class Evaluator:
             refs_in(left, found)
             refs_in(right, found)
             return Pending(self.source(node), frozenset(found))
-        return operators.binary(operator, left, right)
+        return self.budget.check(operators.binary(operator, left, right), operator)
 
     def _unary_op(self, node: Tree[Any]) -> Any:
         operator = str(node.children[0])
@@ -290,11 +310,15 @@ class Evaluator:
             if not isinstance(args[-1], list):
                 raise EvalError(f"{name}(...): the expanded argument is not a list")
             args = args[:-1] + list(args[-1])
+        what = f"{name}()"
+        self.budget.allow_total(args, what)
         try:
-            return function(*args)
+            if name in functions.BUDGETED:
+                return self.budget.check(function(*args, budget=self.budget), what)
+            return self.budget.check(function(*args), what)
         except functions.NotKnown:
             return self.pending_of(args, node)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise EvalError(f"{name}(): {exc}") from None
 
     def pending_of(self, args: list[Any], node: Tree[Any]) -> Pending:
@@ -334,6 +358,7 @@ class Evaluator:
             return self.pending_of([collection], node)
         grouped = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children)
         result: Any = {} if is_object else []
+        size = 0  # of the result so far: nested for expressions are stopped as they grow
         for key, item in _items(collection):
             values = [key, item] if len(names) == 2 else [item]
             scope = self.with_bindings(dict(zip(names, values, strict=True)))
@@ -344,17 +369,28 @@ class Evaluator:
                 if not operators.truth(test):
                     continue
             if not is_object:
-                result.append(scope.eval(bodies[0]))
+                value = scope.eval(bodies[0])
+                result.append(value)
+                size = self.grown(size, value)
                 continue
             out_key = scope.eval(bodies[0])
             if has_pending(out_key):
                 return self.pending_of([out_key], node)
             value = scope.eval(bodies[1])
+            size = self.grown(size, value)
             if grouped:
                 result.setdefault(as_string(out_key), []).append(value)
             else:
                 result[as_string(out_key)] = value
-        return result
+        return self.budget.check(result, "a for expression")
+
+    def grown(self, size: int, value: Any) -> int:
+        """``size`` plus that of ``value``, the budget checked (for a value being built)."""
+        size += 1 + self.budget.size(value)
+        if size > self.budget.limits.value_size:
+            raise BudgetExceeded(f"a for expression builds a value of size over "
+                                 f"{self.budget.limits.value_size} (limit value-size)")
+        return size
 
     # -- traversals (references) ----------------------------------------------------------
     def _traversal(self, node: Tree[Any]) -> Any:

@@ -10,11 +10,13 @@ becomes an instance key, an address or a name, and the number of instances is no
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import Unknown
+from azbackup_policy.parsers.budget import BudgetExceeded
 from azbackup_policy.parsers.hcl.evaluate import expression_text
 from azbackup_policy.parsers.hcl.values import (
     SENSITIVE_TEXT,
@@ -52,6 +54,7 @@ _SINGLE = Expansion("single", ((None, "", {}),))
 def expand(scope: Instance, block: Block, max_loop: int) -> Expansion:
     count, for_each = block.attrs.get("count"), block.attrs.get("for_each")
     if count is None and for_each is None:
+        _charge(scope, block, 1, block.type)
         return _SINGLE
     attr = count if count is not None else for_each
     assert attr is not None
@@ -62,12 +65,19 @@ def expand(scope: Instance, block: Block, max_loop: int) -> Expansion:
     if _unknown(value):
         return _stand_in(kind, scope, attr)
     try:
-        keys = _count_keys(value) if kind == "count" else _each_keys(value)
+        size = _count(value) if kind == "count" else len(value) if isinstance(value, (
+            dict, list)) else 0
     except EvalError as exc:
         raise InputError(attr.src.shown, attr.line, 1, f"{kind}: {exc}") from None
-    if len(keys) > max_loop:
+    if size > max_loop:  # checked before a single instance is made
         raise InputError(attr.src.shown, attr.line, 1,
-                         f"{kind} makes {len(keys)} instances, over the limit of {max_loop}")
+                         f"{kind} makes {size} instances, over the limit of {max_loop}")
+    if not _charge(scope, attr, size, kind):
+        return _stand_in(kind, scope, attr)
+    try:
+        keys = [(i, None) for i in range(size)] if kind == "count" else _each_keys(value)
+    except EvalError as exc:
+        raise InputError(attr.src.shown, attr.line, 1, f"{kind}: {exc}") from None
     specs: tuple[InstanceSpec, ...]
     if kind == "count":
         specs = tuple((k, instance_key(k), {"count": {"index": k}}) for k, _ in keys)
@@ -96,12 +106,25 @@ def _stand_in(kind: str, scope: Instance, attr: Attr, sensitive: bool = False) -
     return Expansion(kind, ((None, suffix, bindings),), Unknown(text))
 
 
-def _count_keys(value: Any) -> list[tuple[int, None]]:
+def _charge(scope: Instance, where: Attr | Block, count: int, what: str) -> bool:
+    """Charge ``count`` instances to the budget; False (reported) when over it."""
+    try:
+        scope.budget.expand(count, what)
+    except BudgetExceeded as exc:
+        scope.over_budget(where.src.shown, where.line, exc)
+        return False
+    return True
+
+
+def _count(value: Any) -> int:
+    """The number of instances ``count = value`` makes (no list is built here)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise EvalError("must be a whole number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise EvalError(f"must be a whole number, not {value}")
     if value < 0 or int(value) != value:
         raise EvalError(f"must be a non-negative whole number, not {value}")
-    return [(index, None) for index in range(int(value))]
+    return int(value)
 
 
 def _each_keys(value: Any) -> list[tuple[str, Any]]:

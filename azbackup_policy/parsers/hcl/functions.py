@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from azbackup_policy.parsers.budget import Budget, distinct_items, regex_sub
 from azbackup_policy.parsers.hcl.values import (
     EvalError,
     TfSet,
@@ -114,11 +115,7 @@ def tobool(value: Any) -> Any:
 
 
 def toset(value: Any) -> TfSet:
-    items = need(_list(value))
-    unique: list[Any] = []
-    for item in items:
-        if item not in unique:
-            unique.append(item)
+    unique = distinct_items(need(_list(value)))
     if all(isinstance(item, str) for item in unique):
         unique.sort()
     return TfSet(unique)
@@ -154,20 +151,26 @@ def contains(items: Any, value: Any) -> bool:
     return need(value) in need(_list(items))
 
 
-def replace(text: Any, search: Any, replacement: Any) -> str:
+def replace(text: Any, search: Any, replacement: Any, *, budget: Budget | None = None) -> str:
+    budget = budget or Budget()  # called directly (not by the evaluator): the defaults
     subject, pattern, new = _text(text), _text(search), _text(replacement)
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
+        template = re.sub(r"\$\{?(\d+)\}?", r"\\g<\1>", new)
         try:
-            return re.sub(pattern[1:-1], re.sub(r"\$\{?(\d+)\}?", r"\\g<\1>", new), subject)
-        except re.error as exc:
+            return regex_sub(pattern[1:-1], template, subject, budget)
+        except ValueError as exc:
             raise EvalError(f"replace(): {exc}") from None
+    if len(new) > len(pattern):
+        times = subject.count(pattern) if pattern else len(subject) + 1
+        budget.allow_string(len(subject) + times * (len(new) - len(pattern)), "replace()")
     return subject.replace(pattern, new)
 
 
 _VERB = re.compile(r"%(?:%|([-+ 0#]*)(\d+)?(?:\.(\d+))?([a-zA-Z]))")
 
 
-def format_(spec: Any, *args: Any) -> str:
+def format_(spec: Any, *args: Any, budget: Budget | None = None) -> str:
+    budget = budget or Budget()  # called directly (not by the evaluator): the defaults
     remaining = list(need(list(args)))
     template = _text(spec)
 
@@ -176,6 +179,9 @@ def format_(spec: Any, *args: Any) -> str:
             return "%"
         if not remaining:
             raise EvalError("format(): too few arguments")
+        for number in (match.group(2), match.group(3)):  # width and precision
+            budget.allow_string(int(number) if number and len(number) < 12 else 10**12
+                                if number else 0, "format()")
         return _format_one(remaining.pop(0), match)
 
     return _VERB.sub(verb, template)
@@ -204,8 +210,12 @@ def _format_one(value: Any, match: re.Match[str]) -> str:
     return text.rjust(size)
 
 
-def join(separator: Any, *lists: Any) -> str:
-    return _text(separator).join(_text(item) for value in lists for item in _list(value))
+def join(separator: Any, *lists: Any, budget: Budget | None = None) -> str:
+    budget = budget or Budget()  # called directly (not by the evaluator): the defaults
+    items = [_text(item) for value in lists for item in _list(value)]
+    between = _text(separator)
+    budget.allow_string(len(between) * len(items) + sum(map(len, items)), "join()")
+    return between.join(items)
 
 
 def split(separator: Any, text: Any) -> list[str]:
@@ -220,11 +230,7 @@ def flatten(value: Any) -> list[Any]:
 
 
 def distinct(value: Any) -> list[Any]:
-    result: list[Any] = []
-    for item in need(_list(value)):
-        if item not in result:
-            result.append(item)
-    return result
+    return distinct_items(need(_list(value)))
 
 
 def zipmap(names: Any, items: Any) -> dict[str, Any]:
@@ -274,6 +280,10 @@ def base64encode(value: Any) -> str:
 def _numbers_of(args: tuple[Any, ...]) -> list[int | float]:
     return [as_number(need(arg)) for arg in args]
 
+
+# Functions that can build a result much larger than their arguments: they are given the
+# budget, to check before they build.
+BUDGETED = frozenset({"replace", "format", "join"})
 
 BUILTINS: dict[str, Callable[..., Any]] = {
     "coalesce": coalesce,

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from azbackup_policy.document import NotFollowed, Resource, Unparsed
+from azbackup_policy.document import NotFollowed, Problem, Resource, Unparsed
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import Unknown
 from azbackup_policy.parsers import ParseOptions
+from azbackup_policy.parsers.budget import Budget, BudgetExceeded
 from azbackup_policy.parsers.hcl import typeconv
 from azbackup_policy.parsers.hcl.body import BodyReader, Evaluated, span_of
 from azbackup_policy.parsers.hcl.evaluate import Evaluator, Trace
@@ -50,6 +51,8 @@ class Run:
     options: ParseOptions
     manifest: dict[str, Record] = field(default_factory=dict)
     not_followed: list[NotFollowed] = field(default_factory=list)
+    budget: Budget = field(default_factory=Budget)  # of the root module and all it calls
+    problems: list[Problem] = field(default_factory=list)  # reported; the values are unknown
     unparsed: list[Unparsed] = field(default_factory=list)
 
     def unreadable(self, module: Module, scope: str) -> None:
@@ -102,6 +105,20 @@ class Instance:
         self._children: dict[str, list[tuple[str, Instance]]] = {}
 
     # -- Scope ----------------------------------------------------------------------------
+    @property
+    def budget(self) -> Budget:
+        return self.run.budget
+
+    def report(self, shown: str, line: int, message: str) -> None:
+        """An input problem stepped over: the value it concerns is unknown."""
+        problem = Problem(shown or self.shown, line, 1, message)
+        if problem not in self.run.problems:
+            self.run.problems.append(problem)
+
+    def over_budget(self, shown: str, line: int, exc: BudgetExceeded) -> None:
+        if self.run.budget.first_report():
+            self.report(shown, line, f"evaluation budget exceeded: {exc}")
+
     def variable(self, name: str, text: str, trace: Trace) -> Any:
         value, found = self._values.get(("var", name), lambda: self._variable(name, text), text)
         trace.merge(found)

@@ -9,6 +9,7 @@ from azbackup_policy.parsers.hcl.values import (
     EvalError,
     as_bool,
     as_number,
+    finite,
     normal_number,
     type_name,
 )
@@ -67,7 +68,7 @@ def binary(operator: str, left: Any, right: Any) -> Any:
     if operator == ">=":
         return x >= y
     if operator in ("+", "-", "*", "/", "%"):
-        return _arith(operator, x, y)
+        return finite(_arith(operator, x, y))
     raise EvalError(f"unknown operator {operator}")
 
 

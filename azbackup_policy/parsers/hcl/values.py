@@ -29,6 +29,17 @@ class EvalError(Exception):
     """An expression Terraform itself would reject (wrong type, missing key...)."""
 
 
+class NumberError(EvalError):
+    """A number no evaluation can use (infinite or NaN): reported at its attribute."""
+
+
+def finite(value: Any) -> Any:
+    """``value``; a float that is infinite or not a number is a :class:`NumberError`."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise NumberError(f"the number {value} is out of range (infinite or not a number)")
+    return value
+
+
 class TfSet(list):  # type: ignore[type-arg]
     """A set (``toset()``): a list whose keys are its values when iterated."""
 
@@ -140,10 +151,10 @@ def as_number(value: Any) -> int | float:
     if isinstance(value, bool):
         raise EvalError("a bool is not a number")
     if isinstance(value, (int, float)):
-        return value
+        return finite(value)  # type: ignore[no-any-return]
     if isinstance(value, str):
         try:
-            number = float(value)
+            number = finite(float(value))
         except ValueError:
             raise EvalError(f"{value!r} is not a number") from None
         return int(number) if number.is_integer() and "." not in value else number
@@ -160,6 +171,7 @@ def as_bool(value: Any) -> bool:
 
 def normal_number(value: float) -> int | float:
     """Integral results print as ints, like Terraform's numbers."""
+    finite(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
