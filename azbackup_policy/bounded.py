@@ -77,7 +77,7 @@ def _bounded_loader() -> Any:
         aliases = 0
 
         def compose_node(self, parent: Any, index: Any) -> Any:
-            mark = self.peek_event().start_mark
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call,unused-ignore]
             if self.check_event(yaml.AliasEvent):
                 self.aliases += 1
                 if self.aliases > YAML_MAX_ALIASES:
