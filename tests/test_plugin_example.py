@@ -84,9 +84,14 @@ def test_its_input_format_is_read_through_the_hook(plugin_module: object) -> Non
 
 
 def test_the_plugins_own_tests_pass() -> None:
-    """The example's tests (they use azbackup_policy.testing) run against this checkout."""
+    """The example's tests (they use azbackup_policy.testing) run against this checkout.
+
+    The plugin is on ``PYTHONPATH``, not installed here, so its check of the installed entry
+    point is left out: the fresh-venv test below installs it and proves that."""
     env = {**os.environ, "PYTHONPATH": str(PLUGIN / "src")}
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "--deselect",
+                             "tests/test_backup_tier.py::test_the_entry_point_is_declared",
                              str(PLUGIN / "tests")], cwd=PLUGIN, env=env, capture_output=True,
                             text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
