@@ -216,7 +216,8 @@ def _retention(row: PolicyRow) -> str:
 
 
 def _names(estate: EstateView, nodes: list[str]) -> str:
-    names = sorted(shown(r.vm.name) for r in estate.vms if r.node in set(nodes))
+    wanted = set(nodes)
+    names = sorted(shown(r.vm.name) for r in estate.vms if r.node in wanted)
     return text(", ".join(names)) if names else _NONE
 
 

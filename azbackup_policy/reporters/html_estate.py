@@ -92,16 +92,24 @@ class EstateView:
     policies: list[PolicyRow] = field(default_factory=list)
     vaults: list[VaultRow] = field(default_factory=list)
     other_findings: list[Finding] = field(default_factory=list)
+    _policies: dict[str, PolicyRow] = field(default_factory=dict)  # by node id
+    _vaults: dict[str, VaultRow] = field(default_factory=dict)
+
+    def add(self, vms: Iterable[VmRow], policies: Iterable[PolicyRow],
+            vaults: Iterable[VaultRow]) -> None:
+        self.vms.extend(vms)
+        for policy in policies:
+            self.policies.append(policy)
+            self._policies[policy.node] = policy
+        for vault in vaults:
+            self.vaults.append(vault)
+            self._vaults[vault.node] = vault
 
     def policy(self, node: str) -> PolicyRow:
-        return next(p for p in self.policies if p.node == node)
+        return self._policies[node]
 
     def vault(self, node: str) -> VaultRow:
-        return next(v for v in self.vaults if v.node == node)
-
-
-def _in_unit(finding: Finding, files: frozenset[str]) -> bool:
-    return finding.location.file in files
+        return self._vaults[node]
 
 
 def view(report: Report) -> EstateView:
@@ -109,9 +117,12 @@ def view(report: Report) -> EstateView:
     result = EstateView()
     placed: set[int] = set()
     findings = [f for f in report.findings if not f.suppressed]
+    by_file: dict[str, list[tuple[int, Finding]]] = {}
+    for number, finding in enumerate(findings):
+        by_file.setdefault(finding.location.file, []).append((number, finding))
     for index, unit in enumerate(sorted(report.units, key=lambda u: (u.path, u.format))):
-        files = frozenset(unit.files)
-        mine = [(n, f) for n, f in enumerate(findings) if n not in placed and _in_unit(f, files)]
+        mine = sorted(item for file in set(unit.files) for item in by_file.get(file, ())
+                      if item[0] not in placed)
         placed.update(_add_unit(result, index, unit.path, unit.estate, mine))
     result.other_findings = [f for n, f in enumerate(findings) if n not in placed]
     return result
@@ -138,15 +149,16 @@ def _add_unit(result: EstateView, index: int, path: str, estate: Estate,
             if declared_vault is not None and declared_vault.address in vaults:
                 vault_row = vaults[declared_vault.address]
                 _link(row.vaults, vault_row.vms, vault_row.node, row.node)
+    named: dict[object, list[VmRow]] = {}
+    for row in vms.values():
+        named.setdefault(row.vm.name, []).append(row)
     placed: set[int] = set()
     for number, finding in findings:
-        target = _target(finding, vms, policies, vaults)
+        target = _target(finding, vms, policies, vaults, named)
         if target is not None:
             target.findings.append(finding)
             placed.add(number)
-    result.vms.extend(vms.values())
-    result.policies.extend(policies.values())
-    result.vaults.extend(vaults.values())
+    result.add(vms.values(), policies.values(), vaults.values())
     return placed
 
 
@@ -158,17 +170,16 @@ def _link(mine: list[str], theirs: list[str], their_node: str, my_node: str) -> 
 
 
 def _target(finding: Finding, vms: dict[str, VmRow], policies: dict[str, PolicyRow],
-            vaults: dict[str, VaultRow]) -> VmRow | PolicyRow | VaultRow | None:
-    """The row a finding belongs to: its resource, else the VM it names."""
+            vaults: dict[str, VaultRow], named: dict[object, list[VmRow]]
+            ) -> VmRow | PolicyRow | VaultRow | None:
+    """The row a finding belongs to: its resource, else the VM it names (when only one VM
+    has that name)."""
     address = finding.resource.address
     found = vms.get(address) or policies.get(address) or vaults.get(address)
     if found is not None:
         return found
-    if finding.vm is not None:
-        named = [row for row in vms.values() if row.vm.name == finding.vm]
-        if len(named) == 1:
-            return named[0]
-    return None
+    candidates = named.get(finding.vm, []) if finding.vm is not None else []
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def location(span: SourceSpan | None) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 from azbackup_policy.discover import Source
 from azbackup_policy.document import Document, NotFollowed, Resource
 from azbackup_policy.errors import InputError
+from azbackup_policy.formats import ARM, BICEP
 from azbackup_policy.model import SourceSpan, Unknown
 from azbackup_policy.parsers import ParseContext
 from azbackup_policy.parsers.arm import jsonc
@@ -87,30 +88,37 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
 
 
 DeclarationKey = tuple[str, str]
+_TEMPLATES = (ARM, BICEP)  # the formats whose declarations a what-if result points at
+_SNIFF_BYTES = 64 * 1024
 
 
 def template_declarations(source: Source, context: ParseContext
                           ) -> tuple[dict[DeclarationKey, Resource], list[str]]:
     """Resources declared by the templates in ``--source-dir`` or beside the what-if file,
     by (type, name) lower-cased; resources whose name is not known are left out, and a
-    template that cannot be read gives nothing (the what-if file stays the location)."""
-    from azbackup_policy.discover import ARM, BICEP, kind_of_file, sniff_json
+    template that cannot be read gives nothing (the what-if file stays the location).
+
+    A template is a file of a built-in format whose documents are in the ``arm``
+    vocabulary and are read from templates (ARM JSON, Bicep): found and parsed through
+    the format table, as discovery would."""
+    from azbackup_policy.formats import BUILTIN_FORMATS, format_of_json, format_of_name
+    from azbackup_policy.parsers import load_parser
 
     loader = context.loader
     folder = context.options.source_dir or os.path.dirname(source.path) or "."
     found: dict[DeclarationKey, Resource] = {}
     files: list[str] = []
     for path in loader.list_dir(folder):
-        kind = kind_of_file(os.path.basename(path))
-        if kind is None and path.lower().endswith(".json") and not loader.is_dir(path):
-            try:
-                kind = sniff_json(loader.read_bytes(path)[:65536])
-            except InputError:
-                continue
-        if kind not in (ARM, BICEP) or loader.display(path) == source.path:
+        shown = loader.display(path)
+        if shown == source.path or loader.is_dir(path):
             continue
         try:
-            documents = _parse_template(path, kind, context)
+            spec = format_of_name(os.path.basename(path), BUILTIN_FORMATS)
+            if spec is None and path.lower().endswith(".json"):
+                spec = format_of_json(loader.read_bytes(path)[:_SNIFF_BYTES], BUILTIN_FORMATS)
+            if spec is None or spec.name not in _TEMPLATES or spec.parser is None:
+                continue
+            documents = load_parser(spec.parser)(Source(shown, spec.name, False), context)
         except (InputError, RecursionError):
             continue
         for document in documents:
@@ -120,14 +128,6 @@ def template_declarations(source: Source, context: ParseContext
                 if isinstance(name, str):
                     found.setdefault((resource.type.lower(), name.lower()), resource)
     return found, files
-
-
-def _parse_template(path: str, kind: str, context: ParseContext) -> list[Document]:
-    from azbackup_policy.discover import ARM
-    from azbackup_policy.parsers import arm, bicep
-
-    template = Source(context.loader.display(path), kind, False)
-    return list(arm.parse(template, context) if kind == ARM else bicep.parse(template, context))
 
 
 def _at_declaration(resource: Resource, declarations: dict[DeclarationKey, Resource]
