@@ -54,6 +54,7 @@ class Organisation:
     require_cross_region_restore: bool = False
     require_soft_delete_or_immutability: bool = False
     opt_out_tag: str | None = None
+    protect_tag: str | None = None  # "NAME" or "NAME=VALUE": the workload must be backed up
 
     def as_options(self) -> dict[str, Any]:
         """The settings that are set, snake_case, as rules read them from ``options``."""
@@ -447,4 +448,5 @@ def _organisation(data: Mapping[str, Any]) -> Organisation:
             data.get("require-soft-delete-or-immutability", False)
         ),
         opt_out_tag=data.get("opt-out-tag"),
+        protect_tag=data.get("protect-tag"),
     )

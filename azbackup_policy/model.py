@@ -257,6 +257,7 @@ class ScaleSet(ModelObject):
     location: Maybe[str] | None = None
     orchestration_mode: Maybe[str] = "Uniform"
     size: Maybe[str] | None = None
+    tags: Maybe[Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -327,6 +328,27 @@ class Lock(ModelObject):
     level: Maybe[str] | None = None  # CanNotDelete / ReadOnly
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoleAssignment(ModelObject):
+    """An Azure RBAC role assignment: a role granted to a principal at a scope."""
+
+    scope: Maybe[str] | None = None  # the ARM id of the scope, when known
+    # "resource", "resourceGroup", "subscription", "managementGroup" or "tenant"
+    scope_level: Maybe[str] | None = None
+    role_definition_id: Maybe[str] | None = None  # the role's GUID (last id segment)
+    role_definition_name: Maybe[str] | None = None
+    principal_id: Maybe[str] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyAssignment(ModelObject):
+    """An Azure Policy assignment: a definition (or initiative) assigned at a scope."""
+
+    scope: Maybe[str] | None = None
+    definition_id: Maybe[str] | None = None  # the definition's GUID or name (last segment)
+    parameters: Maybe[Mapping[str, Any]] = field(default_factory=dict)  # name -> value
+
+
 @dataclass(frozen=True, slots=True)
 class Unresolved:
     """Something the linker could not tie together (reported, never guessed)."""
@@ -370,6 +392,8 @@ class Estate:
     protections: tuple[Protection, ...] = ()
     locks: tuple[Lock, ...] = ()
     scale_sets: tuple[ScaleSet, ...] = ()
+    role_assignments: tuple[RoleAssignment, ...] = ()
+    policy_assignments: tuple[PolicyAssignment, ...] = ()
     unresolved: tuple[Unresolved, ...] = field(default=(), compare=False)
     unread: tuple[Unread, ...] = field(default=(), compare=False)
     _by_address: dict[str, Any] = field(

@@ -24,6 +24,10 @@ RATIONALE: dict[str, str] = {
         "error: A3 and the FAQ: with the instant-restore group locked old points can't be "
         "pruned and backups fail once the limit is reached."),
     "BKP-ACT-004": "error: EP6: moving an item from Enhanced back to Standard is rejected.",
+    "BKP-ACT-005": (
+        "note: A19: soft delete needs subscription-level RBAC, but the row does not say which "
+        "operations fail, and a subscription-level assignment made outside the unit is "
+        "invisible: information only."),
     "BKP-CMP-001": (
         "error: C1 supports VMs with at least 2 cores and 1 GB; smaller sizes are unsupported."),
     "BKP-CMP-002": (
@@ -57,8 +61,9 @@ RATIONALE: dict[str, str] = {
     "BKP-CMP-012": "error: A14: Extended Zone VMs are supported only with the Enhanced policy.",
     "BKP-CMP-013": (
         "warning: C16: nothing in a Uniform scale set can be backed up; it is reported only "
-        "when a protected item or the organisation wants it protected, and the scale set itself "
-        "still runs: at risk."),
+        "when a protected item, the organisation (require-protection, protect-tag) or a "
+        "backup-by-tag policy assignment wants it protected, and the scale set itself still "
+        "runs: at risk."),
     "BKP-COV-001": (
         "warning: an unprotected VM is a risk, not a failure of the service (an organisation "
         "can raise it to error with require-protection)."),

@@ -6,7 +6,14 @@ import re
 from collections.abc import Iterator
 
 from azbackup_policy.hookspecs import hookimpl
-from azbackup_policy.model import Estate, Lock, Protection, VirtualMachine
+from azbackup_policy.model import (
+    Estate,
+    Lock,
+    Protection,
+    RoleAssignment,
+    Unknown,
+    VirtualMachine,
+)
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
 
 from ._helpers import (
@@ -149,7 +156,102 @@ def enhanced_to_standard(item: Protection, ctx: RuleContext) -> Iterator[Observa
                       "allowed", "policy", vm_of(item, ctx))
 
 
+# Built-in roles that act on backups (Azure built-in roles, Storage category): GUID -> name.
+# Backup Reader (a795c7a0-d4a2-40c1-ae25-d81f01202912) only views, so it is not one of them.
+BACKUP_ROLES = {"5e467623-bb1f-42f4-a55d-6e525e11384b": "Backup Contributor",
+                "00c29273-979b-4161-815c-10b084fb9324": "Backup Operator"}
+_WIDE = ("subscription", "managementGroup", "tenant")
+
+
+def _backup_role(assignment: RoleAssignment) -> str | Unknown | None:
+    """The backup role an assignment grants (by GUID or name), Unknown when not known."""
+    guid, name = assignment.role_definition_id, assignment.role_definition_name
+    if isinstance(guid, str) and guid.lower() in BACKUP_ROLES:
+        return BACKUP_ROLES[guid.lower()]
+    if isinstance(name, str):
+        return next((n for n in BACKUP_ROLES.values() if n.lower() == name.lower()), None)
+    for value in (guid, name):
+        if isinstance(value, Unknown):
+            return value
+    return None
+
+
+def _principal_key(value: object) -> object:
+    """Principals compare by id (any case), unknown ones by their expression."""
+    if isinstance(value, Unknown):
+        return ("?", " ".join(value.expression.split()))
+    return str(value).lower()
+
+
+def _shown(value: object) -> str:
+    return value.expression if isinstance(value, Unknown) else str(value)
+
+
+def _soft_delete_on(estate: Estate) -> bool:
+    """A vault of the unit keeps soft delete on (Enabled or AlwaysON; the default is on)."""
+    return any(v.soft_delete is None or (isinstance(v.soft_delete, str)
+                                         and v.soft_delete.lower() != "disabled")
+               for v in estate.vaults)
+
+
+@rule(
+    "BKP-ACT-005", "backup-role-resource-group-only", Severity.NOTE, ("A19",), Target.ESTATE,
+    summary="A principal given an Azure Backup role at resource-group (or narrower) scope also "
+    "has a role at subscription scope, which soft delete for backups needs.",
+    why="Soft delete for backups is not supported when RBAC is granted only at resource-group "
+    "level: subscription-level RBAC is needed, including "
+    "`Microsoft.DataProtection/locations/checkFeatureSupport/action` (A19). The row does not "
+    "say which operations fail, so this is information only: a principal of this unit is "
+    "given Backup Contributor or Backup Operator at a resource group or a resource, and no role "
+    "at subscription (or management-group) scope in this unit, while a vault of the unit keeps "
+    "soft delete on. Assignments made outside the unit (another deployment, inherited ones) "
+    "may well grant it, so this can be no more than a note.",
+    fix="Also assign the principal a role at subscription scope (for example Backup Operator, "
+    "which includes `checkFeatureSupport/action`), or confirm one is assigned elsewhere.",
+    before='resource "azurerm_role_assignment" "ops" {\n'
+    '  scope                = azurerm_resource_group.app.id\n'
+    '  role_definition_name = "Backup Contributor"\n}',
+    after='resource "azurerm_role_assignment" "ops_subscription" {\n'
+    '  scope                = data.azurerm_subscription.current.id\n'
+    '  role_definition_name = "Backup Operator"\n}',
+)
+def backup_role_resource_group_only(estate: Estate, ctx: RuleContext) -> Iterator[Observation]:
+    if not _soft_delete_on(estate):
+        return
+    by_principal: dict[object, list[RoleAssignment]] = {}
+    for assignment in estate.role_assignments:
+        if assignment.principal_id is not None:
+            by_principal.setdefault(_principal_key(assignment.principal_id), []).append(assignment)
+    for assignments in by_principal.values():
+        yield from _principal_findings(assignments, ctx)
+
+
+def _principal_findings(assignments: list[RoleAssignment], ctx: RuleContext
+                        ) -> Iterator[Observation]:
+    levels = [a.scope_level for a in assignments]
+    if any(level in _WIDE for level in levels):
+        return
+    unknown_level = any(isinstance(level, Unknown) for level in levels)
+    for assignment in assignments:
+        role = _backup_role(assignment)
+        yield from review(ctx, assignment, role, f"the role of {label(assignment)}",
+                          "role_definition_id")
+        if not isinstance(role, str):
+            continue
+        yield from review(ctx, assignment, assignment.scope_level,
+                          f"the scope of {label(assignment)}", "scope")
+        if unknown_level or assignment.scope_level not in ("resource", "resourceGroup"):
+            continue
+        where = "a resource group" if assignment.scope_level == "resourceGroup" else "a resource"
+        yield observe(assignment, f"role assignment {label(assignment)} gives {role} to "
+                      f"principal {_shown(assignment.principal_id)} at {where} (scope = "
+                      f"{_shown(assignment.scope)}), and this unit gives that principal no role at "
+                      "subscription scope; soft delete for backups needs subscription-level "
+                      "RBAC (including Microsoft.DataProtection/locations/checkFeatureSupport/"
+                      "action), unless it is assigned outside this unit", "scope")
+
+
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
     return [vault_in_other_region, vault_in_other_subscription, instant_restore_rg_locked,
-            enhanced_to_standard]
+            enhanced_to_standard, backup_role_resource_group_only]

@@ -8,6 +8,7 @@ from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Protection, ScaleSet, Unknown, VirtualMachine
 from azbackup_policy.rules import Check, Kind, Observation, Rule, RuleContext, Severity, Target
 
+from . import _protection_intent as intent
 from ._helpers import (
     each_enhanced_gap,
     item_label,
@@ -314,14 +315,18 @@ def _refers_to(ref: object, scale_set: ScaleSet) -> bool:
     return False
 
 
-def _must_be_protected(scale_set: ScaleSet, ctx: RuleContext) -> str | None:
-    """Why the scale set's instances are meant to be backed up, or None."""
+def _must_be_protected(scale_set: ScaleSet, ctx: RuleContext) -> list[str | Unknown]:
+    """Why the scale set's instances are meant to be backed up (Unknown: cannot tell)."""
+    reasons: list[str | Unknown] = []
     if any(_refers_to(item.vm_id, scale_set) for item in ctx.estate.protections):
-        return "a protected item points at it"
+        reasons.append("a protected item points at it")
     organisation = ctx.options.get("organisation")
-    if isinstance(organisation, Mapping) and organisation.get("require_protection") is True:
-        return "your organisation requires every VM to be protected (require-protection)"
-    return None
+    settings = organisation if isinstance(organisation, Mapping) else {}
+    if settings.get("require_protection") is True:
+        reasons.append("your organisation requires every VM to be protected (require-protection)")
+    reasons += intent.by_setting(scale_set, settings.get("protect_tag"))
+    reasons += intent.by_policy(scale_set, ctx.estate.policy_assignments)
+    return reasons
 
 
 @rule(
@@ -329,25 +334,40 @@ def _must_be_protected(scale_set: ScaleSet, ctx: RuleContext) -> str | None:
     summary="Scale sets whose instances are meant to be backed up use Flexible orchestration.",
     why="Azure Backup protects individual VMs of Flexible-orchestration scale sets only (C16); "
     "the instances of a Uniform scale set cannot be backed up. A Uniform scale set nobody "
-    "means to back up (stateless instances) is fine, so this fires only when a protected item "
-    "points at the scale set or the organisation setting `require-protection` is on.",
+    "means to back up (stateless instances) is fine, so this fires only when something says "
+    "the instances must be backed up: a protected item points at the scale set; the "
+    "organisation setting `require-protection` is on; the scale set carries the tag named by "
+    "`organisation.protect-tag` (`backup` or `backup=required`); or an Azure Policy assignment "
+    "in the unit of a built-in \"Configure backup on virtual machines with a given tag ...\" "
+    "definition names a tag and value the scale set carries (or a \"... without a given tag "
+    "...\" one does not exclude it). Those definitions match `Microsoft.Compute/virtualMachines` "
+    "only, so they never protect the instances. An assignment whose scope is unknown is taken "
+    "to cover the unit it is declared in. The message says which reason applied.",
     fix="Use Flexible orchestration (`azurerm_orchestrated_virtual_machine_scale_set`, or "
-    "`orchestrationMode: 'Flexible'`) and protect its VMs, or keep the instances stateless.",
-    before='resource "azurerm_linux_virtual_machine_scale_set" "web" {}',
+    "`orchestrationMode: 'Flexible'`) and protect its VMs, or keep the instances stateless "
+    "(and drop the tag).",
+    before='resource "azurerm_linux_virtual_machine_scale_set" "web" {\n'
+    '  tags = { backup = "daily" }  # a backup-by-tag policy assignment names it\n}',
     after='resource "azurerm_orchestrated_virtual_machine_scale_set" "web" {\n'
-    '  platform_fault_domain_count = 1\n}',
+    '  platform_fault_domain_count = 1\n  tags = { backup = "daily" }\n}',
 )
 def uniform_scale_set_instances(scale_set: ScaleSet, ctx: RuleContext) -> Iterator[Observation]:
-    reason = _must_be_protected(scale_set, ctx)
-    if reason is None:
-        return
     mode = scale_set.orchestration_mode
+    if same(mode, "Flexible") is True:
+        return
+    reasons = _must_be_protected(scale_set, ctx)
+    known = [r for r in reasons if isinstance(r, str)]
+    if not known:
+        for unknown in (r for r in reasons if isinstance(r, Unknown)):
+            yield from review(ctx, scale_set, unknown,
+                              f"whether {label(scale_set)} is meant to be backed up", "tags")
+        return
     yield from review(ctx, scale_set, mode, f"orchestration mode of {label(scale_set)}",
                       "orchestration_mode")
     if same(mode, "Uniform") is True:
         yield observe(scale_set, f"scale set {label(scale_set)} uses Uniform orchestration and "
-                      f"{reason}; Azure Backup cannot back up its instances (only VMs of "
-                      "Flexible scale sets)", "orchestration_mode")
+                      f"{'; '.join(known)}; Azure Backup cannot back up its instances (only VMs "
+                      "of Flexible scale sets)", "orchestration_mode")
 
 
 @hookimpl

@@ -11,6 +11,7 @@ setting is absent, so these rules are silent until someone asks for them::
       require-cross-region-restore: true
       require-soft-delete-or-immutability: true
       opt-out-tag: backup-exempt
+      protect-tag: backup=required  # feeds BKP-CMP-013 (no rule of its own)
       require-protection: true      # raises BKP-COV-001 to error (no rule of its own)
 
 A VM that carries the opt-out tag with a reason is not reported by BKP-COV-001 (its

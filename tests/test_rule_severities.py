@@ -24,6 +24,8 @@ VM, POLICY, VAULT, PROTECTION, SCALE_SET, ESTATE = (
 EXPECTED: dict[str, tuple[Severity, Target]] = {
     "BKP-ACT-001": (ERROR, VM), "BKP-ACT-002": (WARNING, VM), "BKP-ACT-003": (ERROR, ESTATE),
     "BKP-ACT-004": (ERROR, PROTECTION),
+    # ACT-005: A19 RBAC scope for soft delete; assignments outside the unit are invisible
+    "BKP-ACT-005": (NOTE, ESTATE),
     "BKP-CMP-001": (ERROR, VM), "BKP-CMP-002": (ERROR, VM), "BKP-CMP-003": (NOTE, VM),
     "BKP-CMP-004": (ERROR, VM), "BKP-CMP-005": (ERROR, VM), "BKP-CMP-006": (WARNING, VM),
     "BKP-CMP-007": (ERROR, VM), "BKP-CMP-008": (WARNING, VM), "BKP-CMP-009": (NOTE, VM),

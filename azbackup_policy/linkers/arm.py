@@ -13,6 +13,12 @@ from typing import Any
 
 from azbackup_policy.arm_values import id_key, name_key, split_name
 from azbackup_policy.document import Document, Resource
+from azbackup_policy.linkers.arm_authz import (
+    POLICY_ASSIGNMENT,
+    ROLE_ASSIGNMENT,
+    policy_assignment_from_arm,
+    role_assignment_from_arm,
+)
 from azbackup_policy.linkers.arm_backup import (
     BACKUP_CONFIG,
     ENCRYPTION_CONFIG,
@@ -87,7 +93,12 @@ def link(document: Document) -> Estate:
     locks = [_lock(r, index) for r in index.resources if _is_lock(r)]
     return Estate(vms=tuple(vms), vaults=tuple(vaults.values()), policies=tuple(policies),
                   protections=tuple(protections), locks=tuple(locks),
-                  scale_sets=tuple(scale_sets), unresolved=tuple(unresolved))
+                  scale_sets=tuple(scale_sets),
+                  role_assignments=tuple(role_assignment_from_arm(r)
+                                         for r in index.of_type(ROLE_ASSIGNMENT)),
+                  policy_assignments=tuple(policy_assignment_from_arm(r)
+                                           for r in index.of_type(POLICY_ASSIGNMENT)),
+                  unresolved=tuple(unresolved))
 
 
 GALLERY_IMAGE = "Microsoft.Compute/galleries/images"

@@ -190,7 +190,7 @@ def scale_set_from_arm(resource: Resource) -> ScaleSet:
         location=fields.get("location", "location"),
         orchestration_mode=fields.get("orchestration_mode", "properties.orchestrationMode",
                                       "Uniform"),
-        size=fields.get("size", "sku.name"),
+        size=fields.get("size", "sku.name"), tags=fields.get("tags", "tags", {}),
         span=resource.span, attr_spans=fields.attr_spans(),
     )
 

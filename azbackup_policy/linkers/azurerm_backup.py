@@ -186,5 +186,6 @@ def scale_set(resource: Resource) -> ScaleSet:
         id=resource.id, name=reader.get("name", "name"),
         location=reader.get("location", "location"),
         orchestration_mode=SCALE_SETS[resource.type], size=size,
+        tags=reader.get("tags", "tags", {}),
         attr_spans=reader.attr_spans(),
     )

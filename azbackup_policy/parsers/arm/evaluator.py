@@ -82,6 +82,9 @@ class Scope:
     subscription_id: Any = field(default_factory=lambda: Unknown("subscription().subscriptionId"))
     resource_group: Any = field(default_factory=lambda: Unknown("resourceGroup().name"))
     deployment_name: Any = field(default_factory=lambda: Unknown("deployment().name"))
+    # Where the template deploys, from its ``$schema``: "resourceGroup" (the default),
+    # "subscription", "managementGroup" or "tenant".
+    level: str = "resourceGroup"
     max_loop_count: int = 10_000
     resolved: dict[str, Any] = field(default_factory=dict)
     in_progress: set[str] = field(default_factory=set)

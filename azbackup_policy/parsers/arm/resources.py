@@ -56,12 +56,37 @@ def resource_id(item: Instance, body: dict[str, Any], evaluator: Evaluator) -> A
         return UnknownId(f"{_text(scope)}/providers/{item.type}/{_text(item.name)}",
                          item.type, names, scope=scope)
     sub, group = evaluator.scope.subscription_id, evaluator.scope.resource_group
+    if evaluator.scope.level != "resourceGroup":
+        return _above_group_id(evaluator.scope.level, sub, item.type, names)
     if all(isinstance(v, str) for v in (sub, group, *names)):
         return id_string(sub, group, item.type, names)  # type: ignore[arg-type]
     quoted = ", ".join(_text(n) if isinstance(n, Unknown) else f"'{n}'" for n in names)
     known_group = group if isinstance(group, str) else None
     return UnknownId(f"resourceId('{item.type}', {quoted})", item.type, names,
                      resource_group=known_group)
+
+
+_LEVEL_FUNCTIONS: dict[str, tuple[str, Unknown | str]] = {
+    "subscription": ("subscriptionResourceId", Unknown("subscription().id")),
+    "managementGroup": ("managementGroupResourceId", Unknown("managementGroup().id")),
+    "tenant": ("tenantResourceId", "/"),
+}
+
+
+def _above_group_id(level: str, sub: Any, full_type: str, names: Sequence[Any]) -> Any:
+    """The id of a resource a subscription, management-group or tenant template deploys;
+    an UnknownId keeps that scope (its ``scope``) when the id is not known."""
+    known = all(isinstance(n, str) for n in names)
+    if level == "subscription" and isinstance(sub, str) and known:
+        return id_string(sub, None, full_type, names)
+    if level == "tenant" and known:
+        namespace, segments = split_type(full_type)
+        return "/providers/" + namespace + "/" + "/".join(
+            f"{s}/{n}" for s, n in zip(segments, names, strict=True))
+    function, scope = _LEVEL_FUNCTIONS[level]
+    quoted = ", ".join(_text(n) if isinstance(n, Unknown) else f"'{n}'" for n in names)
+    return UnknownId(f"{function}('{full_type}', {quoted})", full_type, tuple(names),
+                     scope=scope)
 
 
 def _text(value: Any) -> str:

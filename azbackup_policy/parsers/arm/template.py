@@ -144,12 +144,25 @@ def evaluator_for(template: Mapping[str, Any], place: Place, positions: Mapping[
                   ) -> Evaluator:
     deployment.setdefault("budget", Budget(context.options.limits))
     scope = Scope(place.file, positions, max_loop_count=context.options.max_loop_count,
-                  problems=[] if problems is None else problems, **deployment)
+                  problems=[] if problems is None else problems, level=deployment_level(template),
+                  **deployment)
     evaluator = Evaluator(scope, all_functions())
     bind_functions(scope, template, place)
     bind_variables(scope, template, place)
     bind_parameters(evaluator, template, place, given)
     return evaluator
+
+
+_LEVELS = (("subscriptiondeploymenttemplate", "subscription"),
+           ("managementgroupdeploymenttemplate", "managementGroup"),
+           ("tenantdeploymenttemplate", "tenant"))
+
+
+def deployment_level(template: Mapping[str, Any]) -> str:
+    """Where a template deploys, from its ``$schema`` (resource group when it says nothing)."""
+    schema = get_ci(template, "$schema")
+    text = schema.lower() if isinstance(schema, str) else ""
+    return next((level for marker, level in _LEVELS if marker in text), "resourceGroup")
 
 
 def read_resources(template: Mapping[str, Any], evaluator: Evaluator, place: Place,
