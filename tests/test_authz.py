@@ -149,6 +149,14 @@ SUBSCRIPTION_TEMPLATE = {
                       "properties": {
                           "roleDefinitionId": "[subscriptionResourceId('Microsoft.Authorization/"
                                               f"roleDefinitions', '{CONTRIBUTOR}')]",
+                          "principalId": "[parameters('teamObjectId')]"}},
+                     {"type": "Microsoft.RecoveryServices/vaults/providers/roleAssignments",
+                      "apiVersion": "2022-04-01",
+                      "name": "[concat('rsv-app/Microsoft.Authorization/', "
+                              "guid('rsv-app', parameters('teamObjectId')))]",
+                      "properties": {
+                          "roleDefinitionId": "[subscriptionResourceId('Microsoft.Authorization/"
+                                              f"roleDefinitions', '{OPERATOR}')]",
                           "principalId": "[parameters('teamObjectId')]"}}]}}},
     ],
 }
@@ -158,7 +166,8 @@ def test_arm_levels_come_from_each_templates_schema(tmp_path: Path) -> None:
     path = write(tmp_path, "azuredeploy.json", json.dumps(SUBSCRIPTION_TEMPLATE))
     estate = load_estate(str(path))
     levels = sorted((a.scope_level, a.role_definition_id) for a in estate.role_assignments)
-    assert levels == [("resourceGroup", CONTRIBUTOR), ("subscription", OPERATOR)]
+    assert levels == [("resource", OPERATOR), ("resourceGroup", CONTRIBUTOR),
+                      ("subscription", OPERATOR)]
     principals = {a.principal_id for a in estate.role_assignments}
     assert principals == {Unknown("parameters('teamObjectId')")}  # the same principal
 

@@ -15,7 +15,7 @@ from azbackup_policy.arm_values import id_key, name_key, split_name
 from azbackup_policy.document import Document, Resource
 from azbackup_policy.linkers.arm_authz import (
     POLICY_ASSIGNMENT,
-    ROLE_ASSIGNMENT,
+    is_role_assignment,
     policy_assignment_from_arm,
     role_assignment_from_arm,
 )
@@ -94,8 +94,8 @@ def link(document: Document) -> Estate:
     return Estate(vms=tuple(vms), vaults=tuple(vaults.values()), policies=tuple(policies),
                   protections=tuple(protections), locks=tuple(locks),
                   scale_sets=tuple(scale_sets),
-                  role_assignments=tuple(role_assignment_from_arm(r)
-                                         for r in index.of_type(ROLE_ASSIGNMENT)),
+                  role_assignments=tuple(role_assignment_from_arm(r) for r in index.resources
+                                         if is_role_assignment(r) and r.mode == "managed"),
                   policy_assignments=tuple(policy_assignment_from_arm(r)
                                            for r in index.of_type(POLICY_ASSIGNMENT)),
                   unresolved=tuple(unresolved))

@@ -11,7 +11,7 @@ from typing import Any
 
 from azbackup_policy.arm_values import UnknownId
 from azbackup_policy.document import Resource
-from azbackup_policy.linkers.arm_common import Fields, as_text, last_segment
+from azbackup_policy.linkers.arm_common import Fields, as_text, first_segment, last_segment
 from azbackup_policy.linkers.authz import definition_guid, policy_parameters, scope_level
 from azbackup_policy.model import PolicyAssignment, RoleAssignment, Unknown
 
@@ -20,8 +20,21 @@ POLICY_ASSIGNMENT = "Microsoft.Authorization/policyAssignments"
 _GROUP = Unknown("resourceGroup().id")
 
 
+def is_role_assignment(resource: Resource) -> bool:
+    """``Microsoft.Authorization/roleAssignments``, or the older extension form
+    ``<parent type>/providers/roleAssignments``, named ``<parent>/Microsoft.Authorization/<id>``."""
+    kind = resource.type.lower()
+    return kind == ROLE_ASSIGNMENT.lower() or kind.endswith("/providers/roleassignments")
+
+
 def assignment_scope(resource: Resource) -> tuple[Any, Any]:
     """(scope, its level) of an assignment resource."""
+    at = resource.type.lower().rfind("/providers/")
+    if at > 0:  # the extension form: the parent resource is the scope
+        parent_type, parent = resource.type[:at], first_segment(resource.properties.get("name"))
+        scope = f"{parent_type}/{parent}" if isinstance(parent, str) else parent
+        group = parent_type.lower() == "microsoft.resources/resourcegroups"
+        return scope, "resourceGroup" if group else "resource"
     declared = resource.properties.get("scope")
     if declared is not None:
         return declared, scope_level(declared)
