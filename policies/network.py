@@ -193,10 +193,13 @@ def restricted_backup_storage(account: StorageAccount, ctx: RuleContext
                       f"{', '.join(account.bypass) or 'None'}); {MATRIX_TEXT}",
                       "default_action")
     elif trusted is True:
+        given = ", ".join(account.bypass) if isinstance(account.bypass, tuple) \
+            else "not set: AzureServices"
         yield observe(account, f"{what} and denies other networks (default_action = Deny) but "
-                      "lets trusted Azure services through; the matrix does not say whether "
-                      f"that is enough: {MATRIX_TEXT}", "default_action",
-                      severity=Severity.NOTE)
+                      f"lets trusted Azure services through (bypass = {given}), which the "
+                      "storage firewall article says is enough for backup and restore of "
+                      f"unmanaged disks; the matrix does not say so: {MATRIX_TEXT}",
+                      "default_action", severity=Severity.NOTE)
 
 
 @hookimpl
