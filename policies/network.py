@@ -183,18 +183,22 @@ def restricted_backup_storage(account: StorageAccount, ctx: RuleContext
     denied = same(account.default_action, "Deny")
     yield from review(ctx, account, denied, f"firewall default action of {label(account)}",
                       "default_action")
-    if denied is not True:
-        return
+    if denied is True:
+        yield from _default_deny(account, what, ctx)
+
+
+def _default_deny(account: StorageAccount, what: str, ctx: RuleContext
+                  ) -> Iterator[Observation]:
+    """A warning without the trusted-services exception; a note with it (see ``why``)."""
     trusted = _trusted_services(account.bypass)
     yield from review(ctx, account, trusted, f"firewall bypass of {label(account)}", "bypass")
-    if trusted is False and isinstance(account.bypass, tuple):
+    given = ", ".join(account.bypass) if isinstance(account.bypass, tuple) \
+        else "not set: AzureServices"
+    if trusted is False:
         yield observe(account, f"{what} and denies other networks (default_action = Deny) "
                       f"without the trusted Azure services exception (bypass = "
-                      f"{', '.join(account.bypass) or 'None'}); {MATRIX_TEXT}",
-                      "default_action")
+                      f"{given}); {MATRIX_TEXT}", "default_action")
     elif trusted is True:
-        given = ", ".join(account.bypass) if isinstance(account.bypass, tuple) \
-            else "not set: AzureServices"
         yield observe(account, f"{what} and denies other networks (default_action = Deny) but "
                       f"lets trusted Azure services through (bypass = {given}), which the "
                       "storage firewall article says is enough for backup and restore of "

@@ -303,3 +303,12 @@ def test_the_inventory_lists_storage_accounts_with_their_uses() -> None:
         "azapi_resource_action.restore"]
     assert accounts["stfailnet005deny"]["vhd_of"] == ["azurerm_virtual_machine.fail"]
     assert accounts["stpassnet005diag"]["vhd_of"] == []
+
+
+def test_bypass_words_are_read_the_same_from_arm_text_and_terraform_lists() -> None:
+    from azbackup_policy.linkers.storage import firewall_words
+
+    assert firewall_words("Logging, AzureServices") == firewall_words(
+        ["AzureServices", "Logging"]) == ("AzureServices", "Logging")
+    assert firewall_words([]) is None and firewall_words("") is None  # not set: the default
+    assert firewall_words(U("var.bypass")) == U("var.bypass")

@@ -62,6 +62,8 @@ def _with_rules(found: StorageAccount, rules: Resource) -> StorageAccount:
 def accounts(managed: list[Resource], index: Index) -> list[StorageAccount]:
     """Every declared storage account with its firewall and its backup uses."""
     found = {r.address: account(r) for r in managed if r.type == ACCOUNT}
+    if not found:
+        return []
     for rules in (r for r in managed if r.type == NETWORK_RULES):
         for target in index.targets(rules, "storage_account_id", (ACCOUNT,)):
             found[target] = _with_rules(found[target], rules)

@@ -42,13 +42,15 @@ def blob_host(uri: object) -> Name | None:
 
 
 def firewall_words(value: object) -> tuple[str, ...] | Unknown | None:
-    """ARM ``bypass`` text (``"AzureServices, Logging"``) or a list as a sorted tuple."""
+    """ARM ``bypass`` text (``"AzureServices, Logging"``) or a list as a sorted tuple; an empty
+    one is *not set* (the service then keeps its default), never read as ``None``."""
     if isinstance(value, Unknown):
         return value
     if isinstance(value, str):
         value = value.split(",")
     if isinstance(value, (list, tuple)):
-        return tuple(sorted(str(item).strip() for item in value if str(item).strip()))
+        words = tuple(sorted(str(item).strip() for item in value if str(item).strip()))
+        return words or None
     return None
 
 
