@@ -105,8 +105,8 @@ def inventory(units: Sequence[ScannedUnit], errors: Sequence[InputProblem]) -> d
     vaults: list[dict[str, Any]] = []
     policies: list[dict[str, Any]] = []
     extra: dict[str, list[Any]] = {"protections": [], "locks": [], "scale_sets": [],
-                                   "role_assignments": [], "policy_assignments": [],
-                                   "unresolved": []}
+                                   "storage_accounts": [], "role_assignments": [],
+                                   "policy_assignments": [], "unresolved": []}
     for unit in units:
         estate = unit.estate
         vms += [vm_entry(vm, estate) | {"source": unit.path} for vm in estate.vms]
@@ -116,6 +116,7 @@ def inventory(units: Sequence[ScannedUnit], errors: Sequence[InputProblem]) -> d
                                  for p in estate.protections]
         extra["locks"] += [object_fields(lock) for lock in estate.locks]
         extra["scale_sets"] += [object_fields(s) for s in estate.scale_sets]
+        extra["storage_accounts"] += [object_fields(s) for s in estate.storage_accounts]
         extra["role_assignments"] += [object_fields(a) for a in estate.role_assignments]
         extra["policy_assignments"] += [object_fields(a) for a in estate.policy_assignments]
         extra["unresolved"] += [

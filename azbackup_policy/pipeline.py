@@ -300,6 +300,7 @@ def load_estate(path: str, options: ScanOptions | None = None) -> Estate:
             protections=merged.protections + estate.protections,
             locks=merged.locks + estate.locks,
             scale_sets=merged.scale_sets + estate.scale_sets,
+            storage_accounts=merged.storage_accounts + estate.storage_accounts,
             role_assignments=merged.role_assignments + estate.role_assignments,
             policy_assignments=merged.policy_assignments + estate.policy_assignments,
             unresolved=merged.unresolved + estate.unresolved,
