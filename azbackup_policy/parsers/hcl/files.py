@@ -1,0 +1,84 @@
+"""Terraform's file functions: ``file``, ``filebase64``, ``fileexists``, ``templatefile``.
+
+Files are read through the scope (the scan's ``FileLoader``: inside the scan roots, under
+the size limit, hidden files honoured), relative paths from the root module's folder as
+Terraform does. A file that cannot be read makes the call unknown; why is noted in the
+trace (the value's Unknown text tells it), never an input error for the module.
+``templatefile`` renders with its variables only, like Terraform, and may not call itself.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+from lark import Tree
+
+from azbackup_policy.errors import InputError
+from azbackup_policy.parsers.hcl import templates
+from azbackup_policy.parsers.hcl.values import EvalError, as_string, has_pending
+
+if TYPE_CHECKING:
+    from azbackup_policy.parsers.hcl.evaluate import Evaluator
+
+FUNCTIONS = frozenset({"file", "filebase64", "fileexists", "templatefile"})
+_IN_TEMPLATE = "\x00templatefile"  # a binding no identifier can name
+
+
+class FileUnavailable(Exception):
+    """A file a function names cannot be read; the message says why (no file content).
+    ``missing``: there is no such file (``fileexists`` is then false, not unknown)."""
+
+    def __init__(self, message: str, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+def call(ev: Evaluator, name: str, args: list[Any], node: Tree[Any]) -> Any:
+    """The value of file function ``name`` called with evaluated ``args``."""
+    expected = 2 if name == "templatefile" else 1
+    if len(args) != expected:
+        raise EvalError(f"{name}() takes {expected} argument(s)")
+    if has_pending(args[0]):
+        return ev.pending_of(args, node)
+    path = as_string(args[0])
+    try:
+        if name == "fileexists":
+            return ev.scope.file_exists(path)
+        data = ev.scope.read_file(path)
+    except FileUnavailable as exc:
+        return _unknown(ev, args, node, f"{name}(): {exc}")
+    ev.budget.allow_string(len(data) * 4 // 3 + 4, f"{name}()")
+    if name == "filebase64":
+        return base64.b64encode(data).decode("ascii")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _unknown(ev, args, node, f"{name}(): {path} is not UTF-8 text")
+    if name == "file":
+        return text
+    return _template_file(ev, path, text, args, node)
+
+
+def _unknown(ev: Evaluator, args: list[Any], node: Tree[Any], why: str) -> Any:
+    ev.trace.notes.append(why)
+    return ev.pending_of(args, node)
+
+
+def _template_file(ev: Evaluator, path: str, text: str, args: list[Any], node: Tree[Any]) -> Any:
+    if _IN_TEMPLATE in ev.bindings:
+        raise EvalError("templatefile() cannot be called from inside a template")
+    variables = args[1]
+    if not isinstance(variables, dict):
+        if has_pending(variables):
+            return _unknown(ev, args, node, "templatefile(): its variables are not known")
+        raise EvalError("templatefile(): the variables must be a map or object")
+    try:
+        items = ev.scope.template_items(text, path)
+    except (EvalError, InputError):  # the message may quote the template: not passed on
+        return _unknown(ev, args, node, f"templatefile(): {path} is not a valid template")
+    scope = ev.only({**variables, _IN_TEMPLATE: True})
+    value = templates.render_items(scope, items, ev.source(node))
+    if has_pending(value):
+        ev.trace.notes.append(f"templatefile(): a value {path} uses is not known")
+    return value
