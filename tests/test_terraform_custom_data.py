@@ -89,6 +89,8 @@ def test_file_functions_and_templates(tmp_path: Path, expr: str, files: dict[str
     ('templatefile("t.tftpl", {})', {"t.tftpl": '${templatefile("t.tftpl", {})}'}, ""),
     ('templatefile("t.tftpl", {})',
      {"t.tftpl": "%{ if true }" * 100 + "x" + "%{ endif }" * 100}, "not a valid template"),
+    ('templatefile("t.tftpl", {})',
+     {"t.tftpl": "${" + "(" * 3000 + "1" + ")" * 3000 + "}"}, "not a valid template"),
 ])
 def test_unreadable_files_are_unknown_with_a_reason(tmp_path: Path, expr: str,
                                                     files: dict[str, str], why: str) -> None:

@@ -75,10 +75,10 @@ def _template_file(ev: Evaluator, path: str, text: str, args: list[Any], node: T
         raise EvalError("templatefile(): the variables must be a map or object")
     try:
         items = ev.scope.template_items(text, path)
-    except (EvalError, InputError):  # the message may quote the template: not passed on
+        scope = ev.only({**variables, _IN_TEMPLATE: True})
+        value = templates.render_items(scope, items, ev.source(node))
+    except (EvalError, InputError, RecursionError):  # messages may quote it: not passed on
         return _unknown(ev, args, node, f"templatefile(): {path} is not a valid template")
-    scope = ev.only({**variables, _IN_TEMPLATE: True})
-    value = templates.render_items(scope, items, ev.source(node))
     if has_pending(value):
         ev.trace.notes.append(f"templatefile(): a value {path} uses is not known")
     return value
