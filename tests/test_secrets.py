@@ -406,7 +406,8 @@ output "token" {{
 
 # Custom data read for the Linux rules (which then fire) in every Terraform idiom: a file
 # beside the module, a template with a secret variable, a cloudinit_config part, a heredoc.
-CLOUD_INIT = f"#cloud-config\nruncmd:\n  - echo {SECRET} > /etc/token\n  - zpool create data /dev/sdc\n"
+CLOUD_INIT = (f"#cloud-config\nruncmd:\n  - echo {SECRET} > /etc/token\n"
+              "  - zpool create data /dev/sdc\n")
 HCL_CUSTOM_DATA = """\
 resource "azurerm_recovery_services_vault" "rsv" {
   name                = "rsv"
@@ -429,7 +430,7 @@ resource "azurerm_backup_policy_vm" "daily" {
 }
 
 locals {
-  token = "%(secret)s"
+  token = "PLANTED"
   sources = {
     file     = filebase64("${path.module}/cloud-init.yaml")
     template = base64encode(templatefile("${path.module}/init.tftpl", { token = local.token }))
@@ -479,7 +480,7 @@ resource "azurerm_backup_protected_vm" "cd" {
   source_vm_id        = each.value.id
   backup_policy_id    = azurerm_backup_policy_vm.daily.id
 }
-""" % {"secret": SECRET}
+""".replace("PLANTED", SECRET)
 CUSTOM_DATA_FILES = {"tf-custom-data/main.tf": HCL_CUSTOM_DATA,
                      "tf-custom-data/cloud-init.yaml": CLOUD_INIT,
                      "tf-custom-data/init.tftpl": CLOUD_INIT.replace(SECRET, "${token}")}
