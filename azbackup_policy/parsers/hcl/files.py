@@ -10,6 +10,7 @@ trace (the value's Unknown text tells it), never an input error for the module.
 from __future__ import annotations
 
 import base64
+import os
 from typing import TYPE_CHECKING, Any
 
 from lark import Tree
@@ -19,6 +20,7 @@ from azbackup_policy.parsers.hcl import templates
 from azbackup_policy.parsers.hcl.values import EvalError, as_string, has_pending
 
 if TYPE_CHECKING:
+    from azbackup_policy.discover import FileLoader
     from azbackup_policy.parsers.hcl.evaluate import Evaluator
 
 FUNCTIONS = frozenset({"file", "filebase64", "fileexists", "templatefile"})
@@ -32,6 +34,49 @@ class FileUnavailable(Exception):
     def __init__(self, message: str, missing: bool = False) -> None:
         super().__init__(message)
         self.missing = missing
+
+
+class FileReader:
+    """The files one root module (and the modules it calls) reads, each read once."""
+
+    def __init__(self, loader: FileLoader, root: str) -> None:
+        self.loader = loader
+        self.root = root  # relative paths start here, as from Terraform's working directory
+        self.done: dict[str, bytes | FileUnavailable] = {}
+
+    def read(self, path: str) -> bytes:
+        """The bytes of ``path``; FileUnavailable says why they cannot be read."""
+        target = path if os.path.isabs(path) else os.path.join(self.root, path)
+        if target not in self.done:
+            self.done[target] = self._read(target)
+        found = self.done[target]
+        if isinstance(found, FileUnavailable):
+            raise found
+        return found
+
+    def _read(self, target: str) -> bytes | FileUnavailable:
+        files = self.loader
+        if "\x00" in target:
+            return FileUnavailable("the path has a NUL character")
+        shown = files.display(target)
+        if not files.inside_roots(target):
+            return FileUnavailable(f"{shown} is outside the scan root (the repository)")
+        if not files.exists(target) or files.is_dir(target) or files.hidden(target):
+            return FileUnavailable(f"{shown} is not a file", missing=True)
+        try:
+            return files.read_bytes(target)
+        except InputError as error:  # too large, unreadable: its message names no content
+            return FileUnavailable(error.message)
+
+    def exists(self, path: str) -> bool:
+        """``fileexists``: false for a missing file; FileUnavailable when it cannot be known."""
+        try:
+            self.read(path)
+        except FileUnavailable as exc:
+            if not exc.missing:
+                raise
+            return False
+        return True
 
 
 def call(ev: Evaluator, name: str, args: list[Any], node: Tree[Any]) -> Any:

@@ -21,7 +21,7 @@ from azbackup_policy.parsers.hcl import cloudinit, typeconv
 from azbackup_policy.parsers.hcl.body import BodyReader, Evaluated, place, span_of
 from azbackup_policy.parsers.hcl.evaluate import Evaluator, Trace
 from azbackup_policy.parsers.hcl.expansion import Expansion, expand
-from azbackup_policy.parsers.hcl.files import FileUnavailable
+from azbackup_policy.parsers.hcl.files import FileReader
 from azbackup_policy.parsers.hcl.loader import Loader, Module
 from azbackup_policy.parsers.hcl.manifest import Record, same_source, version_mismatch
 from azbackup_policy.parsers.hcl.syntax import Attr, Block, marker_comments
@@ -56,7 +56,10 @@ class Run:
     problems: list[Problem] = field(default_factory=list)  # reported; the values are unknown
     unparsed: list[Unparsed] = field(default_factory=list)
     root: str = "."  # the root module's folder: Terraform's working directory
-    file_reads: dict[str, bytes | FileUnavailable] = field(default_factory=dict)
+    files: FileReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.files = FileReader(self.loader.context.loader, self.root)
 
     def unreadable(self, module: Module, scope: str) -> None:
         """Note the files of ``module`` that could not be parsed (once each)."""
@@ -209,37 +212,10 @@ class Instance:
         return self.stack[0] if name == "cwd" else None
 
     def read_file(self, path: str) -> bytes:
-        """The bytes of ``path`` (relative to the root module); FileUnavailable says why not."""
-        target = path if os.path.isabs(path) else os.path.join(self.run.root, path)
-        if target not in self.run.file_reads:
-            self.run.file_reads[target] = self._read(target)
-        found = self.run.file_reads[target]
-        if isinstance(found, FileUnavailable):
-            raise found
-        return found
-
-    def _read(self, target: str) -> bytes | FileUnavailable:
-        files = self.run.loader.context.loader
-        if "\x00" in target:
-            return FileUnavailable("the path has a NUL character")
-        shown = files.display(target)
-        if not files.inside_roots(target):
-            return FileUnavailable(f"{shown} is outside the scan root (the repository)")
-        if not files.exists(target) or files.is_dir(target) or files.hidden(target):
-            return FileUnavailable(f"{shown} is not a file", missing=True)
-        try:
-            return files.read_bytes(target)
-        except InputError as error:  # too large, unreadable: its message names no content
-            return FileUnavailable(error.message)
+        return self.run.files.read(path)
 
     def file_exists(self, path: str) -> bool:
-        try:
-            self.read_file(path)
-        except FileUnavailable as exc:
-            if not exc.missing:
-                raise
-            return False
-        return True
+        return self.run.files.exists(path)
 
     # -- evaluation helpers -------------------------------------------------------------------
     def evaluate(self, attr: Attr, bindings: dict[str, Any]) -> tuple[Any, Trace]:
