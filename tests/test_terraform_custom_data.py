@@ -51,13 +51,13 @@ def test_hcl_and_plan_give_the_same_custom_data(folder: Path) -> None:
 
 
 def custom_data(tmp_path: Path, expr: str, files: dict[str, str] | None = None,
-                **loader: object) -> object:
+                check_sensitive: bool = True, **loader: object) -> object:
     write_module(tmp_path / "tf", {"main.tf": VM.format(expr=expr), **(files or {})})
     files_loader = FileLoader((str(tmp_path / "tf"),), **loader)  # type: ignore[arg-type]
     documents = parse(Source(str(tmp_path / "tf"), "terraform-hcl"),
                       ParseContext(files_loader, ParseOptions()))
     resource = by_address(documents[0])["azurerm_linux_virtual_machine.vm"]
-    assert "custom_data" in resource.sensitive_paths
+    assert ("custom_data" in resource.sensitive_paths) is check_sensitive
     return resource.properties.get("custom_data")
 
 
@@ -212,3 +212,7 @@ def test_gzip_bombs_are_cut(tmp_path: Path) -> None:
     import gzip
     bomb = base64.b64encode(gzip.compress(b"zpool create " + b" " * (50 * MAX_TEXT))).decode()
     assert len(custom_data_text(bomb)) <= MAX_TEXT
+
+
+def test_null_custom_data_is_not_set(tmp_path: Path) -> None:
+    assert custom_data(tmp_path / "a", "null", check_sensitive=False) is None

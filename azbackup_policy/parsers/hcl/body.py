@@ -107,8 +107,8 @@ class BodyReader:
         if attr.name == CUSTOM_DATA and value is not None:
             self.out.secrets[path] = value if isinstance(value, str) else Pending(
                 secret_unknown(trace), frozenset(refs))
-        if trace.sensitive or attr.name in SENSITIVE_ATTRIBUTES:
-            self.out.sensitive.add(path)
+        if value is not None and (trace.sensitive or attr.name in SENSITIVE_ATTRIBUTES):
+            self.out.sensitive.add(path)  # null is not set, as in a plan: no secret
             return Pending(SENSITIVE_TEXT, frozenset(refs))
         return value
 
