@@ -80,8 +80,8 @@ def test_file_functions_and_templates(tmp_path: Path, expr: str, files: dict[str
 
 @pytest.mark.parametrize(("expr", "files", "why"), [
     ('filebase64("${path.module}/../outside.yaml")', {}, "is outside the scan root"),
-    ('file("missing.sh")', {}, "tf/missing.sh is not a file"),
-    ('file("${path.module}")', {}, "is not a file"),
+    ('file("missing.sh")', {}, "tf/missing.sh does not exist"),
+    ('file("${path.module}")', {}, "is a folder, not a file"),
     ('fileexists("/etc/passwd") ? "a" : "b"', {}, "is outside the scan root"),
     ('file("bin.dat")', {"bin.dat": "\udcff"}, "is not UTF-8 text"),
     ('templatefile("t.tftpl", {})', {"t.tftpl": "${"}, "t.tftpl is not a valid template"),
@@ -216,3 +216,14 @@ def test_gzip_bombs_are_cut(tmp_path: Path) -> None:
 
 def test_null_custom_data_is_not_set(tmp_path: Path) -> None:
     assert custom_data(tmp_path / "a", "null", check_sensitive=False) is None
+
+
+def test_json_syntax_templates_and_file_functions(tmp_path: Path) -> None:
+    expr = '${base64encode(templatefile("${path.module}/t.tftpl", {pkgs = ["docker.io"]}))}'
+    body = {"resource": {"azurerm_linux_virtual_machine": {"vm": {"name": "vm",
+                                                                  "custom_data": expr}}}}
+    write_module(tmp_path, {"main.tf.json": json.dumps(body),
+                            "t.tftpl": "packages:\n%{ for p in pkgs ~}\n- ${p}\n%{ endfor ~}\n"})
+    value = by_address(parse_folder(tmp_path))["azurerm_linux_virtual_machine.vm"] \
+        .properties["custom_data"]
+    assert custom_data_text(value) == "packages:\n- docker.io\n"

@@ -61,8 +61,12 @@ class FileReader:
         shown = files.display(target)
         if not files.inside_roots(target):
             return FileUnavailable(f"{shown} is outside the scan root (the repository)")
-        if not files.exists(target) or files.is_dir(target) or files.hidden(target):
-            return FileUnavailable(f"{shown} is not a file", missing=True)
+        if files.hidden(target):
+            return FileUnavailable(f"{shown} is not staged for commit", missing=True)
+        if not files.exists(target):
+            return FileUnavailable(f"{shown} does not exist", missing=True)
+        if files.is_dir(target):
+            return FileUnavailable(f"{shown} is a folder, not a file")
         try:
             return files.read_bytes(target)
         except InputError as error:  # too large, unreadable: its message names no content
