@@ -11,6 +11,8 @@ them as unknown; the ARM linker reads their structure to link resources:
 * :class:`UnknownId` -- a ``resourceId()`` whose subscription or resource group is not
   known. It keeps the resource type and the name segments, so two ids built for the
   same resource in one template compare equal without inventing a subscription.
+* :class:`Reference` -- a runtime property of another resource (``reference(x).primary
+  Endpoints.blob``): unknown, but it keeps whose (``x``: an id or a symbolic name).
 
 The helpers compare names and ids the way ARM does (case-insensitively, unknown parts
 by their expression). This module sits beside :mod:`azbackup_policy.document`: it
@@ -47,6 +49,14 @@ class UnknownId(Unknown):
     names: tuple[Name, ...] = ()
     resource_group: Name | None = None
     scope: Unknown | str | None = None  # the base id of an extension resource
+
+
+@dataclass(frozen=True, slots=True)
+class Reference(Unknown):
+    """``reference(target)`` or a property of it; ``target`` is the evaluated first argument
+    (a string id, an :class:`UnknownId`, a symbolic name) or an :class:`Unknown`."""
+
+    target: object = None
 
 
 def name_key(value: object) -> object:

@@ -75,6 +75,7 @@ def subjects(estate: Estate, target: Target) -> Sequence[Any]:
         Target.VAULT: estate.vaults,
         Target.PROTECTION: estate.protections,
         Target.SCALE_SET: estate.scale_sets,
+        Target.STORAGE_ACCOUNT: estate.storage_accounts,
         Target.ESTATE: (estate,),
     }[target]
 

@@ -105,7 +105,7 @@ def inventory(units: Sequence[ScannedUnit], errors: Sequence[InputProblem]) -> d
     vaults: list[dict[str, Any]] = []
     policies: list[dict[str, Any]] = []
     extra: dict[str, list[Any]] = {"protections": [], "locks": [], "scale_sets": [],
-                                   "unresolved": []}
+                                   "storage_accounts": [], "unresolved": []}
     for unit in units:
         estate = unit.estate
         vms += [vm_entry(vm, estate) | {"source": unit.path} for vm in estate.vms]
@@ -115,6 +115,7 @@ def inventory(units: Sequence[ScannedUnit], errors: Sequence[InputProblem]) -> d
                                  for p in estate.protections]
         extra["locks"] += [object_fields(lock) for lock in estate.locks]
         extra["scale_sets"] += [object_fields(s) for s in estate.scale_sets]
+        extra["storage_accounts"] += [object_fields(s) for s in estate.storage_accounts]
         extra["unresolved"] += [
             {"address": u.address, "message": u.message, "location": location(u.span)}
             for u in estate.unresolved

@@ -327,6 +327,25 @@ class Lock(ModelObject):
     level: Maybe[str] | None = None  # CanNotDelete / ReadOnly
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StorageAccount(ModelObject):
+    """A storage account's firewall (N13, FL3) and what ties it to Azure VM backup.
+
+    ``default_action`` is the action for traffic no firewall rule matches (``None``: not set,
+    the platform default ``Allow``); ``bypass`` the services let through anyway (``None``: not
+    set, the default ``AzureServices``). ``vhd_of`` holds the addresses of VMs whose unmanaged
+    disks (VHD blobs) live in the account, ``restore_staging_of`` those of declared VM restores
+    that stage in it; both empty when the unit ties the account to no backup or restore.
+    """
+
+    id: Maybe[str] | None = field(default=None, compare=False)
+    default_action: Maybe[str] | None = None  # "Allow" / "Deny"
+    bypass: Maybe[tuple[str, ...]] | None = None  # of "AzureServices", "Logging", "Metrics"
+    public_network_access: Maybe[str] | None = None  # "Enabled" / "Disabled" / ...
+    vhd_of: tuple[str, ...] = field(default=(), compare=False)
+    restore_staging_of: tuple[str, ...] = field(default=(), compare=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Unresolved:
     """Something the linker could not tie together (reported, never guessed)."""
@@ -370,6 +389,7 @@ class Estate:
     protections: tuple[Protection, ...] = ()
     locks: tuple[Lock, ...] = ()
     scale_sets: tuple[ScaleSet, ...] = ()
+    storage_accounts: tuple[StorageAccount, ...] = ()
     unresolved: tuple[Unresolved, ...] = field(default=(), compare=False)
     unread: tuple[Unread, ...] = field(default=(), compare=False)
     _by_address: dict[str, Any] = field(
@@ -389,7 +409,7 @@ class Estate:
     def __post_init__(self) -> None:
         by_address: dict[str, Any] = {}
         for group in (self.vms, self.vaults, self.policies, self.protections, self.locks,
-                      self.scale_sets):
+                      self.scale_sets, self.storage_accounts):
             by_address.update(_index(group))
         by_vm: dict[str, list[Protection]] = {}
         for item in self.protections:

@@ -300,6 +300,7 @@ def load_estate(path: str, options: ScanOptions | None = None) -> Estate:
             protections=merged.protections + estate.protections,
             locks=merged.locks + estate.locks,
             scale_sets=merged.scale_sets + estate.scale_sets,
+            storage_accounts=merged.storage_accounts + estate.storage_accounts,
             unresolved=merged.unresolved + estate.unresolved,
         )
     return merged

@@ -51,6 +51,7 @@ class Target(str, Enum):
     VAULT = "vault"
     PROTECTION = "protection"
     SCALE_SET = "scale_set"
+    STORAGE_ACCOUNT = "storage_account"
     ESTATE = "estate"
 
 

@@ -161,6 +161,13 @@ RATIONALE: dict[str, str] = {
     "BKP-NET-002": "note: N2-N4: supported with special restore steps.",
     "BKP-NET-003": "note: N5: public IPs must be attached again after restore.",
     "BKP-NET-004": "note: N9: supported; the restored VM is re-added to the profile by hand.",
+    "BKP-NET-005": (
+        "warning: N13 says the firewall of a storage account used by backup should permit all "
+        "networks and FL3 rules out file-level restore from network-restricted accounts: "
+        "backup and restore are at risk and file restore is lost, not the whole backup. When "
+        "the account lets trusted Azure services through (which the storage firewall article "
+        "says is enough for unmanaged-disk backup and restore; the matrix does not say) it is "
+        "reported as a note."),
     "BKP-ORG-001": (
         "error: opt-in organisation requirement; the organisation declared it mandatory."),
     "BKP-ORG-002": (

@@ -1,14 +1,22 @@
-"""Area *network* (N rows): network settings a restore does not bring back."""
+"""Area *network* (N rows): network settings a restore does not bring back, and storage
+firewalls in the way of backup (N13, with FL3)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from azbackup_policy.hookspecs import hookimpl
-from azbackup_policy.model import IpConfiguration, ModelObject, NetworkInterface, VirtualMachine
+from azbackup_policy.model import (
+    IpConfiguration,
+    ModelObject,
+    NetworkInterface,
+    StorageAccount,
+    Unknown,
+    VirtualMachine,
+)
 from azbackup_policy.rules import Observation, Rule, RuleContext, Severity, Target
 
-from ._helpers import label, locate, observe, review, rule_factory, same
+from ._helpers import Tri, label, locate, observe, review, rule_factory, same
 
 rule = rule_factory("network")
 
@@ -111,6 +119,94 @@ def traffic_manager(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observatio
                       "traffic_manager_endpoint", vm)
 
 
+def _backup_uses(account: StorageAccount, ctx: RuleContext) -> list[str]:
+    """What ties ``account`` to VM backup: VHDs of protected VMs, declared restores."""
+    uses = []
+    for address in account.vhd_of:
+        vm = ctx.estate.lookup(address)
+        if isinstance(vm, VirtualMachine) and ctx.estate.protections_of(vm):
+            uses.append(f"the unmanaged disks (VHDs) of protected VM {label(vm)}")
+    uses += [f"the staging data of the restore {address}" for address in account.restore_staging_of]
+    return uses
+
+
+def _trusted_services(bypass: tuple[str, ...] | Unknown | None) -> Tri:
+    """Does the firewall let trusted Azure services (Azure Backup among them) through?"""
+    if bypass is None:  # not set: the platform default is AzureServices
+        return True
+    if isinstance(bypass, Unknown):
+        return bypass
+    return any(word.lower() == "azureservices" for word in bypass)
+
+
+MATRIX_TEXT = ("the support matrix asks that storage firewall settings allow access from all "
+               "networks (N13) and lists file-level restore from network-restricted accounts "
+               "as unsupported (FL3)")
+
+
+@rule(
+    "BKP-NET-005", "network-restricted-backup-storage", Severity.WARNING, ("N13", "FL3"),
+    Target.STORAGE_ACCOUNT,
+    summary="Let storage accounts that hold backed-up VHDs or restore staging data accept "
+    "traffic from all networks.",
+    why="The support matrix says a storage account's firewall and virtual network settings "
+    "should permit access from all networks (N13), and file-level restore from "
+    "network-restricted storage accounts is not supported (FL3). This applies to accounts the "
+    "deployment ties to VM backup: the account holding the VHDs of a protected VM with "
+    "unmanaged disks, and the staging account of a declared restore. Other locked-down "
+    "accounts are not concerned. The matrix does not say whether the trusted-services "
+    "exception (bypass = AzureServices; Azure Backup is a trusted Microsoft service) is "
+    "enough; Microsoft's storage firewall article says it lets VMs with unmanaged disks be "
+    "backed up and restored. So an account that denies by default but lets trusted services "
+    "through is reported as a note; one without that exception, or with public network "
+    "access disabled, as a warning.",
+    fix="Allow access from all networks on the account, or at least keep the trusted Azure "
+    "services exception; move the VM to managed disks, which the storage firewall does not "
+    "concern.",
+    before='network_rules {\n  default_action = "Deny"\n  bypass         = ["None"]\n}',
+    after='network_rules {\n  default_action = "Allow"\n}',
+)
+def restricted_backup_storage(account: StorageAccount, ctx: RuleContext
+                              ) -> Iterator[Observation]:
+    uses = _backup_uses(account, ctx)
+    if not uses:
+        return
+    what = f"storage account {label(account)} holds {'; '.join(uses)}"
+    disabled = same(account.public_network_access, "Disabled")
+    if disabled is True:
+        yield observe(account, f"{what} and has public network access disabled "
+                      f"(public_network_access = Disabled); {MATRIX_TEXT}",
+                      "public_network_access")
+        return
+    yield from review(ctx, account, disabled, f"public network access of {label(account)}",
+                      "public_network_access")
+    denied = same(account.default_action, "Deny")
+    yield from review(ctx, account, denied, f"firewall default action of {label(account)}",
+                      "default_action")
+    if denied is True:
+        yield from _default_deny(account, what, ctx)
+
+
+def _default_deny(account: StorageAccount, what: str, ctx: RuleContext
+                  ) -> Iterator[Observation]:
+    """A warning without the trusted-services exception; a note with it (see ``why``)."""
+    trusted = _trusted_services(account.bypass)
+    yield from review(ctx, account, trusted, f"firewall bypass of {label(account)}", "bypass")
+    given = ", ".join(account.bypass) if isinstance(account.bypass, tuple) \
+        else "not set: AzureServices"
+    if trusted is False:
+        yield observe(account, f"{what} and denies other networks (default_action = Deny) "
+                      f"without the trusted Azure services exception (bypass = "
+                      f"{given}); {MATRIX_TEXT}", "default_action")
+    elif trusted is True:
+        yield observe(account, f"{what} and denies other networks (default_action = Deny) but "
+                      f"lets trusted Azure services through (bypass = {given}), which the "
+                      "storage firewall article says is enough for backup and restore of "
+                      f"unmanaged disks; the matrix does not say so: {MATRIX_TEXT}",
+                      "default_action", severity=Severity.NOTE)
+
+
 @hookimpl
 def azbackup_policy_rules() -> list[Rule]:
-    return [static_private_ip, special_network, public_ip, traffic_manager]
+    return [static_private_ip, special_network, public_ip, traffic_manager,
+            restricted_backup_storage]

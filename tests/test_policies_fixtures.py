@@ -6,7 +6,8 @@ Every fixture marks the line a finding must point at with a comment ``expect: BK
 (``//`` in ARM JSON and Bicep, ``#`` in HCL). A plan fixture ``plan/tfplan.json`` is the plan of
 ``plan/main.tf``: its findings point into that file, which carries the marks. Resources are
 named for the outcome (``fail-sto-003-ephemeral`` / ``pass-sto-003-managed``): each finding of
-the folder's rule must concern a ``fail-*`` resource or VM, and no ``pass-*`` one.
+the folder's rule must concern a ``fail-*`` resource or VM, and no ``pass-*`` one (storage
+account names allow no hyphen: ``stfail...`` / ``stpass...``).
 """
 
 from __future__ import annotations
@@ -70,14 +71,15 @@ def test_rule_fixture(path: Path) -> None:
     expected = _expected(marked)
     assert expected, f"{marked} marks no expected finding"
     assert {(f.rule_id, f.location.line) for f in findings} == expected
-    # A Terraform folder is scanned whole (its ARM/Bicep twins and its plan/ too): only the
-    # findings of its own .tf files count.
-    same_format = [f for f in report.findings
-                   if path.suffix != ".tf" or (f.location.file.endswith(".tf") and
-                                               (ROOT / f.location.file).parent == path.parent)]
+    # A Terraform folder is scanned whole (its ARM/Bicep twins and plan/ too): only the
+    # findings in its own .tf files count.
+    same_format = [f for f in report.findings if path.suffix != ".tf"
+                   or (f.location.file.endswith(".tf")
+                       and (ROOT / f.location.file).resolve().parent == marked.parent.resolve())]
     assert len(findings) == len(same_format), "a finding points outside the marked file"
     for finding in findings:
-        names = {finding.resource.name or "", finding.vm or ""}
+        names = {re.sub(r"^st(fail|pass)", r"\1-", name)
+                 for name in (finding.resource.name or "", finding.vm or "")}
         assert any(n.startswith("fail-") for n in names), names
         assert not any(n.startswith("pass-") for n in names), names
 

@@ -18,6 +18,7 @@ from azbackup_policy.rules import Severity, Target
 ERROR, WARNING, NOTE = Severity.ERROR, Severity.WARNING, Severity.NOTE
 VM, POLICY, VAULT, PROTECTION, SCALE_SET, ESTATE = (
     Target.VM, Target.POLICY, Target.VAULT, Target.PROTECTION, Target.SCALE_SET, Target.ESTATE)
+STORAGE_ACCOUNT = Target.STORAGE_ACCOUNT
 
 # Changed deliberately: COV-005 error -> warning and PPS-001 warning -> note (i18, matrix
 # fidelity, docs/severity.md); COV-006 added (i15, modules that cannot be followed).
@@ -52,6 +53,7 @@ EXPECTED: dict[str, tuple[Severity, Target]] = {
     "BKP-MDC-007": (WARNING, VM), "BKP-MDC-008": (ERROR, VM),
     "BKP-NET-001": (WARNING, VM), "BKP-NET-002": (NOTE, VM), "BKP-NET-003": (NOTE, VM),
     "BKP-NET-004": (NOTE, VM),  # N9
+    "BKP-NET-005": (WARNING, STORAGE_ACCOUNT),  # N13/FL3 (a note with the trusted-services bypass)
     "BKP-ORG-001": (ERROR, POLICY), "BKP-ORG-002": (ERROR, POLICY), "BKP-ORG-003": (ERROR, VAULT),
     "BKP-ORG-004": (ERROR, VAULT), "BKP-ORG-005": (ERROR, VAULT), "BKP-ORG-006": (WARNING, VM),
     "BKP-PPS-001": (NOTE, VM),  # PP1/OL6: crash-consistent Oracle backup is supported

@@ -55,6 +55,7 @@ from azbackup_policy.linkers.arm_compute import (
     os_type_of,
     scale_set_from_arm,
 )
+from azbackup_policy.linkers.arm_storage import accounts
 from azbackup_policy.linkers.traffic_manager import with_endpoints
 from azbackup_policy.model import (
     Disk,
@@ -87,7 +88,8 @@ def link(document: Document) -> Estate:
     locks = [_lock(r, index) for r in index.resources if _is_lock(r)]
     return Estate(vms=tuple(vms), vaults=tuple(vaults.values()), policies=tuple(policies),
                   protections=tuple(protections), locks=tuple(locks),
-                  scale_sets=tuple(scale_sets), unresolved=tuple(unresolved))
+                  scale_sets=tuple(scale_sets), storage_accounts=tuple(accounts(index)),
+                  unresolved=tuple(unresolved))
 
 
 GALLERY_IMAGE = "Microsoft.Compute/galleries/images"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from azbackup_policy.document import Document, Resource
-from azbackup_policy.linkers import azurerm_azapi, azurerm_backup, azurerm_vm
+from azbackup_policy.linkers import azurerm_azapi, azurerm_backup, azurerm_storage, azurerm_vm
 from azbackup_policy.linkers.azurerm_common import VM_TYPES, Index
 from azbackup_policy.linkers.traffic_manager import with_endpoints
 from azbackup_policy.model import (
@@ -59,6 +59,7 @@ def link(document: Document) -> Estate:
         locks=tuple(locks + list(azapi.locks)),
         scale_sets=tuple(azurerm_backup.scale_set(r) for r in managed
                          if r.type in azurerm_backup.SCALE_SETS),
+        storage_accounts=tuple(azurerm_storage.accounts(managed, index)),
         unresolved=tuple(index.unresolved),
     )
 

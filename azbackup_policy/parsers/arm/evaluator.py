@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from azbackup_policy.arm_values import Reference
 from azbackup_policy.errors import InputError
 from azbackup_policy.model import SourceSpan, Unknown
 from azbackup_policy.parsers.arm.expressions import (
@@ -290,6 +291,8 @@ class Evaluator:
         entry = self.functions.get(name)
         if entry is None and name in self.scope.user_functions:
             return self.user_function(name, [self.node(a, frame, path) for a in node.args])
+        if name == "reference" and entry is None and node.args:
+            return self.reference(node, frame, path)
         if entry is None:  # reference(), list*() or unsupported functions
             return Unknown(render(node))
         function, mode = entry
@@ -309,7 +312,17 @@ class Evaluator:
                 OverflowError) as exc:  # arguments of a type the function cannot take
             raise ExprError(f"bad arguments to {node.name}(): {exc}") from None
 
+    def reference(self, node: Call, frame: Frame, path: JsonPath) -> Reference:
+        """``reference(x, ...)``: unknown until deployed, but it keeps whose (``x``)."""
+        try:
+            target = self.node(node.args[0], frame, path)
+        except ExprError:
+            target = None
+        return Reference(render(node), target=target)
+
     def member(self, target: Any, name: str, safe: bool, node: Node) -> Any:
+        if isinstance(target, Reference):
+            return Reference(render(node), target=target.target)
         if isinstance(target, Unknown):
             return Unknown(render(node))
         if target is None and safe:
