@@ -49,6 +49,15 @@ def _problem(error: InputError) -> InputProblem:
     return InputProblem(error.file, error.line, error.column, error.message)
 
 
+def _internal(path: str, stage: str, exc: Exception) -> InputProblem:
+    """An unexpected failure while reading one input: a defect of the tool that this input
+    brings out. It is reported against the file (exit 2) so that the other files are still
+    scanned, and says plainly that it is a bug to report."""
+    return InputProblem(path, 1, 1, f"internal error while {stage} this file: {exc} "
+                        f"[{type(exc).__name__}]; the other files were scanned. This is a "
+                        "defect of azbackup-policy: please report it with the file")
+
+
 def _parse_source(source: Source, context: ParseContext, loaded: Loaded,
                   formats: Mapping[str, FormatSpec]) -> list[Document]:
     spec = formats.get(source.kind)
@@ -64,6 +73,8 @@ def _parse_source(source: Source, context: ParseContext, loaded: Loaded,
     except BudgetExceeded as exc:  # spent outside any one expression (between them)
         loaded.errors.append(InputProblem(source.path, 1, 1,
                                           f"evaluation budget exceeded: {exc}"))
+    except Exception as exc:  # one input's defect must not stop the scan
+        loaded.errors.append(_internal(source.path, "reading", exc))
     return []
 
 
@@ -161,6 +172,9 @@ def load_units(paths: Sequence[str], options: ScanOptions = _DEFAULT_OPTIONS,
             estate = link(doc)
         except InputError as error:
             loaded.errors.append(_problem(error))
+            continue
+        except Exception as exc:  # as in _parse_source
+            loaded.errors.append(_internal(doc.path, "linking the resources of", exc))
             continue
         loaded.units.append(ScannedUnit(doc.path, doc.format, doc.files or (doc.path,), estate))
         loaded.inline[doc.path] = inline

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable, Iterator, Sequence
 
@@ -11,6 +9,7 @@ from azbackup_policy.hookspecs import hookimpl
 from azbackup_policy.model import Image, ModelObject, VirtualMachine
 from azbackup_policy.rules import Check, Observation, Rule, RuleContext, Severity, Target
 
+from ._custom_data import custom_data_text
 from ._helpers import (
     agent_based,
     agent_fallback,
@@ -112,16 +111,9 @@ def linux_not_endorsed(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observa
                           "image.publisher", vm)
 
 
-def _decode(text: str) -> str:
-    try:
-        return base64.b64decode(text, validate=True).decode("utf-8", errors="replace")
-    except (binascii.Error, ValueError):
-        return text
-
-
 def mounts_var_noexec(custom_data: str) -> str | None:
     """``/var`` or ``/var/lib`` when the (base64 or plain) custom data mounts it noexec."""
-    text = _decode(custom_data)
+    text = custom_data_text(custom_data)
     for pattern in (_NOEXEC, _MOUNT, _YAML_MOUNT):
         match = pattern.search(text)
         if match:
@@ -152,7 +144,7 @@ def var_noexec(vm: VirtualMachine, ctx: RuleContext) -> Iterator[Observation]:
 
 def custom_data_matches(custom_data: str, patterns: Sequence[str]) -> bool:
     """Does the (base64 or plain) custom data match one of the regular expressions?"""
-    text = _decode(custom_data)
+    text = custom_data_text(custom_data)
     return any(re.search(p, text, re.IGNORECASE | re.MULTILINE) for p in patterns)
 
 

@@ -425,3 +425,21 @@ def test_a_traffic_manager_endpoint_is_linked_only_through_a_named_public_ip() -
                           "publicipaddresses/pip-c")]
     linked = with_endpoints(vms, endpoints)
     assert [v.traffic_manager_endpoint for v in linked] == ["ep-a", None, "ep-c"]
+
+
+def test_a_traffic_manager_endpoint_whose_name_is_unknown_still_links(tmp_path: Path) -> None:
+    """An endpoint named from a variable without a default (a real module's idiom) is linked
+    under its address; asking the truth of the unknown name crashed the whole scan."""
+    from azbackup_policy import ScanOptions, scan
+
+    fixture = Path(__file__).parent.parent / "fixtures/rules/network/net-004/main.tf"
+    text = fixture.read_text(encoding="utf-8").replace(
+        'name               = "ep-fail-net-004"', 'name               = "${var.prefix}-ep"')
+    assert "${var.prefix}-ep" in text
+    (tmp_path / "main.tf").write_text(text + '\nvariable "prefix" {\n  type = string\n}\n',
+                                      encoding="utf-8")
+    report = scan([str(tmp_path)], ScanOptions(cwd=str(tmp_path)))
+    assert report.errors == ()
+    found = [f for f in report.findings if f.rule_id == "BKP-NET-004"]
+    assert [f.resource.address for f in found] == ["azurerm_linux_virtual_machine.fail"]
+    assert "azurerm_traffic_manager_azure_endpoint.fail" in found[0].message

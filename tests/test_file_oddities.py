@@ -351,3 +351,40 @@ def test_module_path_with_a_nul_character(tmp_path: Path, name: str, text: str,
     found = assert_one_error(code, report, err, name.split("/")[-1])
     assert "NUL" in found["message"]
     assert_good_scanned(report, tmp_path)
+
+
+# -- a defect of the tool that one input brings out -----------------------------------------
+@pytest.mark.parametrize("stage", ["parse", "link"])
+def test_an_unexpected_failure_on_one_input_is_located_and_the_rest_is_scanned(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str) -> None:
+    """A bug in a parser or a linker that one file triggers (not an InputError) is reported
+    against that file as an internal error (exit 2), never a traceback; the others are read."""
+    import azbackup_policy.pipeline as pipeline
+
+    with_good_files(tmp_path)
+    if stage == "parse":
+        real_loader = pipeline.load_parser
+
+        def loader(name: str) -> Any:
+            parser = real_loader(name)
+
+            def failing(source: Any, context: Any) -> Any:
+                if source.path.endswith(".bicep"):
+                    raise KeyError("boom")
+                return parser(source, context)
+            return failing
+        monkeypatch.setattr(pipeline, "load_parser", loader)
+    else:
+        real_link = pipeline.link
+
+        def link(doc: Any) -> Any:
+            if doc.path.endswith(".bicep"):
+                raise TypeError("boom")
+            return real_link(doc)
+        monkeypatch.setattr(pipeline, "link", link)
+    code, report, err = scan(str(tmp_path))
+    found = assert_one_error(code, report, err, "good.bicep", line=1)
+    assert "internal error" in found["message"] and "boom" in found["message"], found
+    assert "please report" in found["message"]
+    scanned = " ".join(report["files_scanned"])
+    assert "good.json" in scanned and "main.tf" in scanned and "good.bicep" not in scanned

@@ -14,6 +14,7 @@ format and ``inventory`` with both, and an input error is made next to the secre
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from pathlib import Path
@@ -403,6 +404,87 @@ output "token" {{
 }}
 '''
 
+# Custom data read for the Linux rules (which then fire) in every Terraform idiom: a file
+# beside the module, a template with a secret variable, a cloudinit_config part, a heredoc.
+CLOUD_INIT = (f"#cloud-config\nruncmd:\n  - echo {SECRET} > /etc/token\n"
+              "  - zpool create data /dev/sdc\n")
+HCL_CUSTOM_DATA = """\
+resource "azurerm_recovery_services_vault" "rsv" {
+  name                = "rsv"
+  location            = "westeurope"
+  resource_group_name = "rg"
+  sku                 = "Standard"
+}
+
+resource "azurerm_backup_policy_vm" "daily" {
+  name                = "daily"
+  resource_group_name = "rg"
+  recovery_vault_name = azurerm_recovery_services_vault.rsv.name
+  backup {
+    frequency = "Daily"
+    time      = "23:00"
+  }
+  retention_daily {
+    count = 30
+  }
+}
+
+locals {
+  token = "PLANTED"
+  sources = {
+    file     = filebase64("${path.module}/cloud-init.yaml")
+    template = base64encode(templatefile("${path.module}/init.tftpl", { token = local.token }))
+    config   = data.cloudinit_config.init.rendered
+    heredoc  = base64gzip(<<-EOT
+      #cloud-config
+      runcmd:
+        - echo ${local.token}
+        - mount -t nfs4 nfs.example.com:/x /mnt/x
+    EOT
+    )
+  }
+}
+
+data "cloudinit_config" "init" {
+  part {
+    content_type = "text/x-shellscript"
+    content      = "#!/bin/sh\\ndocker login -p ${local.token}\\napt-get install -y docker-ce\\n"
+  }
+}
+
+resource "azurerm_linux_virtual_machine" "cd" {
+  for_each              = local.sources
+  name                  = "vm-cd-${each.key}"
+  location              = "westeurope"
+  resource_group_name   = "rg"
+  size                  = "Standard_D2s_v5"
+  admin_username        = "azureuser"
+  network_interface_ids = []
+  custom_data           = each.value
+  os_disk {
+    caching              = "ReadWrite"
+    storage_account_type = "Premium_LRS"
+  }
+  source_image_reference {
+    publisher = "Canonical"
+    offer     = "0001-com-ubuntu-server-jammy"
+    sku       = "22_04-lts-gen2"
+    version   = "latest"
+  }
+}
+
+resource "azurerm_backup_protected_vm" "cd" {
+  for_each            = azurerm_linux_virtual_machine.cd
+  resource_group_name = "rg"
+  recovery_vault_name = azurerm_recovery_services_vault.rsv.name
+  source_vm_id        = each.value.id
+  backup_policy_id    = azurerm_backup_policy_vm.daily.id
+}
+""".replace("PLANTED", SECRET)
+CUSTOM_DATA_FILES = {"tf-custom-data/main.tf": HCL_CUSTOM_DATA,
+                     "tf-custom-data/cloud-init.yaml": CLOUD_INIT,
+                     "tf-custom-data/init.tftpl": CLOUD_INIT.replace(SECRET, "${token}")}
+
 # Input errors right next to a secret, one per format.
 BROKEN = {
     "broken-plan/tfplan.json": plan_json().replace(f'"{SECRET}"', f'"{SECRET}" ,,', 1),
@@ -433,7 +515,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Path:
              "arm-v2/azuredeploy.parameters.json": arm_v2_parameters(),
              "state/tfstate.json": state_json(), "whatif/whatif.json": whatif_json(),
              "tf-flow/main.tf": HCL_FLOW, "tf-flow/modules/secrets/main.tf": HCL_SECRET_MODULE,
-             **BROKEN}
+             **CUSTOM_DATA_FILES, **BROKEN}
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
@@ -485,6 +567,18 @@ def test_no_output_contains_the_secret(estate: Path, tmp_path: Path) -> None:
         assert SECRET not in text, (index, text[max(0, text.find(SECRET) - 300):
                                             text.find(SECRET) + 100])
     assert SECRET[:10] not in "".join(outputs)
+    encoded = base64.b64encode(CLOUD_INIT.encode()).decode()
+    assert not any(encoded[8:40] in text for text in outputs)
+
+
+def test_custom_data_rules_fire_on_secret_custom_data(estate: Path) -> None:
+    """Guard against a vacuous pass: the custom data holding the secret was read."""
+    code, out, err = run("scan", "--no-config", "--format", "json", "--fail-on", "never",
+                         str(estate / "tf-custom-data"))
+    assert code == 0, err
+    found = {(f["rule_id"], f["vm"]) for f in json.loads(out)["findings"]}
+    assert {("BKP-LNX-006", f"vm-cd-{key}") for key in ("file", "template")} | {
+        ("BKP-LNX-004", "vm-cd-config"), ("BKP-LNX-005", "vm-cd-heredoc")} <= found, found
 
 
 def test_input_errors_near_the_secret_do_not_quote_it(estate: Path) -> None:

@@ -62,7 +62,9 @@ CASES: list[tuple[str, Any]] = [
     ("merge(var.unknown_v, {})", Unknown("merge(var.unknown_v, {})")),
     ("length([var.unknown_v, 1])", 2),
     ("local.m.missing", Unknown("local.m.missing")),
-    ("path.module", Unknown("path.module")),
+    ("path.module", "."),  # the root module: Terraform's working directory
+    ("path.root", "."),
+    ("path.other", Unknown("path.other")),
     ('compact(["a", "", null])', ["a"]),
     ('one(["x"])', "x"),
     ('slice(["a", "b", "c"], 1, 3)', ["b", "c"]),

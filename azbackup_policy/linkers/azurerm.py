@@ -48,7 +48,7 @@ def link(document: Document) -> Estate:
                                                                      azurerm_vm.VmParts())),
                              r, index)
          for r in managed if r.type in VM_TYPES),
-        ((str(r.properties.get("name") or r.address), r.properties.get("target_resource_id"))
+        ((_name_or_address(r), r.properties.get("target_resource_id"))
          for r in managed if r.type == TM_ENDPOINT)))
     vaults = [azurerm_backup.vault(r) for r in managed if r.type == azurerm_backup.VAULT]
     policies = {r.address: azurerm_backup.policy(r, index)
@@ -72,6 +72,11 @@ def link(document: Document) -> Estate:
                                  if r.type in azurerm_authz.POLICY_ASSIGNMENTS),
         unresolved=tuple(index.unresolved),
     )
+
+
+def _name_or_address(resource: Resource) -> str:
+    name = resource.properties.get("name")
+    return name if isinstance(name, str) and name else resource.address
 
 
 GALLERY_IMAGE = "azurerm_shared_image"

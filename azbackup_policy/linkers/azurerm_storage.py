@@ -96,7 +96,8 @@ def _is_vm_restore(resource: Resource) -> bool:
     props = resource.properties
     if resource.type != "azapi_resource_action" or azurerm_azapi.kind(resource) != RECOVERY_POINT:
         return False
-    method, action = props.get("method") or "POST", props.get("action")
+    method, action = props.get("method"), props.get("action")
+    method = "POST" if method is None else method  # azapi's default
     return str(method).upper() == "POST" and str(action).lower() == "restore" \
         and props.get("when") != "destroy"
 

@@ -309,6 +309,7 @@ def _legacy_fields(resource: Resource, reader: Reader) -> dict[str, Any]:
         "ultra_ssd_enabled": capabilities.get("ultra_ssd_enabled", "ultra_ssd_enabled", False)
         if capabilities else False,
         "dedicated_host_id": None,
+        "custom_data": reader.get("custom_data", "os_profile.0.custom_data"),
     }
 
 

@@ -40,7 +40,8 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
     except InputError as error:  # the modules it names are then not followed
         manifest = {}
         problems.append(Problem(error.file, error.line, error.column, error.message))
-    run = Run(loader, context.options, manifest, budget=Budget(context.options.limits))
+    run = Run(loader, context.options, manifest, budget=Budget(context.options.limits),
+              root=folder)
     root = Instance(run, loader.module(folder), "", {}, (os.path.realpath(folder),))
     for attr in _variable_assignments(loader, folder, context.options.var_files):
         root.inputs[attr.name] = _root_input(root, attr)

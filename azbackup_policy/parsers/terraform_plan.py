@@ -32,7 +32,13 @@ from azbackup_policy.parsers.tfplan_read import (
 )
 from azbackup_policy.parsers.tfplan_refs import Configuration, expression_at, walk_references
 from azbackup_policy.parsers.tfplan_sources import SourceMap, root_dir_for
-from azbackup_policy.parsers.tfplan_values import KNOWN_AFTER_APPLY, merge_values, redact
+from azbackup_policy.parsers.tfplan_values import (
+    CUSTOM_DATA,
+    KNOWN_AFTER_APPLY,
+    hide_hashed_custom_data,
+    merge_values,
+    redact,
+)
 
 FORMAT = "terraform-plan"
 STATE_FORMAT = "terraform-state"
@@ -165,7 +171,9 @@ class _Builder:
         expressions = config.get("expressions")
         properties, sensitive_paths = merge_values(
             entry.values, entry.change.get("after_unknown"), entry.sensitive,
-            lambda path: self.unknown_text(expressions, path, scope))
+            lambda path: self.unknown_text(expressions, path, scope),
+            CUSTOM_DATA.get(entry.address.type, frozenset()))
+        hide_hashed_custom_data(entry.address.type, properties)
         references: dict[str, tuple[str, ...]] = {}
         for path, refs in walk_references(expressions):
             many = isinstance(value_at(properties, path), list)

@@ -28,6 +28,9 @@ from azbackup_policy.parsers.hcl.values import (
 META_ATTRIBUTES = frozenset({"count", "for_each", "depends_on", "provider"})
 META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection"})
 SENSITIVE_ATTRIBUTES = frozenset({"admin_password", "custom_data", "protected_settings"})
+# Secret, but read by the rules: its value goes to the Resource only (never to other
+# resources' expressions, which see it as sensitive, and never to any output).
+CUSTOM_DATA = "custom_data"
 
 
 @dataclass(slots=True)
@@ -36,6 +39,29 @@ class Evaluated:
     references: dict[str, set[str]] = field(default_factory=dict)
     spans: dict[str, SourceSpan] = field(default_factory=dict)
     sensitive: set[str] = field(default_factory=set)
+    secrets: dict[str, Any] = field(default_factory=dict)  # path -> the custom data or Pending
+
+
+def secret_unknown(trace: Trace) -> str:
+    """The text of an unknown secret: why it is unknown (file reads), never its source."""
+    if not trace.notes:
+        return SENSITIVE_TEXT
+    return f"{SENSITIVE_TEXT[:-1]}: {'; '.join(trace.notes)})"
+
+
+def place(properties: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``value`` at the dotted ``path`` of ``properties`` (list steps are numbers)."""
+    *steps, last = path.split(".")
+    here: Any = properties
+    for step in steps:
+        if isinstance(here, list):
+            here = here[int(step)] if step.isdigit() and int(step) < len(here) else None
+        else:
+            here = here.get(step)
+        if not isinstance(here, (dict, list)):
+            return
+    if isinstance(here, dict):
+        here[last] = value
 
 
 def span_of(item: Attr | Block) -> SourceSpan:
@@ -78,8 +104,11 @@ class BodyReader:
         self.out.spans[path] = span_of(attr)
         if refs:
             self.out.references[path] = refs
-        if trace.sensitive or attr.name in SENSITIVE_ATTRIBUTES:
-            self.out.sensitive.add(path)
+        if attr.name == CUSTOM_DATA and value is not None:
+            self.out.secrets[path] = value if isinstance(value, str) else Pending(
+                secret_unknown(trace), frozenset(refs))
+        if value is not None and (trace.sensitive or attr.name in SENSITIVE_ATTRIBUTES):
+            self.out.sensitive.add(path)  # null is not set, as in a plan: no secret
             return Pending(SENSITIVE_TEXT, frozenset(refs))
         return value
 

@@ -15,7 +15,7 @@ from lark import Token, Tree
 
 from azbackup_policy.errors import InputError
 from azbackup_policy.parsers.budget import Budget, BudgetExceeded
-from azbackup_policy.parsers.hcl import functions, operators, templates
+from azbackup_policy.parsers.hcl import files, functions, operators, templates
 from azbackup_policy.parsers.hcl.syntax import (
     Literal,
     Sub,
@@ -67,6 +67,14 @@ class Scope(Protocol):
 
     def template(self, text: str, shown: str, line: int) -> list[Any] | None: ...
 
+    def template_items(self, text: str, shown: str) -> list[Any]: ...
+
+    def path_value(self, name: str) -> str | None: ...
+
+    def read_file(self, path: str) -> bytes: ...
+
+    def file_exists(self, path: str) -> bool: ...
+
 
 def expressions(node: Tree[Any]) -> list[Any]:
     return [c for c in node.children if isinstance(c, Tree) and c.data != _SKIP]
@@ -115,6 +123,12 @@ class Evaluator:
         child.text, child.shown = self.text, self.shown
         return child
 
+    def only(self, bindings: dict[str, Any]) -> Evaluator:
+        """An evaluator that sees ``bindings`` only (a template file's variables)."""
+        child = Evaluator(self.scope, bindings, self.trace, self.line)
+        child.text, child.shown = self.text, self.shown
+        return child
+
     def source(self, node: Any) -> str:
         return expression_text(node, self.text)
 
@@ -151,8 +165,16 @@ class Evaluator:
     def template(self, raw: str) -> Any:
         parts = self.scope.template(raw, self.shown, self.line)
         if parts is None:
-            return Pending(raw)
+            return self.directives(raw, raw)
         return self.concat(parts, raw)
+
+    def directives(self, text: str, whole: str) -> Any:
+        """A template with ``%{`` directives (or strip markers), rendered."""
+        try:
+            items = self.scope.template_items(text, self.shown)
+        except EvalError:
+            return Pending(whole)
+        return templates.render_items(self, items, whole)
 
     def concat(self, parts: list[Any], whole: str) -> Any:
         if len(parts) == 1 and not isinstance(parts[0], str):
@@ -219,7 +241,7 @@ class Evaluator:
             return body
         parts = self.scope.template(body, self.shown, node.meta.line)
         if parts is None:
-            return Pending(self.source(node))
+            return self.directives(body, self.source(node))
         return self.concat(parts, self.source(node))
 
     def _tuple(self, node: Tree[Any]) -> Any:
@@ -301,6 +323,8 @@ class Evaluator:
         return self.call(name, [self.eval(arg) for arg in arg_nodes], expand, node)
 
     def call(self, name: str, args: list[Any], expand: bool, node: Tree[Any]) -> Any:
+        if name in files.FUNCTIONS and not expand:
+            return files.call(self, name, args, node)
         function = functions.BUILTINS.get(name)
         if function is None:
             return self.pending_of(args, node)

@@ -8,6 +8,8 @@ Terraform would reject the call. ``try`` and ``can`` are handled by the evaluato
 from __future__ import annotations
 
 import base64
+import binascii
+import gzip
 import json
 import re
 from collections.abc import Callable
@@ -277,6 +279,19 @@ def base64encode(value: Any) -> str:
     return base64.b64encode(_text(value).encode("utf-8", "surrogatepass")).decode("ascii")
 
 
+def base64gzip(value: Any) -> str:
+    """Gzip, then base64 (the bytes differ from Go's gzip; the content is the same)."""
+    packed = gzip.compress(_text(value).encode("utf-8", "surrogatepass"), mtime=0)
+    return base64.b64encode(packed).decode("ascii")
+
+
+def base64decode(value: Any) -> str:
+    try:
+        return base64.b64decode(_text(value), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise EvalError("base64decode(): not base64 of UTF-8 text") from None
+
+
 def _numbers_of(args: tuple[Any, ...]) -> list[int | float]:
     return [as_number(need(arg)) for arg in args]
 
@@ -328,6 +343,8 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "sort": lambda value: sorted(_text(item) for item in _list(value)),
     "sum": lambda value: normal_number(sum(_numbers_of(tuple(_list(value))))),
     "base64encode": base64encode,
+    "base64gzip": base64gzip,
+    "base64decode": base64decode,
     "nonsensitive": lambda value: value,
     "endswith": lambda text, suffix: _text(text).endswith(_text(suffix)),
 }

@@ -17,10 +17,11 @@ from azbackup_policy.errors import InputError
 from azbackup_policy.model import Unknown
 from azbackup_policy.parsers import ParseOptions
 from azbackup_policy.parsers.budget import Budget, BudgetExceeded
-from azbackup_policy.parsers.hcl import typeconv
-from azbackup_policy.parsers.hcl.body import BodyReader, Evaluated, span_of
+from azbackup_policy.parsers.hcl import cloudinit, typeconv
+from azbackup_policy.parsers.hcl.body import BodyReader, Evaluated, place, span_of
 from azbackup_policy.parsers.hcl.evaluate import Evaluator, Trace
 from azbackup_policy.parsers.hcl.expansion import Expansion, expand
+from azbackup_policy.parsers.hcl.files import FileReader
 from azbackup_policy.parsers.hcl.loader import Loader, Module
 from azbackup_policy.parsers.hcl.manifest import Record, same_source, version_mismatch
 from azbackup_policy.parsers.hcl.syntax import Attr, Block, marker_comments
@@ -54,6 +55,11 @@ class Run:
     budget: Budget = field(default_factory=Budget)  # of the root module and all it calls
     problems: list[Problem] = field(default_factory=list)  # reported; the values are unknown
     unparsed: list[Unparsed] = field(default_factory=list)
+    root: str = "."  # the root module's folder: Terraform's working directory
+    files: FileReader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.files = FileReader(self.loader.context.loader, self.root)
 
     def unreadable(self, module: Module, scope: str) -> None:
         """Note the files of ``module`` that could not be parsed (once each)."""
@@ -132,7 +138,8 @@ class Instance:
             value, trace = self.evaluate(block.attrs["default"], {})
         else:
             value, trace = Pending(text), Trace()
-        trace = Trace(set(trace.refs), trace.sensitive)  # the caller's memo stays as it is
+        # The caller's memo stays as it is.
+        trace = Trace(set(trace.refs), trace.sensitive, list(trace.notes))
         if block is None:
             return value, trace
         if "sensitive" in block.attrs:
@@ -193,6 +200,23 @@ class Instance:
     def template(self, text: str, shown: str, line: int) -> list[Any] | None:
         return self.run.loader.template(text, shown or self.shown, line)
 
+    def template_items(self, text: str, shown: str) -> list[Any]:
+        return self.run.loader.template_items(text, shown or self.shown)
+
+    def path_value(self, name: str) -> str | None:
+        """``path.module`` (from the root module's folder), ``path.root``, ``path.cwd``."""
+        if name == "module":
+            return os.path.relpath(self.decl.folder, self.run.root).replace(os.sep, "/")
+        if name == "root":
+            return "."
+        return self.stack[0] if name == "cwd" else None
+
+    def read_file(self, path: str) -> bytes:
+        return self.run.files.read(path)
+
+    def file_exists(self, path: str) -> bool:
+        return self.run.files.exists(path)
+
     # -- evaluation helpers -------------------------------------------------------------------
     def evaluate(self, attr: Attr, bindings: dict[str, Any]) -> tuple[Any, Trace]:
         trace = Trace()
@@ -224,6 +248,9 @@ class Instance:
         reader = BodyReader(Evaluator(self, bindings, Trace()), out,
                             self.run.options.max_loop_count)
         out.properties = reader.body(block, "", top=True)
+        if block.type == "data" and block.labels[0] in cloudinit.DATA_SOURCES:
+            out.properties["rendered"] = cloudinit.rendered(out.properties, address)
+            out.sensitive.add("rendered")
         self._evaluated[address] = out
         return out
 
@@ -366,11 +393,14 @@ class Instance:
 
 def _resource(type_: str, mode: str, address: str, block: Block, evaluated: Evaluated,
               condition: Unknown | None, comments: tuple[str, ...]) -> Resource:
+    properties = to_model(evaluated.properties)
+    for path, secret in evaluated.secrets.items():
+        place(properties, path, to_model(secret))
     return Resource(
         type=type_,
         address=address,
         span=span_of(block),
-        properties=to_model(evaluated.properties),
+        properties=properties,
         references={path: tuple(sorted(refs)) for path, refs in evaluated.references.items()},
         property_spans=dict(evaluated.spans),
         mode=mode,

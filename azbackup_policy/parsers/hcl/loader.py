@@ -13,7 +13,7 @@ from typing import Any
 
 from azbackup_policy.errors import InputError
 from azbackup_policy.parsers import ParseContext
-from azbackup_policy.parsers.hcl import jsonsyntax
+from azbackup_policy.parsers.hcl import jsonsyntax, template_text
 from azbackup_policy.parsers.hcl.syntax import (
     Attr,
     Block,
@@ -174,6 +174,14 @@ class Loader:
             ]
         self._templates[text] = parts
         return parts
+
+    def template_items(self, text: str, shown: str) -> list[Any]:
+        """A template with directives parsed into items (cached); EvalError when invalid."""
+        key = "\x00items" + text
+        if key not in self._templates:
+            items = template_text.items_of(text, lambda expr: parse_expression(expr, shown, 1))
+            self._templates[key] = items
+        return self._templates[key] or []
 
     def tfvars(self, path: str) -> list[Attr]:
         """The assignments of a ``.tfvars`` or ``.tfvars.json`` file."""

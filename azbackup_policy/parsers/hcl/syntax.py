@@ -247,7 +247,7 @@ def split_template(text: str) -> list[str | tuple[str, int]] | None:
         elif text.startswith("%{", index):
             return None
         elif text.startswith("${", index):
-            end = _closing_brace(text, index + 2)
+            end = closing_brace(text, index + 2)
             if end < 0:
                 return None
             start, stop = index + 2, end
@@ -268,7 +268,7 @@ def split_template(text: str) -> list[str | tuple[str, int]] | None:
     return [part for part in parts if part != ""]
 
 
-def _closing_brace(text: str, index: int) -> int:
+def closing_brace(text: str, index: int) -> int:
     depth, quoted, size = 0, False, len(text)
     while index < size:
         char = text[index]

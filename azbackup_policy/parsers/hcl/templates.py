@@ -44,12 +44,31 @@ def render(ev: Evaluator, parts: list[Any], whole: str) -> Any:
     sequence, end = _sequence(pieces, 0, ())
     if end != len(pieces):
         raise EvalError("unbalanced template directives")
-    out: list[str] = []
+    return render_items(ev, sequence, whole)
+
+
+def render_items(ev: Evaluator, items: list[Item], whole: str) -> Any:
+    """The string of nested template ``items``, or Pending (with ``whole``'s text)."""
+    out = _Out(ev)
     try:
-        _emit(ev, sequence, out)
+        _emit(ev, items, out)
     except _NotKnown as unknown:
         return Pending(whole, frozenset(unknown.refs))
     return "".join(out)
+
+
+class _Out(list):  # type: ignore[type-arg]
+    """The rendered pieces; their total length is charged to the budget as they grow."""
+
+    def __init__(self, ev: Evaluator) -> None:
+        super().__init__()
+        self.ev = ev
+        self.size = 0
+
+    def add(self, piece: str) -> None:
+        self.size += len(piece)
+        self.ev.budget.allow_string(self.size, "a string template")
+        self.append(piece)
 
 
 def _children(tree: Tree[Any]) -> list[Tree[Any]]:
@@ -104,17 +123,18 @@ def _known(ev: Evaluator, node: Any) -> Any:
     return value
 
 
-def _emit(ev: Evaluator, items: list[Item], out: list[str]) -> None:
+def _emit(ev: Evaluator, items: list[Item], out: _Out) -> None:
     for item in items:
         if isinstance(item, str):
-            out.append(item)
+            out.add(item)
         elif item[0] == "expr":
-            out.append(as_string(_known(ev, item[1])))
+            out.add(as_string(_known(ev, item[1])))
         elif item[0] == "if":
             _emit(ev, item[2] if as_bool(_known(ev, item[1])) else item[3], out)
         else:
             _, names, node, body = item
             for key, value in _pairs(_known(ev, node)):
+                ev.budget.step()
                 bound = dict(zip(names, [key, value] if len(names) == 2 else [value],
                                  strict=True))
                 _emit(ev.with_bindings(bound), body, out)

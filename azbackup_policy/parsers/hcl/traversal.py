@@ -63,6 +63,10 @@ class Traversal:
             text = self.prefix_text(start, steps[0])
             read = scope.variable if root == "var" else scope.local
             return self.walk(read(names[0], text, self.ev.trace), steps[1:], start)
+        if root == "path" and len(steps) == 1 and names:
+            found = scope.path_value(names[0])
+            if found is not None:
+                return found
         if root == "module" and names:
             text = self.prefix_text(start, steps[0])
             return self.walk(scope.module(names[0], text), steps[1:], start)

@@ -71,10 +71,12 @@ class Trace:
 
     refs: set[str] = field(default_factory=set)
     sensitive: bool = False
+    notes: list[str] = field(default_factory=list)  # why a value is not known (file reads)
 
     def merge(self, other: Trace) -> None:
         self.refs |= other.refs
         self.sensitive = self.sensitive or other.sensitive
+        self.notes += [note for note in other.notes if note not in self.notes]
 
 
 def refs_in(value: Any, into: set[str]) -> None:
