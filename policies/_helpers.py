@@ -201,15 +201,18 @@ def selective(item: Protection) -> Tri:
 def has_ade(vm: VirtualMachine, ctx: RuleContext) -> Tri:
     """Is the Azure Disk Encryption extension declared on ``vm``?"""
     types = ctx.matrix.os.ade_extension_types
+    unsure: Unknown | None = None  # an extension that may be ADE: the first unknown part
     for ext in vm.extensions:
         if ext.is_azure_disk_encryption:
             return True
-        if isinstance(ext.extension_type, Unknown) and one_of(ext.publisher,
-                                                              ["Microsoft.Azure.Security"]):
-            return ext.extension_type
-        if one_of(ext.extension_type, types) is True and isinstance(ext.publisher, Unknown):
-            return ext.publisher
-    return False
+        publisher = one_of(ext.publisher, ["Microsoft.Azure.Security"])
+        kind = one_of(ext.extension_type, types)
+        if publisher is True and kind is True:
+            return True
+        if publisher is False or kind is False or unsure is not None:
+            continue
+        unsure = next(part for part in (publisher, kind) if isinstance(part, Unknown))
+    return False if unsure is None else unsure
 
 
 def each_enhanced_gap(
