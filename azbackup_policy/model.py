@@ -40,9 +40,15 @@ class SourceSpan:
 
 @dataclass(frozen=True, slots=True)
 class Unknown:
-    """A value that cannot be known statically; ``expression`` is its source text."""
+    """A value that cannot be known statically; ``expression`` is its source text.
+
+    ``partial`` is set for a JSON text only some of whose parts are unknown (Terraform's
+    ``jsonencode({...})`` of an object that refers to other resources): the decoded value, with
+    ``Unknown`` where the text is not known. Linkers read it through
+    ``linkers.azurerm_common.json_value``; it never takes part in comparisons."""
 
     expression: str
+    partial: Any = field(default=None, compare=False, repr=False, kw_only=True)
 
     def __str__(self) -> str:
         return f"<unknown: {self.expression}>"

@@ -324,3 +324,84 @@ def test_protect_tag_from_the_configuration(tmp_path: Path,
     write(tmp_path, ".azbackup-policy.yaml", "organisation:\n  protect-tag: '=required'\n")
     with pytest.raises(ConfigError, match="protect-tag: must be a tag name, or NAME=VALUE"):
         load_config(str(tmp_path / ".azbackup-policy.yaml"))
+
+
+PARTLY_KNOWN = '''
+resource "azurerm_backup_policy_vm" "daily" {
+  name                = "pol-daily"
+  resource_group_name = "rg-app"
+  recovery_vault_name = "rsv-app"
+  backup {
+    frequency = "Daily"
+    time      = "23:00"
+  }
+  retention_daily {
+    count = 30
+  }
+}
+resource "azurerm_resource_group_policy_assignment" "backup_by_tag" {
+  name                 = "backup-by-tag"
+  resource_group_id    = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-app"
+  policy_definition_id = "@POLICY@"
+  location             = "westeurope"
+  parameters = jsonencode({
+    vaultLocation     = { value = "westeurope" }
+    inclusionTagName  = { value = "backup" }
+    inclusionTagValue = { value = ["daily"] }
+    backupPolicyId    = { value = azurerm_backup_policy_vm.daily.id }
+  })
+}
+resource "azurerm_linux_virtual_machine_scale_set" "web" {
+  name                = "vmss-web"
+  resource_group_name = "rg-app"
+  location            = "westeurope"
+  sku                 = "Standard_D2s_v5"
+  tags = {
+    backup = "daily"
+  }
+}
+'''.replace("@POLICY@", f"{POLICIES}/{WITH_TAG}")
+
+
+def test_jsonencode_parameters_with_unknown_parts_keep_the_known_ones(tmp_path: Path) -> None:
+    """The usual module: the policy's id is known only after apply, so Terraform's jsonencode
+    is unknown as a whole; the tag name and value written beside it are still read, and the
+    backup-by-tag assignment makes the tagged Uniform scale set a finding."""
+    estate = load_estate(str(write(tmp_path, "main.tf", PARTLY_KNOWN).parent))
+    (policy,) = estate.policy_assignments
+    assert isinstance(policy.parameters, dict)
+    assert policy.parameters["inclusionTagName"] == "backup"
+    assert policy.parameters["inclusionTagValue"] == ["daily"]
+    assert isinstance(policy.parameters["backupPolicyId"], Unknown)
+    assert outcome(compute.uniform_scale_set_instances, estate) == {
+        "azurerm_linux_virtual_machine_scale_set.web": Kind.VIOLATION}
+
+
+def test_jsonencode_azapi_body_with_unknown_parts_keeps_the_known_ones(tmp_path: Path) -> None:
+    """azapi v1 writes bodies as jsonencode(...); a reference inside no longer hides the rest."""
+    text = '''
+resource "azapi_resource" "vault" {
+  type      = "Microsoft.RecoveryServices/vaults@2024-04-01"
+  name      = "rsv-app"
+  location  = "westeurope"
+  parent_id = var.resource_group_id
+  body = jsonencode({
+    sku        = { name = "RS0", tier = "Standard" }
+    properties = {
+      publicNetworkAccess = var.public_access
+      redundancySettings  = { standardTierStorageRedundancy = "LocallyRedundant",
+                              crossRegionRestore = "Disabled" }
+    }
+  })
+}
+variable "resource_group_id" {
+  type = string
+}
+variable "public_access" {
+  type = string
+}
+'''
+    estate = load_estate(str(write(tmp_path, "main.tf", text).parent))
+    (vault,) = estate.vaults
+    assert vault.redundancy == "LocallyRedundant"
+    assert isinstance(vault.public_network_access, Unknown)

@@ -6,7 +6,7 @@ from typing import Any
 
 from azbackup_policy.document import Resource
 from azbackup_policy.linkers.authz import definition_guid, policy_parameters, scope_level
-from azbackup_policy.linkers.azurerm_common import Index, Reader
+from azbackup_policy.linkers.azurerm_common import Index, Reader, json_value
 from azbackup_policy.model import PolicyAssignment, RoleAssignment, Unknown
 
 ROLE_ASSIGNMENT = "azurerm_role_assignment"
@@ -73,6 +73,6 @@ def policy_assignment(resource: Resource) -> PolicyAssignment:
         name=reader.get("name", "name"),
         scope=reader.get("scope", POLICY_ASSIGNMENTS[resource.type]),
         definition_id=definition_guid(reader.get("definition_id", "policy_definition_id")),
-        parameters=policy_parameters(reader.get("parameters", "parameters")),
+        parameters=policy_parameters(json_value(reader.get("parameters", "parameters"))),
         attr_spans=reader.attr_spans(),
     )

@@ -12,14 +12,13 @@ and names.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any, TypeVar
 
 from azbackup_policy.document import Resource
-from azbackup_policy.linkers.azurerm_common import VM_TYPES, Index, parse_arm_id
+from azbackup_policy.linkers.azurerm_common import VM_TYPES, Index, json_value, parse_arm_id
 from azbackup_policy.model import BackupPolicy, Lock, Protection, Unknown, Vault
 
 _Converted = TypeVar("_Converted", Vault, BackupPolicy, Protection, Lock)
@@ -66,12 +65,7 @@ def api_version(resource: Resource) -> str | None:
 
 def arm_view(resource: Resource) -> Resource:
     """The azapi resource as the ARM resource it creates (body + name/location)."""
-    body = resource.properties.get("body")
-    if isinstance(body, str):  # azapi v1: jsonencode(...)
-        try:
-            body = json.loads(body)
-        except ValueError:
-            body = None
+    body = json_value(resource.properties.get("body"))  # azapi v1: jsonencode(...)
     properties: dict[str, Any] = dict(body) if isinstance(body, dict) else {}
     spans = {path[5:]: span for path, span in resource.property_spans.items()
              if path.startswith("body.")}

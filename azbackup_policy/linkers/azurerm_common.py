@@ -9,6 +9,7 @@ span of the attribute under the model field name, so findings can point at it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -204,3 +205,18 @@ class Index:
         elif required and value is not None:
             self.report(resource, path, f"{what} of {path} ({value}) is not in this plan")
         return None
+
+
+def json_value(value: Any) -> Any:
+    """A JSON-text attribute (azapi v1 ``body``, policy ``parameters``) as data: the decoded
+    text; for a ``jsonencode({...})`` with unknown parts (known only in HCL), the object with
+    ``Unknown`` leaves; otherwise ``value`` unchanged (``Unknown``, or text that is not JSON,
+    for the caller to judge)."""
+    if isinstance(value, Unknown) and value.partial is not None:
+        return value.partial
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

@@ -9,6 +9,7 @@ attribute that holds it, except inside ``try()``/``can()`` where it selects the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, Protocol, cast
 
 from lark import Token, Tree
@@ -328,6 +329,10 @@ class Evaluator:
         function = functions.BUILTINS.get(name)
         if function is None:
             return self.pending_of(args, node)
+        if name == "jsonencode" and not expand and len(args) == 1 \
+                and isinstance(args[0], (dict, list)) and has_pending(args[0]):
+            self.budget.allow_total(args, "jsonencode()")
+            return replace(self.pending_of(args, node), decoded=args[0])
         if expand:
             if not args or (has_pending(args[-1]) and not isinstance(args[-1], list)):
                 return self.pending_of(args, node)

@@ -50,6 +50,8 @@ class TfSet(list):  # type: ignore[type-arg]
 class Pending:
     text: str
     refs: frozenset[str] = frozenset()
+    # jsonencode() of a partly pending object or list: that value, so its known parts survive
+    decoded: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -106,6 +108,8 @@ def has_pending(value: Any) -> bool:
 def to_model(value: Any) -> Any:
     """The value as it goes into ``Resource.properties`` (Pending -> Unknown)."""
     if isinstance(value, Pending):
+        if value.decoded is not None:
+            return Unknown(value.text, partial=to_model(value.decoded))
         return Unknown(value.text)
     if isinstance(value, InstanceRef):
         return Unknown(value.text)
