@@ -174,11 +174,11 @@ ir_v2 = rule(
     "{matrix.policy.instant_restore.V2.min}-{matrix.policy.instant_restore.V2.max} days.",
     why="Enhanced policy snapshot retention is {matrix.policy.instant_restore.V2.min} to "
     "{matrix.policy.instant_restore.V2.max} days (default 7). Microsoft's wording is not "
-    "uniform here: the instant-restore article also says Enhanced snapshot retention \"can "
-    "vary from 5 to 20 days\" without saying for which schedule (probably weekly; MATRIX.md "
-    "C13). The matrix row EP9 gives the wider range, so a weekly Enhanced policy outside 5-20 "
-    "days is not reported; weekly policies are still held to their weekly retention "
-    "(BKP-FRQ-010).",
+    "uniform here: the article 'Get improved backup and restore performance with Azure Backup "
+    "Instant Restore capability' also says Enhanced snapshot retention \"can vary from 5 to "
+    "20 days\" without saying for which schedule (probably weekly). The support matrix row "
+    "EP9 gives the wider range, so a weekly Enhanced policy outside 5-20 days is not "
+    "reported; weekly policies are still held to their weekly retention (BKP-FRQ-010).",
     fix="Use {matrix.policy.instant_restore.V2.min}-{matrix.policy.instant_restore.V2.max} "
     "days.",
     before="instant_restore_retention_days = 35  # V2",
