@@ -117,7 +117,7 @@ def is_auto_tfvars(name: str) -> bool:
 
 @dataclass(slots=True)
 class RepoIndex:
-    """Who includes whom below the repository root (keys are normalised absolute paths)."""
+    """Who includes or reads whom below the repository root (keys: normalised absolute paths)."""
 
     kinds: dict[str, str] = field(default_factory=dict)
     includers: dict[str, set[str]] = field(default_factory=dict)
@@ -199,8 +199,8 @@ def tf_read_paths(text: str) -> list[tuple[str, str]]:
         path = _unescape(joined)
         anchor = _TF_ANCHOR.match(path)
         rest = path[anchor.end():].lstrip("/") if anchor else path
-        if "${" in rest or not rest:  # another interpolation, or the folder itself
-            continue
+        if "${" in rest or not rest or (not anchor and rest.startswith("~")):
+            continue  # another interpolation, the folder itself, the home folder (not ours)
         if anchor:
             found.append(("module" if "module" in anchor.group() else "root", rest))
         else:

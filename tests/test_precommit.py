@@ -601,11 +601,13 @@ def test_unrelated_files_scan_nothing_and_are_never_opened(
 def test_a_read_file_outside_the_repository_is_not_followed(repo: Path) -> None:
     write(repo, {
         "repo/app/main.tf": 'locals {\n  a = filebase64("${path.module}/../../shared/ci.yaml")\n'
-                            '  b = file("/etc/hostname")\n  c = file("../escape.sh")\n}\n',
+                            '  b = file("/etc/hostname")\n  c = file("../escape.sh")\n'
+                            '  d = file("~/.ssh/id_rsa.pub")\n}\n',
+        "repo/app/~/.ssh/id_rsa.pub": "",  # Terraform reads the home folder's, not this
         "repo/app/main.bicep": "var a = loadTextContent('../../shared/ci.yaml')\n",
         "shared/ci.yaml": PLAIN_CLOUD_INIT, "repo/escape.sh": "", "escape.sh": "",
     })
-    for read in ("shared/ci.yaml", "escape.sh", "/etc/hostname"):
+    for read in ("shared/ci.yaml", "escape.sh", "/etc/hostname", "repo/app/~/.ssh/id_rsa.pub"):
         assert affected_units([read], root="repo") == [], read
     assert affected_units([], deleted=["shared/ci.yaml"], root="repo") == []
     assert affected_units(["repo/escape.sh"], root="repo") == [Unit("repo/app")]
