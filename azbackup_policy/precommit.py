@@ -12,7 +12,12 @@ those units:
   that include it (through ``module``, ``import``, ``using``, ``templateLink.relativePath``,
   a local Terraform ``source`` or one that ``.terraform/modules/modules.json`` resolves
   to it, or a parameter file), or itself when nothing includes it;
-* a Terraform plan or state JSON, an ARM what-if result: itself. Any other file is ignored.
+* a Terraform plan or state JSON, an ARM what-if result: itself;
+* a file a module or template reads (Terraform ``file``, ``filebase64``, ``templatefile``,
+  ``fileexists``; Bicep ``loadTextContent``, ``loadJsonContent``) with a path known without
+  evaluating (a literal, ``${path.module}/...``, ``join("/", [path.module, ...])``) and
+  inside the repository: the root deployments that include that reader. Any other file is
+  ignored without being opened.
 
 What a file of each format makes is the ``unit`` of its row in the format table
 (:mod:`azbackup_policy.formats`), so a plugin's format takes part too.
@@ -28,6 +33,7 @@ only through :class:`~azbackup_policy.discover.FileLoader`.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -49,10 +55,13 @@ from azbackup_policy.formats import (
     BICEP,
     BICEPPARAM,
     BUILTIN_FORMATS,
+    HCL,
     FormatSpec,
     by_name,
     format_of_name,
 )
+from azbackup_policy.parsers.bicep.compile_time import NAMES as BICEP_COMPILE_TIME
+from azbackup_policy.parsers.hcl.files import FUNCTIONS as TF_FILE_FUNCTIONS
 from azbackup_policy.parsers.hcl.manifest import read_manifest
 from azbackup_policy.report import Report
 from azbackup_policy.rules import FailOn
@@ -68,6 +77,21 @@ _ARM_RELATIVE_PATH = re.compile(r'"relativePath"\s*:\s*"([^"]*)"')
 _TF_LOCAL_SOURCE = re.compile(r'"?\bsource"?\s*[=:]\s*"(\.\.?/[^"]*)"')
 _PARAMETERS_NAME = re.compile(r"(?i)^(.+?)\.(?:parameters|params)(?:\.[^.]+)?\.json$")
 _REGISTRY_PREFIXES = ("br:", "br/", "ts:", "ts/")
+# The file functions the parsers evaluate (their own lists), called with a path that is known
+# without evaluating: a string whose only interpolation is a leading ${path.module|root|cwd},
+# or join("/", [...]) of such strings and path.module|root|cwd.
+_TF_PATH_VAR = r"\$\{\s*path\.(?:module|root|cwd)\s*\}"
+_TF_STRING = rf'"(?:[^"\\$\n]|\\.|{_TF_PATH_VAR}|\$(?!\{{))*"'
+_TF_PART = rf"(?:path\.(?:module|root|cwd)\b|{_TF_STRING})"
+_TF_FILE_CALL = re.compile(
+    rf"\b(?:{'|'.join(sorted(TF_FILE_FUNCTIONS))})\s*\(\s*"
+    rf'({_TF_STRING}|join\(\s*"/"\s*,\s*\[\s*{_TF_PART}(?:\s*,\s*{_TF_PART})*\s*,?\s*\]\s*\))'
+)
+_TF_ANCHOR = re.compile(rf"^(?:{_TF_PATH_VAR}|path\.(?:module|root|cwd)\b)")
+_BICEP_LOAD = re.compile(
+    rf"\b(?:{'|'.join(sorted(BICEP_COMPILE_TIME - {'nameof'}))})\s*\(\s*"
+    r"'((?:[^'\\$\n]|\\.|\$(?!\{))*)'"
+)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -93,11 +117,21 @@ def is_auto_tfvars(name: str) -> bool:
 
 @dataclass(slots=True)
 class RepoIndex:
-    """Who includes whom below the repository root (keys are normalised absolute paths)."""
+    """Who includes or reads whom below the repository root (keys: normalised absolute paths)."""
 
     kinds: dict[str, str] = field(default_factory=dict)
     includers: dict[str, set[str]] = field(default_factory=dict)
     template_of: dict[str, str] = field(default_factory=dict)  # parameter file -> template
+    root: str = ""  # files read outside it are not followed ("": no boundary)
+    # module folder -> paths its file functions read from Terraform's working directory
+    # (the root module's folder: path.root, path.cwd, a bare relative path)
+    root_reads: dict[str, set[str]] = field(default_factory=dict)
+
+    def add_read(self, reader: str, target: str) -> None:
+        """``reader`` reads the file ``target`` (if inside the repository)."""
+        real, root = os.path.realpath(target), os.path.realpath(self.root)
+        if not self.root or real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+            self.add_edge(reader, target)
 
     def add_edge(self, parent: str, child: str) -> None:
         if parent != child:
@@ -146,12 +180,81 @@ def template_for_parameters(path: str, kinds: dict[str, str], loader: FileLoader
     return siblings[0] if len(siblings) == 1 else None
 
 
+def _unescape(text: str) -> str:
+    return text.replace("\\\\", "\0").replace('\\"', '"').replace("\\'", "'") \
+        .replace("\\$", "$").replace("\0", "\\")
+
+
+def tf_read_paths(text: str) -> list[tuple[str, str]]:
+    """(anchor, path) of each file function call in HCL ``text`` whose path is known
+    without evaluating; anchor ``module`` (path.module), ``root`` (path.root, path.cwd or
+    a relative path: Terraform's working directory) or ``absolute``."""
+    found = []
+    for argument in _TF_FILE_CALL.findall(text):
+        if argument.startswith("join"):
+            parts = re.findall(_TF_PART, argument[argument.index("[") + 1:])
+            joined = "/".join(p[1:-1] if p.startswith('"') else "${" + p + "}" for p in parts)
+        else:
+            joined = argument[1:-1]
+        path = _unescape(joined)
+        anchor = _TF_ANCHOR.match(path)
+        rest = path[anchor.end():].lstrip("/") if anchor else path
+        if "${" in rest or not rest or (not anchor and rest.startswith("~")):
+            continue  # another interpolation, the folder itself, the home folder (not ours)
+        if anchor:
+            found.append(("module" if "module" in anchor.group() else "root", rest))
+        else:
+            found.append(("absolute" if os.path.isabs(rest) else "root", rest))
+    return found
+
+
+def _hcl_texts(file: str, text: str) -> list[str]:
+    """The HCL in a ``.tf`` file, or in the strings of a ``.tf.json`` one."""
+    if not file.lower().endswith(".json"):
+        return [text]
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    strings, stack = [], [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            strings.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return strings
+
+
+def _tf_reads(index: RepoIndex, folder: str, file: str, text: str) -> None:
+    for hcl in _hcl_texts(file, text) if "file" in text else []:
+        for anchor, path in tf_read_paths(hcl):
+            if anchor == "root":
+                index.root_reads.setdefault(folder, set()).add(path)
+            else:
+                index.add_read(folder, _key(os.path.join(folder, path)))
+
+
+def _resolve_root_reads(index: RepoIndex) -> None:
+    """Paths from Terraform's working directory: each root module that calls the folder."""
+    for folder, paths in sorted(index.root_reads.items()):
+        for root in index.roots_above(folder):
+            for path in sorted(paths):
+                index.add_read(root, _key(os.path.join(root, path)))
+
+
 def _folder_edges(index: RepoIndex, folder: str, spec: FormatSpec,
                   loader: FileLoader) -> None:
     """A module folder calls the folders its local ``source``s name, and those that
-    ``terraform init`` recorded for it in ``.terraform/modules/modules.json``."""
+    ``terraform init`` recorded for it in ``.terraform/modules/modules.json``; it reads
+    the files its file functions name."""
     for file in iter_files(folder, spec.suffixes, loader):
-        for reference in _TF_LOCAL_SOURCE.findall(_read(loader, file)):
+        text = _read(loader, file)
+        if spec.name == HCL:
+            _tf_reads(index, folder, file, text)
+        for reference in _TF_LOCAL_SOURCE.findall(text):
             target = _local_target(folder, reference)
             if target is not None and (index.kinds.get(target) == spec.name
                                        or not loader.exists(target)):  # a deleted module
@@ -172,7 +275,10 @@ def _installed_modules(folder: str, loader: FileLoader) -> list[str]:
 def _file_edges(index: RepoIndex, path: str, kind: str, loader: FileLoader) -> None:
     folder = os.path.dirname(path)
     if kind in (BICEP, BICEPPARAM):
-        for reference in _BICEP_REFERENCE.findall(_read(loader, path)):
+        text = _read(loader, path)
+        for reference in _BICEP_LOAD.findall(text):  # relative to the file, or absolute
+            index.add_read(path, _key(os.path.join(folder, _unescape(reference))))
+        for reference in _BICEP_REFERENCE.findall(text):
             target = _local_target(folder, reference)
             if target is not None:
                 index.add_edge(path, target)
@@ -193,12 +299,13 @@ def _file_edges(index: RepoIndex, path: str, kind: str, loader: FileLoader) -> N
 def build_index(root: str, loader: FileLoader,
                 formats: Sequence[FormatSpec] = BUILTIN_FORMATS) -> RepoIndex:
     """Read every template, parameter file and module below ``root`` for local includes."""
-    index = RepoIndex()
+    index = RepoIndex(root=_key(root))
     for source in discover([root], loader=loader, formats=formats).sources:
         index.kinds[_key(source.path)] = source.kind
     table = by_name(formats)
     for path, kind in sorted(index.kinds.items()):
         _add_edges(index, path, table[kind], loader)
+    _resolve_root_reads(index)
     return index
 
 
@@ -250,18 +357,20 @@ def _var_file_unit(path: str, folder_spec: FormatSpec, loader: FileLoader,
 
 def _classify(
     changed: Iterable[str], loader: FileLoader, cwd: str | None, formats: Sequence[FormatSpec]
-) -> tuple[set[Unit], dict[str, FormatSpec]]:
-    """Units known at once (var files, plans) and graph nodes still to lift to their roots."""
+) -> tuple[set[Unit], dict[str, FormatSpec], set[str]]:
+    """Units known at once (var files, plans), graph nodes still to lift to their roots,
+    and files of no known kind (some unit may read them; they are not opened)."""
     units: set[Unit] = set()
     nodes: dict[str, FormatSpec] = {}
+    others: set[str] = set()
     table = by_name(formats)
     for path in changed:
         exists = loader.exists(path) and not loader.is_dir(path)
         spec = (format_of_changed(path, loader, formats) if exists
                 else format_of_name(os.path.basename(path), formats))
         if spec is None:
-            continue
-        if spec.unit == "var-file" and spec.read_by in table:
+            others.update([_key(path)] if exists else [])
+        elif spec.unit == "var-file" and spec.read_by in table:
             unit = _var_file_unit(path, table[spec.read_by], loader, cwd)
             units.update([unit] if unit else [])
         elif spec.unit == "file":
@@ -269,17 +378,18 @@ def _classify(
         elif spec.unit in ("folder", "included"):
             node = _start_node(path, spec, loader)
             nodes.update({node: spec} if node else {})
-    return units, nodes
+    return units, nodes, others
 
 
 def _deleted_nodes(deleted: Iterable[str], formats: Sequence[FormatSpec]) -> list[str]:
-    """The graph nodes a deleted file stood for: its module folder, or the file itself."""
+    """The graph nodes a deleted file stood for: its module folder, or the file itself
+    (a template, or a file some unit read)."""
     nodes = []
     for path in deleted:
         spec = format_of_name(os.path.basename(path), formats)
         if spec is not None and spec.unit in ("folder", "var-file"):
             nodes.append(os.path.dirname(_key(path)))
-        elif spec is not None or path.lower().endswith(".json"):
+        else:
             nodes.append(_key(path))
     return nodes
 
@@ -296,13 +406,16 @@ def affected_units(
     """The units to scan for ``changed`` files, searching includers below ``root``.
 
     A ``deleted`` file stands for what is left of its unit and for the units that
-    included it (they may now miss a module or a template).
+    included or read it (they may now miss a module, a template or a file). A changed
+    file of no known kind counts only when a unit reads it.
     """
     loader = loader or FileLoader()
-    units, nodes = _classify(changed, loader, cwd, formats)
+    units, nodes, others = _classify(changed, loader, cwd, formats)
     gone = _deleted_nodes(deleted, formats)
-    if nodes or gone:
+    if nodes or gone or others:
         index = build_index(root, loader, formats)
+        for node in sorted(others & index.includers.keys()):
+            units.update(_unit_of_root(r, index, cwd) for r in index.roots_above(node))
         for node, spec in nodes.items():
             if node not in index.kinds:  # outside the root: still follow its own includes
                 index.kinds[node] = spec.name

@@ -509,6 +509,249 @@ def test_hook_passes_a_clean_change_whose_protection_is_in_a_sibling_file(
     assert "BKP-COV-001" not in result.stdout
 
 
+# --- files a module or template reads (file functions, Bicep load functions) --------------
+
+NOEXEC_CLOUD_INIT = ("#cloud-config\nmounts:\n"
+                     '  - [ "LABEL=var", "/var", "ext4", "defaults,nodev,noexec", "0", "2" ]\n')
+PLAIN_CLOUD_INIT = "#cloud-config\npackage_upgrade: true\n"
+MOUNTS_TFTPL = ("#cloud-config\nmounts:\n%{ for m in mounts ~}\n"
+                "  - [ ${m.device}, ${m.path}, xfs, '${m.options}' ]\n%{ endfor ~}\n")
+VM_READS_TF = ROOT_TF.replace("db", "vm") + '''locals {
+  init = templatefile("${path.module}/templates/mounts.tftpl", {
+    mounts = [{ device = "/dev/sdc1", path = "/data", options = "defaults" }]
+  })
+}
+'''
+CHILD_READS_TF = '''resource "azurerm_linux_virtual_machine" "vm" {
+  name        = "vm"
+  custom_data = filebase64("${path.module}/cloud-init.yaml")
+  user_data   = base64encode(file(join("/", [path.module, "scripts", "setup.sh"])))
+  tags = {
+    bootstrap = fileexists("bootstrap.sh") ? "yes" : "no" # from the root module's folder
+    shared    = file("${path.root}/shared/motd.txt")
+    named     = file("${path.module}/${var.name}.yaml") # not known without evaluating
+  }
+}
+'''
+
+
+def test_a_file_a_terraform_module_reads_stands_for_the_roots_that_call_it(repo: Path) -> None:
+    write(repo, {
+        "envs/prod/main.tf": VM_READS_TF, "envs/prod/templates/mounts.tftpl": MOUNTS_TFTPL,
+        "envs/prod/bootstrap.sh": "", "envs/prod/shared/motd.txt": "",
+        "envs/prod/modules/vm/main.tf": CHILD_READS_TF,
+        "envs/prod/modules/vm/cloud-init.yaml": PLAIN_CLOUD_INIT,
+        "envs/prod/modules/vm/scripts/setup.sh": "", "envs/prod/modules/vm/prod.yaml": "",
+        "envs/prod/modules/vm/bootstrap.sh": "",  # not the one a bare path names
+        "json/main.tf.json": json.dumps({"locals": {
+            "init": '${filebase64("${path.module}/init.txt")}'}}),
+        "json/init.txt": "",
+    })
+    prod = [Unit("envs/prod")]
+    for read in ("modules/vm/cloud-init.yaml", "modules/vm/scripts/setup.sh",
+                 "templates/mounts.tftpl", "bootstrap.sh", "shared/motd.txt"):
+        assert units(f"envs/prod/{read}") == prod, read
+    assert units("json/init.txt") == [Unit("json")]
+    assert units("envs/prod/modules/vm/prod.yaml", "envs/prod/modules/vm/bootstrap.sh") == []
+    assert affected_units([], deleted=["envs/prod/modules/vm/cloud-init.yaml"]) == prod
+
+
+def test_a_file_a_bicep_file_reads_stands_for_the_templates_that_include_it(repo: Path) -> None:
+    write(repo, {
+        "main.bicep": "module vm './modules/vm.bicep' = {\n  name: 'vm'\n}\n"
+                      "var tags = loadJsonContent('config/tags.json')\n",
+        "main.bicepparam": "using './main.bicep'\nparam note = loadTextContent('note.txt')\n",
+        "modules/vm.bicep": "var init = base64(loadTextContent('cloud-init.yaml'))\n"
+                            "var named = loadTextContent('${name}.yaml')\n",
+        "modules/cloud-init.yaml": PLAIN_CLOUD_INIT, "config/tags.json": "{}", "note.txt": "",
+        "modules/other.yaml": "",
+    })
+    expected = [Unit("main.bicep", parameters=("main.bicepparam",))]
+    assert units("modules/cloud-init.yaml") == expected
+    assert units("config/tags.json") == expected
+    assert units("note.txt") == expected
+    assert units("modules/other.yaml") == []
+
+
+def test_unrelated_files_scan_nothing_and_are_never_opened(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(repo, {"app/main.tf": CHILD_READS_TF, "app/cloud-init.yaml": PLAIN_CLOUD_INIT,
+                 "docs/notes.yaml": "a: 1\n", "app/prod.yaml": ""})
+    (repo / "docs" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64)
+    (repo / "docs" / "huge.bin").write_bytes(b"\xff" * (12 * 1024 * 1024))
+    opened: list[str] = []
+    real = FileLoader.read_bytes
+
+    def spy(self: FileLoader, path: str) -> bytes:
+        opened.append(os.path.basename(path))
+        return real(self, path)
+
+    monkeypatch.setattr(FileLoader, "read_bytes", spy)
+    changed = ["docs/notes.yaml", "docs/logo.png", "docs/huge.bin", "app/prod.yaml"]
+    assert units(*changed) == []
+    assert "main.tf" in opened  # the module, for what it reads; none of the changed files
+    assert not {os.path.basename(name) for name in changed} & set(opened)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["scan", "--changed-files", *changed, "--format", "json"], stdout=out,
+                stderr=err, environ={})
+    assert (code, err.getvalue()) == (0, "")
+    assert json.loads(out.getvalue())["files_scanned"] == []
+
+
+def test_a_read_file_outside_the_repository_is_not_followed(repo: Path) -> None:
+    write(repo, {
+        "repo/app/main.tf": 'locals {\n  a = filebase64("${path.module}/../../shared/ci.yaml")\n'
+                            '  b = file("/etc/hostname")\n  c = file("../escape.sh")\n'
+                            '  d = file("~/.ssh/id_rsa.pub")\n}\n',
+        "repo/app/~/.ssh/id_rsa.pub": "",  # Terraform reads the home folder's, not this
+        "repo/app/main.bicep": "var a = loadTextContent('../../shared/ci.yaml')\n",
+        "shared/ci.yaml": PLAIN_CLOUD_INIT, "repo/escape.sh": "", "escape.sh": "",
+    })
+    for read in ("shared/ci.yaml", "escape.sh", "/etc/hostname", "repo/app/~/.ssh/id_rsa.pub"):
+        assert affected_units([read], root="repo") == [], read
+    assert affected_units([], deleted=["shared/ci.yaml"], root="repo") == []
+    assert affected_units(["repo/escape.sh"], root="repo") == [Unit("repo/app")]
+
+
+def lnx_findings(changed: str) -> tuple[int, list[str]]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["scan", "--changed-files", changed, "--format", "json"], stdout=out,
+                stderr=err, environ={})
+    assert code in (0, 1), err.getvalue()
+    return code, sorted(f["rule_id"] for f in json.loads(out.getvalue())["findings"]
+                        if f["rule_id"].startswith("BKP-LNX"))
+
+
+def with_custom_data(expression: str) -> str:
+    return VM_TF.replace("  disable_password_authentication = true\n",
+                         "  disable_password_authentication = true\n"
+                         f"  custom_data = {expression}\n")
+
+
+def test_noexec_added_to_a_cloud_init_file_fails_the_module_that_reads_it(repo: Path) -> None:
+    write(repo, {"app/main.tf": with_custom_data('filebase64("${path.module}/cloud-init.yaml")'),
+                 "app/backup.tf": BACKUP_TF, "app/cloud-init.yaml": PLAIN_CLOUD_INIT,
+                 "app/variables.tf": VARIABLES_TF.replace("{name}", "vm-app")})
+    assert lnx_findings("app/cloud-init.yaml") == (0, [])
+    (repo / "app" / "cloud-init.yaml").write_text(NOEXEC_CLOUD_INIT, encoding="utf-8")
+    assert lnx_findings("app/cloud-init.yaml") == (1, ["BKP-LNX-003"])
+
+
+def test_noexec_added_to_a_template_fails_the_module_that_renders_it(repo: Path) -> None:
+    render = ('base64encode(templatefile("${path.module}/mounts.tftpl", { mounts = [{ '
+              'device = "/dev/sdc1", path = "/var", options = "defaults" }] }))')
+    write(repo, {"app/main.tf": with_custom_data(render), "app/backup.tf": BACKUP_TF,
+                 "app/variables.tf": VARIABLES_TF.replace("{name}", "vm-app"),
+                 "app/mounts.tftpl": MOUNTS_TFTPL})
+    assert lnx_findings("app/mounts.tftpl") == (0, [])
+    (repo / "app" / "mounts.tftpl").write_text(
+        MOUNTS_TFTPL.replace("${m.options}", "${m.options},noexec"), encoding="utf-8")
+    assert lnx_findings("app/mounts.tftpl") == (1, ["BKP-LNX-003"])
+
+
+BICEP_VM = """resource vault 'Microsoft.RecoveryServices/vaults@2024-04-01' = {
+  name: 'rsv-app'
+  location: 'westeurope'
+  sku: {
+    name: 'RS0'
+    tier: 'Standard'
+  }
+  properties: {}
+}
+
+resource daily 'Microsoft.RecoveryServices/vaults/backupPolicies@2024-04-01' = {
+  parent: vault
+  name: 'pol-daily'
+  properties: {
+    backupManagementType: 'AzureIaasVM'
+    instantRpRetentionRangeInDays: 2
+    schedulePolicy: {
+      schedulePolicyType: 'SimpleSchedulePolicy'
+      scheduleRunFrequency: 'Daily'
+      scheduleRunTimes: ['2026-01-01T23:00:00Z']
+    }
+    retentionPolicy: {
+      retentionPolicyType: 'LongTermRetentionPolicy'
+      dailySchedule: {
+        retentionTimes: ['2026-01-01T23:00:00Z']
+        retentionDuration: {
+          count: 30
+          durationType: 'Days'
+        }
+      }
+    }
+    timeZone: 'UTC'
+  }
+}
+
+resource vm 'Microsoft.Compute/virtualMachines@2024-07-01' = {
+  name: 'vm-app'
+  location: 'westeurope'
+  properties: {
+    hardwareProfile: {
+      vmSize: 'Standard_D2s_v5'
+    }
+    storageProfile: {
+      imageReference: {
+        publisher: 'Canonical'
+        offer: '0001-com-ubuntu-server-jammy'
+        sku: '22_04-lts-gen2'
+        version: 'latest'
+      }
+      osDisk: {
+        createOption: 'FromImage'
+        managedDisk: {
+          storageAccountType: 'Premium_LRS'
+        }
+      }
+    }
+    osProfile: {
+      computerName: 'vm-app'
+      adminUsername: 'azureuser'
+      linuxConfiguration: {
+        disablePasswordAuthentication: true
+      }
+      customData: base64(loadTextContent('cloud-init.yaml'))
+    }
+  }
+}
+
+resource item 'PROTECTED_ITEM' = {
+  name: 'ITEM_NAME'
+  properties: {
+    protectedItemType: 'Microsoft.Compute/virtualMachines'
+    policyId: daily.id
+    sourceResourceId: vm.id
+  }
+}
+""" \
+    .replace("PROTECTED_ITEM", "Microsoft.RecoveryServices/vaults/backupFabrics/"
+             "protectionContainers/protectedItems@2024-04-01") \
+    .replace("ITEM_NAME", "rsv-app/Azure/iaasvmcontainer;iaasvmcontainerv2;rg-app;vm-app/"
+             "vm;iaasvmcontainerv2;rg-app;vm-app")
+
+
+def test_noexec_added_to_a_cloud_init_file_fails_the_bicep_file_that_loads_it(
+        repo: Path) -> None:
+    write(repo, {"vm/main.bicep": BICEP_VM, "vm/cloud-init.yaml": PLAIN_CLOUD_INIT})
+    assert lnx_findings("vm/cloud-init.yaml") == (0, [])
+    (repo / "vm" / "cloud-init.yaml").write_text(NOEXEC_CLOUD_INIT, encoding="utf-8")
+    assert lnx_findings("vm/cloud-init.yaml") == (1, ["BKP-LNX-003"])
+
+
+@pytest.mark.slow
+def test_hook_fails_when_only_a_cloud_init_file_the_module_reads_changes(
+    tmp_path: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    target = make_target(tmp_path, {
+        "app/main.tf": with_custom_data('filebase64("${path.module}/cloud-init.yaml")'),
+        "app/backup.tf": BACKUP_TF, "app/cloud-init.yaml": NOEXEC_CLOUD_INIT,
+        "app/variables.tf": VARIABLES_TF.replace("{name}", "vm-app"), "logo.png": "\x89PNG"})
+    result = try_repo(target, hook_repo, pre_commit_home, "app/cloud-init.yaml", "logo.png")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "BKP-LNX-003" in result.stdout and "vm-app" in result.stdout
+
+
 # --- deletions and files that are not staged ---------------------------------------------
 
 

@@ -10,6 +10,7 @@ from the table on purpose: the evaluator makes them unknown.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -263,6 +264,15 @@ def _literal(value: Any) -> Function:
     return literal
 
 
+def _base64(ctx: Context, args: list[Any]) -> Any:
+    """``base64(text)``: the base64 of its UTF-8 bytes (Bicep custom data is often
+    ``base64(loadTextContent('cloud-init.yaml'))``)."""
+    need(args, 1, 1)
+    data = as_string(args[0]).encode("utf-8")
+    ctx.evaluator.scope.budget.allow_string(len(data) * 4 // 3 + 4, "base64()")
+    return base64.b64encode(data).decode("ascii")
+
+
 def _starts_with(ctx: Context, args: list[Any]) -> Any:
     need(args, 2, 2)
     return as_string(args[0]).lower().startswith(as_string(args[1]).lower())
@@ -309,6 +319,7 @@ BASE_FUNCTIONS: Mapping[str, tuple[Function, str]] = {
     "null": (_literal(None), "strict"),
     "startswith": (_starts_with, "strict"),
     "endswith": (_ends_with, "strict"),
+    "base64": (_base64, "strict"),
 }
 
 
