@@ -170,6 +170,15 @@ class FileLoader:
             return path
         return os.path.join(self._cwd, path)
 
+    def real(self, path: str) -> str:
+        """The resolved absolute path of ``path`` (a display path is relative to the loader's
+        cwd, not to the process's): what cycle checks and files beside a file are based on."""
+        return os.path.realpath(self._at(path))
+
+    def absolute(self, path: str) -> str:
+        """``path`` made absolute from the loader's cwd, symlinks kept."""
+        return os.path.abspath(self._at(path))
+
     def inside_roots(self, path: str) -> bool:
         if self._allow_outside or not self._roots:
             return True
@@ -401,7 +410,9 @@ def discover(
 ) -> Discovery:
     """Find every source below ``paths``, in a stable order, by the ``formats`` table."""
     walker = _Walker(loader, excludes, cwd, formats)
-    for path in paths:
+    for given in paths:
+        # a relative path is relative to ``cwd`` (a library caller's), not to the process's
+        path = given if cwd is None or given == STDIN else os.path.join(cwd, given)
         if path == STDIN:
             walker.visit_stdin()
         elif os.path.isdir(path):

@@ -14,10 +14,10 @@ those units:
   to it, or a parameter file), or itself when nothing includes it;
 * a Terraform plan or state JSON, an ARM what-if result: itself;
 * a file a module or template reads (Terraform ``file``, ``filebase64``, ``templatefile``,
-  ``fileexists``; Bicep ``loadTextContent``, ``loadJsonContent``) with a path known without
-  evaluating (a literal, ``${path.module}/...``, ``join("/", [path.module, ...])``) and
-  inside the repository: the root deployments that include that reader. Any other file is
-  ignored without being opened.
+  ``fileexists``; Bicep ``loadTextContent``, ``loadJsonContent``, ``loadFileAsBase64``) with a
+  path known without evaluating (a literal, ``${path.module}/...``, ``join("/", [path.module,
+  ...])``) and inside the repository: the root deployments that include that reader. Any
+  other file is ignored without being opened.
 
 What a file of each format makes is the ``unit`` of its row in the format table
 (:mod:`azbackup_policy.formats`), so a plugin's format takes part too.

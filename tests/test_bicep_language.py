@@ -3,6 +3,8 @@ the value that flows through the construct reaches the VM it configures."""
 
 from __future__ import annotations
 
+import base64
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from azbackup_policy.model import Disk, Unknown
 from azbackup_policy.model import VirtualMachine as VM
 from azbackup_policy.parsers import ParseContext
 from azbackup_policy.parsers.bicep import Compiled, compile_file
-from azbackup_policy.pipeline import ScanOptions, load_units
+from azbackup_policy.pipeline import ScanOptions, load_units, scan
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bicep"
 
@@ -190,3 +192,40 @@ def test_a_resource_that_does_not_parse_hides_what_it_declares(tmp_path: Path) -
     assert sorted((e.line, e.column) for e in loaded.errors) == [(8, 25), (12, 1)]
     assert [(u.span.line, u.resource_type) for u in unit.estate.unread] == [(8, "file")]
     assert unit.estate.unread_for("vm") != ()
+
+
+def test_load_file_as_base64_reads_the_bytes_beside_the_file(tmp_path: Path) -> None:
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "outside.bin").write_bytes(b"not for the report")
+    (tmp_path / "repo" / "data.bin").write_bytes(b"\x00\xff#cloud-config\r\n")
+    (tmp_path / "repo" / "main.bicep").write_text(
+        "var a = loadFileAsBase64('data.bin')\nvar b = loadFileAsBase64('missing.bin')\n"
+        "var c = loadFileAsBase64('../outside.bin')\n", encoding="utf-8")
+    context = ParseContext(FileLoader([str(tmp_path / "repo")]))
+    result = compile_file(str(tmp_path / "repo" / "main.bicep"), context)
+    assert [(p.line, p.column) for p in result.problems] == [(3, 9)]
+    assert "outside the scan root" in result.problems[0].message
+    assert result.template["variables"] == {
+        "a": base64.b64encode(b"\x00\xff#cloud-config\r\n").decode(),
+        "b": "[loadFileAsBase64('missing.bin')]", "c": "[loadFileAsBase64('../outside.bin')]"}
+
+
+def test_custom_data_from_load_file_as_base64_reaches_the_linux_rules(tmp_path: Path) -> None:
+    """``customData: loadFileAsBase64('cloud-init.yaml')`` is how Bicep VMs usually carry
+    cloud-init: the noexec /var mount in the file is found (BKP-LNX-003)."""
+    source = Path(__file__).parent.parent / "fixtures/rules/os_linux/lnx-003"
+    literal = re.search(r"customData: ('[A-Za-z0-9+/=]+') // expect: BKP-LNX-003",
+                        (source / "main.bicep").read_text(encoding="utf-8"))
+    assert literal is not None
+    text = (source / "main.bicep").read_text(encoding="utf-8").replace(
+        literal.group(1), "loadFileAsBase64('cloud-init.yaml')")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "main.bicep").write_text(text, encoding="utf-8")
+    options = ScanOptions(cwd=str(tmp_path), select=("BKP-LNX-003",))
+    assert [f.rule_id for f in scan([str(tmp_path)], options).findings] == []  # no file yet
+    (tmp_path / "cloud-init.yaml").write_bytes(
+        base64.b64decode(literal.group(1).strip("'")))
+    report = scan([str(tmp_path)], options)
+    assert report.errors == ()
+    assert [(f.rule_id, f.location.line) for f in report.findings] == [
+        ("BKP-LNX-003", text[:text.index("loadFileAsBase64(")].count("\n") + 1)]

@@ -161,3 +161,29 @@ def test_repository_root_is_the_enclosing_git_work_tree(tmp_path):
     assert scan_roots(["envs/prod"], cwd=str(repo)) == [
         str(repo.resolve()), str((repo / "envs" / "prod").resolve())
     ]
+
+
+@pytest.mark.parametrize("fixture", [
+    "rules/os_linux/lnx-003",  # Terraform file functions, Bicep, ARM custom data
+    "hcl/module", "arm/linked-template", "bicep/module-local", "scenarios/estate-basic"])
+def test_a_library_scan_with_its_own_cwd_reads_what_a_cli_scan_reads(
+        tmp_path: Path, fixture: str) -> None:
+    """``ScanOptions(cwd=...)`` with relative paths: files beside a file (modules, linked
+    templates, file()/loadTextContent() targets) are found from that cwd, not from the
+    process's working directory (which is the checkout here)."""
+    import shutil
+
+    from azbackup_policy import ScanOptions, scan
+
+    source = Path(__file__).resolve().parent.parent / "fixtures" / fixture
+    repo = tmp_path / "repo"
+    shutil.copytree(source, repo)
+    (repo / ".git").mkdir()
+    here = scan(["."], ScanOptions(cwd=str(repo)))
+    assert here.errors == ()
+    assert here.units
+    rows = sorted((f.rule_id, f.location.file, f.location.line) for f in here.findings)
+    absolute = scan([str(repo)], ScanOptions(cwd=str(repo)))
+    assert rows == sorted((f.rule_id, f.location.file, f.location.line)
+                          for f in absolute.findings)
+    assert sorted(here.files_scanned) == sorted(absolute.files_scanned)

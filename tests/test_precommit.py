@@ -562,12 +562,14 @@ def test_a_file_a_bicep_file_reads_stands_for_the_templates_that_include_it(repo
                       "var tags = loadJsonContent('config/tags.json')\n",
         "main.bicepparam": "using './main.bicep'\nparam note = loadTextContent('note.txt')\n",
         "modules/vm.bicep": "var init = base64(loadTextContent('cloud-init.yaml'))\n"
-                            "var named = loadTextContent('${name}.yaml')\n",
+                            "var named = loadTextContent('${name}.yaml')\n"
+                            "var data = loadFileAsBase64('win/setup.ps1')\n",
         "modules/cloud-init.yaml": PLAIN_CLOUD_INIT, "config/tags.json": "{}", "note.txt": "",
-        "modules/other.yaml": "",
+        "modules/other.yaml": "", "modules/win/setup.ps1": "Write-Output ok\n",
     })
     expected = [Unit("main.bicep", parameters=("main.bicepparam",))]
     assert units("modules/cloud-init.yaml") == expected
+    assert units("modules/win/setup.ps1") == expected
     assert units("config/tags.json") == expected
     assert units("note.txt") == expected
     assert units("modules/other.yaml") == []

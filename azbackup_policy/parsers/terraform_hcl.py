@@ -42,7 +42,7 @@ def parse(source: Source, context: ParseContext) -> list[Document]:
         problems.append(Problem(error.file, error.line, error.column, error.message))
     run = Run(loader, context.options, manifest, budget=Budget(context.options.limits),
               root=folder)
-    root = Instance(run, loader.module(folder), "", {}, (os.path.realpath(folder),))
+    root = Instance(run, loader.module(folder), "", {}, (context.loader.real(folder),))
     for attr in _variable_assignments(loader, folder, context.options.var_files):
         root.inputs[attr.name] = _root_input(root, attr)
     if root.decl.problems and not root.decl.files:  # nothing of the module could be read

@@ -178,7 +178,7 @@ def _document(template: Mapping[str, Any], file: str, context: ParseContext,
     out = Output(context)
     out.files.extend([file, *[f for f in files if f != file]])
     out.comments[file] = comments
-    place = Place(file, (), "", 0, (os.path.realpath(file),))
+    place = Place(file, (), "", 0, (context.loader.real(file),))
     evaluator = evaluator_for(template, place, positions, context, values)
     read_resources(template, evaluator, place, out)
     resources = add_references(out.resources, out.id_leaves)

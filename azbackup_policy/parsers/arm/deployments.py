@@ -120,7 +120,7 @@ def _linked(item: Instance, resource: Resource, link: dict[str, Any], props: dic
             _remote(item, resource, link, props, evaluator, out, relative)
             return
     loader.check_allowed(target, referrer=span.file, line=span.line)
-    if os.path.realpath(target) in inner.chain:
+    if loader.real(target) in inner.chain:
         raise InputError(span.file, span.line, span.column,
                          f"linked template {relative} includes itself")
     if get_ci(props, "parametersLink") is not None:
@@ -160,7 +160,7 @@ def read_linked(target: str, item: Instance, props: dict[str, Any], evaluator: E
     out.real_paths[shown] = target
     out.comments[shown] = [(c.line, c.text) for c in loaded.comments]
     place = Place(shown, (), inner.prefix, inner.depth,
-                  (*inner.chain, os.path.realpath(target)))
+                  (*inner.chain, loader.real(target)))
     given = _given(item, props, evaluator)
     nested = evaluator_for(loaded.value, place, loaded.positions, out.context, given,
                            evaluator.scope.problems, **_deployment(item, evaluator))

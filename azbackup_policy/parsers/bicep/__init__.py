@@ -43,7 +43,7 @@ def parse_bicepparam(source: Source, context: ParseContext) -> list[Document]:
     """The Document of the template a ``.bicepparam`` file is ``using``, with its values."""
     loader = context.loader
     text = loader.read_text(source.path)
-    unit = read_unit(text, source.path, os.path.realpath(source.path),
+    unit = read_unit(text, source.path, loader.real(source.path),
                      context.options.max_nesting_depth)
     using = using_of(unit)
     line = unit.lines.line(using.name_pos)

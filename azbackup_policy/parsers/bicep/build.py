@@ -104,9 +104,11 @@ class Builder:
         self.shared = Shared()
         self.shared.read_file = self.read_beside
 
-    def read_beside(self, unit: Unit, path: str, pos: int) -> str | None:
-        """A file a compile-time function names, relative to ``unit``; None when it is not
-        there (its value is then unknown) or outside the scan root (also reported)."""
+    def read_beside(self, unit: Unit, path: str, pos: int, binary: bool = False
+                    ) -> str | bytes | None:
+        """A file a compile-time function names, relative to ``unit`` (its bytes when
+        ``binary``, else its text); None when it is not there (its value is then unknown) or
+        outside the scan root (also reported)."""
         line, column = unit.lines.position(pos)
         loader = self.context.loader
         target = os.path.normpath(os.path.join(os.path.dirname(unit.real_path), path))
@@ -120,7 +122,7 @@ class Builder:
         shown = loader.display(target)
         if shown not in self.shared.files:
             self.shared.files.append(shown)
-        return loader.read_text(target)
+        return loader.read_bytes(target) if binary else loader.read_text(target)
 
     def compile_unit(self, unit: Unit, prefix: JsonPath = (),
                      chain: tuple[str, ...] = ()) -> dict[str, Json]:
@@ -263,4 +265,4 @@ def compile_text(text: str, file: str, real_path: str, context: ParseContext) ->
 
 def compile_file(path: str, context: ParseContext) -> Compiled:
     text = context.loader.read_text(path)
-    return compile_text(text, context.loader.display(path), os.path.realpath(path), context)
+    return compile_text(text, context.loader.display(path), context.loader.real(path), context)

@@ -1,21 +1,25 @@
 """Functions ``bicep build`` evaluates while compiling, so their result is in the template:
-``nameof(x)`` (the last name of a symbol or property path), ``loadTextContent(path)`` and
-``loadJsonContent(path)`` (a file beside the .bicep file, read through the loader and so
-inside the repository). A file that is not there leaves the call unknown, as before
-``bicep build``: only that value is lost, not the resource that uses it."""
+``nameof(x)`` (the last name of a symbol or property path), ``loadTextContent(path)``,
+``loadJsonContent(path)`` and ``loadFileAsBase64(path)`` (a file beside the .bicep file, read
+through the loader and so inside the repository; custom data is often written
+``loadFileAsBase64('cloud-init.yaml')``). A file that is not there leaves the call unknown,
+as before ``bicep build``: only that value is lost, not the resource that uses it."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 
 from azbackup_policy.errors import InputError
 from azbackup_policy.parsers.bicep import ast
 
-# (path as written, offset of the call) -> the file's text, or None when it cannot be read
-FileReader = Callable[[str, int], "str | None"]
+# (path as written, offset of the call, binary) -> the file's text (its bytes when binary),
+# or None when it cannot be read
+FileReader = Callable[[str, int, bool], "str | bytes | None"]
 
-NAMES = frozenset({"nameof", "loadTextContent", "loadJsonContent"})
+NAMES = frozenset({"nameof", "loadTextContent", "loadJsonContent", "loadFileAsBase64"})
+_MAX_ARGS = {"loadTextContent": 2, "loadJsonContent": 1, "loadFileAsBase64": 1}
 
 
 def last_name(node: ast.Expr) -> str | None:
@@ -46,11 +50,14 @@ def compile_time(node: ast.Call, read: FileReader | None, file: str,
     if read is None or path is None:
         return None
     # loadTextContent(path, [encoding]); loadJsonContent(path) (a jsonPath stays unknown)
-    if len(node.args) > (2 if node.name == "loadTextContent" else 1):
+    if len(node.args) > _MAX_ARGS[node.name]:
         return None
-    text = read(path, node.pos)
+    binary = node.name == "loadFileAsBase64"
+    text = read(path, node.pos, binary)
     if text is None:
         return f"{node.name}({quote(path)})"  # not a function ARM knows: unknown
+    if isinstance(text, bytes):
+        return quote(base64.b64encode(text).decode("ascii"))
     if node.name == "loadTextContent":
         return quote(text)
     try:

@@ -110,7 +110,8 @@ class Shared:
     problems: list[InputError] = field(default_factory=list)
     # Those of them that were resources or modules: what they declare is unknown.
     hidden: list[InputError] = field(default_factory=list)
-    # loadTextContent/loadJsonContent: (calling unit, path as written, offset) -> text
+    # loadTextContent/loadJsonContent/loadFileAsBase64: (calling unit, path as written,
+    # offset, binary) -> text, or bytes when binary
     read_file: Any = None
 
 
@@ -143,9 +144,9 @@ class ValueEmitter(ExprCompiler):
         reader = self.shared.read_file
         unit = self.unit
 
-        def read(path: str, pos: int) -> str | None:
-            text: str | None = reader(unit, path, pos)
-            return text
+        def read(path: str, pos: int, binary: bool) -> str | bytes | None:
+            found: str | bytes | None = reader(unit, path, pos, binary)
+            return found
 
         return compile_time(node, None if reader is None else read, unit.file,
                             unit.lines.position)

@@ -279,7 +279,7 @@ class Instance:
         folder = self._module_folder(name, block)
         if folder is None:
             return
-        real = os.path.realpath(folder)
+        real = self.run.loader.context.loader.real(folder)
         module = self.run.loader.module(folder)
         expansion = self.expansion(("module", name), block)
         condition = expansion.condition if expansion.condition is not None else self.condition
@@ -318,7 +318,7 @@ class Instance:
         if why is not None:
             self._not_followed(name, block, NotFollowed(*where, source, *why))
             return None
-        real = os.path.realpath(folder)
+        real = self.run.loader.context.loader.real(folder)
         if real in self.stack:
             raise InputError(*where, 1, f"module {name!r} calls itself "
                              f"(cycle through {self.run.loader.context.loader.display(folder)})")

@@ -124,8 +124,8 @@ class Loader:
             self.files.remove(shown)
 
     def module(self, folder: str) -> Module:
-        real = os.path.realpath(folder)
-        key = (real, os.path.abspath(folder))
+        real = self.context.loader.real(folder)
+        key = (real, self.context.loader.absolute(folder))
         cached = self._modules.get(key)
         if cached is None:
             cached = self._load(folder, real)
