@@ -83,6 +83,7 @@ def test_file_functions_and_templates(tmp_path: Path, expr: str, files: dict[str
     ('file("missing.sh")', {}, "tf/missing.sh does not exist"),
     ('file("${path.module}")', {}, "is a folder, not a file"),
     ('fileexists("/etc/passwd") ? "a" : "b"', {}, "is outside the scan root"),
+    ('file("~/cloud-init.yaml")', {}, "is in the home folder"),  # Terraform: $HOME
     ('file("bin.dat")', {"bin.dat": "\udcff"}, "is not UTF-8 text"),
     ('templatefile("t.tftpl", {})', {"t.tftpl": "${"}, "t.tftpl is not a valid template"),
     ('templatefile("t.tftpl", {})', {"t.tftpl": "${missing}"}, "a value t.tftpl uses"),

@@ -46,6 +46,9 @@ class FileReader:
 
     def read(self, path: str) -> bytes:
         """The bytes of ``path``; FileUnavailable says why they cannot be read."""
+        if path == "~" or path.startswith(("~/", "~\\")):  # Terraform expands it: $HOME
+            raise FileUnavailable(f"{path} is in the home folder, outside the scan root "
+                                  "(the repository)")
         target = path if os.path.isabs(path) else os.path.join(self.root, path)
         if target not in self.done:
             self.done[target] = self._read(target)
