@@ -13,6 +13,7 @@ import base64
 import binascii
 import email
 import zlib
+from functools import lru_cache
 
 MAX_TEXT = 1 << 20
 _GZIP = b"\x1f\x8b"
@@ -54,6 +55,7 @@ def _parts(text: str) -> str:
     return "\n".join(found)
 
 
+@lru_cache(maxsize=64)  # four rules read each VM's custom data: decoded once
 def custom_data_text(custom_data: str) -> str:
     """The text cloud-init reads from ``custom_data`` (plain or base64, gzip, MIME)."""
     data = _unbase64(custom_data)
